@@ -1,0 +1,76 @@
+/**
+ * The typed producer: enqueue AI jobs, enqueue many at once, or run one and wait for its result.
+ * Any BullMQ producer in another language can do the same with the queue name and prefix.
+ */
+import { Queue, QueueEvents, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { AikeysError } from '../core/errors.js';
+import { checkJobData, type AiJobData, type AiJobResult } from './job-schema.js';
+
+export interface ProducerOptions {
+  connection: Redis;
+  prefix: string;
+  queueName: string;
+}
+
+export interface AiJobProducer {
+  readonly queue: Queue<AiJobData, AiJobResult>;
+  enqueue(data: AiJobData, options?: JobsOptions): Promise<string>;
+  enqueueBulk(items: readonly AiJobData[], options?: JobsOptions): Promise<string[]>;
+  /** Enqueue and wait for the result; rejects with the job's failure reason. */
+  run(data: AiJobData, options?: JobsOptions & { timeoutMs?: number }): Promise<AiJobResult>;
+  close(): Promise<void>;
+}
+
+/** Completed jobs are kept for an hour (results fetched by id), failed ones for a day (inspection). */
+export const DEFAULT_JOB_OPTIONS: JobsOptions = {
+  removeOnComplete: { age: 3600, count: 10_000 },
+  removeOnFail: { age: 24 * 3600 },
+};
+
+function assertValid(data: AiJobData): void {
+  const check = checkJobData(data);
+  if (!check.ok) throw new AikeysError('JOB_DATA_INVALID', check.message);
+}
+
+export function createProducer({ connection, prefix, queueName }: ProducerOptions): AiJobProducer {
+  const queue = new Queue<AiJobData, AiJobResult>(queueName, {
+    connection,
+    prefix,
+    defaultJobOptions: DEFAULT_JOB_OPTIONS,
+  });
+  let events: QueueEvents | undefined;
+
+  async function queueEvents(): Promise<QueueEvents> {
+    if (!events) {
+      events = new QueueEvents(queueName, { connection: connection.duplicate(), prefix });
+      await events.waitUntilReady();
+    }
+    return events;
+  }
+
+  return {
+    queue,
+    async enqueue(data, options) {
+      assertValid(data);
+      const job = await queue.add('chat', data, options);
+      return job.id!;
+    },
+    async enqueueBulk(items, options) {
+      items.forEach(assertValid);
+      const jobs = await queue.addBulk(items.map((data) => ({ name: 'chat', data, opts: options })));
+      return jobs.map((j) => j.id!);
+    },
+    async run(data, options = {}) {
+      assertValid(data);
+      const { timeoutMs, ...jobOptions } = options;
+      const ev = await queueEvents();
+      const job = await queue.add('chat', data, jobOptions);
+      return job.waitUntilFinished(ev, timeoutMs);
+    },
+    async close() {
+      await events?.close();
+      await queue.close();
+    },
+  };
+}

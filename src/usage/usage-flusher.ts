@@ -1,0 +1,143 @@
+/**
+ * Moves usage records from the Redis stream to Postgres in batches, as one member of a consumer
+ * group, so several worker replicas share the work and a dead one's records are claimed by the others.
+ * A record is acknowledged only after Postgres committed it; while Postgres is down records wait in
+ * the stream (delayed, never lost), and replays are harmless (see writeUsageBatch).
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../core/logger.js';
+import type { Db } from '../store/database.js';
+import { writeUsageBatch } from '../store/request-logs.js';
+import { decodeUsageRecord, type UsageRecord } from './usage-record.js';
+import { USAGE_GROUP, usageStreamKey } from './usage-stream.js';
+
+export interface UsageFlusherOptions {
+  redis: Redis;
+  db: Db;
+  prefix: string;
+  logger: Logger;
+  batchSize?: number;
+  /** Records pending this long at a consumer that stopped acknowledging are claimed by another. */
+  claimAfterMs?: number;
+}
+
+type StreamEntries = [id: string, fields: string[]][];
+
+export class UsageFlusher {
+  readonly consumer = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  readonly #key: string;
+  readonly #batchSize: number;
+  readonly #claimAfterMs: number;
+  #groupReady = false;
+  #running = false;
+  #loop: Promise<void> | undefined;
+  #failures = 0;
+
+  constructor(private readonly options: UsageFlusherOptions) {
+    this.#key = usageStreamKey(options.prefix);
+    this.#batchSize = options.batchSize ?? 500;
+    this.#claimAfterMs = options.claimAfterMs ?? 30_000;
+  }
+
+  async #ensureGroup(): Promise<void> {
+    if (this.#groupReady) return;
+    try {
+      await this.options.redis.xgroup('CREATE', this.#key, USAGE_GROUP, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!String((error as Error).message).includes('BUSYGROUP')) throw error;
+    }
+    this.#groupReady = true;
+  }
+
+  /** Own pending records first (a write that failed earlier), then records claimed from dead consumers, then new ones. */
+  async #nextBatch(blockMs: number): Promise<StreamEntries> {
+    const { redis } = this.options;
+    const own = (await redis.xreadgroup(
+      'GROUP', USAGE_GROUP, this.consumer, 'COUNT', this.#batchSize, 'STREAMS', this.#key, '0',
+    )) as [string, StreamEntries][] | null;
+    const pending = own?.[0]?.[1] ?? [];
+    if (pending.length) return pending;
+    const claimed = (await redis.xautoclaim(
+      this.#key, USAGE_GROUP, this.consumer, this.#claimAfterMs, '0-0', 'COUNT', this.#batchSize,
+    )) as [string, StreamEntries, string[]?];
+    if (claimed[1].length) return claimed[1];
+    const args: (string | number)[] = ['GROUP', USAGE_GROUP, this.consumer, 'COUNT', this.#batchSize];
+    if (blockMs > 0) args.push('BLOCK', blockMs);
+    const fresh = (await (redis.xreadgroup as (...a: unknown[]) => Promise<unknown>)(
+      ...args, 'STREAMS', this.#key, '>',
+    )) as [string, StreamEntries][] | null;
+    return fresh?.[0]?.[1] ?? [];
+  }
+
+  #decode(entries: StreamEntries): { ids: string[]; records: UsageRecord[] } {
+    const ids: string[] = [];
+    const records: UsageRecord[] = [];
+    for (const [id, fields] of entries) {
+      ids.push(id);
+      const text = fields[fields.indexOf('r') + 1];
+      try {
+        if (text === undefined) throw new Error('no record field');
+        records.push(decodeUsageRecord(text));
+      } catch (error) {
+        // A record we cannot read will never become readable: log it and let it go.
+        this.options.logger.error({ streamId: id, err: error }, 'dropping unreadable usage record');
+      }
+    }
+    return { ids, records };
+  }
+
+  /** Writes one batch; returns how many stream entries it settled (0 = nothing to do). */
+  async flushOnce(blockMs = 0): Promise<number> {
+    await this.#ensureGroup();
+    const entries = await this.#nextBatch(blockMs);
+    if (entries.length === 0) return 0;
+    const { ids, records } = this.#decode(entries);
+    await writeUsageBatch(this.options.db, records);
+    await this.options.redis.multi().xack(this.#key, USAGE_GROUP, ...ids).xdel(this.#key, ...ids).exec();
+    return ids.length;
+  }
+
+  /** Flushes until the stream has nothing this consumer can take. */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (let n = await this.flushOnce(); n > 0; n = await this.flushOnce()) total += n;
+    return total;
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      try {
+        await this.flushOnce(1000);
+        if (this.#failures > 0) this.options.logger.info('usage writes resumed');
+        this.#failures = 0;
+      } catch (error) {
+        this.#failures += 1;
+        const backoffMs = Math.min(5000, 100 * 2 ** Math.min(this.#failures, 6));
+        this.options.logger.warn(
+          { err: error, backoffMs, failures: this.#failures },
+          'usage write failed; records stay queued in Redis and will be retried',
+        );
+        await new Promise((r) => setTimeout(r, backoffMs));
+      }
+    }
+  }
+
+  /** Stops the loop, then writes what is left (best effort: what cannot be written stays in the stream). */
+  async stop(): Promise<void> {
+    this.#running = false;
+    await this.#loop;
+    try {
+      await this.drain();
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'usage left in Redis at shutdown; another worker will write it');
+    }
+  }
+}

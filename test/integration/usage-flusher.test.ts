@@ -1,0 +1,116 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/core/logger.js';
+import { createDb, openDatabase, type Db } from '../../src/store/database.js';
+import { UsageFlusher } from '../../src/usage/usage-flusher.js';
+import type { UsageRecord } from '../../src/usage/usage-record.js';
+import { UsageStream } from '../../src/usage/usage-stream.js';
+import { isolate } from '../setup/isolation.js';
+
+const env = isolate('usage');
+let db: Db;
+let redis: Redis;
+let keyId: number;
+let accountId: number;
+
+function record(over: Partial<UsageRecord> = {}): UsageRecord {
+  return {
+    keyId,
+    accountId,
+    provider: 'openai',
+    model: 'gpt-4o-mini',
+    promptTokens: 10,
+    completionTokens: 5,
+    totalTokens: 15,
+    costUsd: 0.0001,
+    status: 200,
+    error: null,
+    jobId: 'job-1',
+    jobRun: 1,
+    attempt: 1,
+    at: Date.now(),
+    ...over,
+  };
+}
+
+async function usedToday(): Promise<number> {
+  return (await db('ai_api_keys').where({ key_id: keyId }).first()).used_today as number;
+}
+
+beforeAll(async () => {
+  db = await openDatabase(env.databaseUrl);
+  redis = new Redis(env.redisUrl);
+  [{ account_id: accountId }] = await db('ai_accounts')
+    .insert({ account_name: 'Primary Account', provider_name: 'openai', priority: 1 })
+    .returning('account_id');
+  [{ key_id: keyId }] = await db('ai_api_keys')
+    .insert({
+      account_id: accountId,
+      api_key_hash: 'a'.repeat(64),
+      api_key_encrypted: 'x',
+      key_name: 'key_1',
+      key_number: 1,
+      model_name: 'gpt-4o-mini',
+      daily_limit: 1000,
+    })
+    .returning('key_id');
+});
+
+afterAll(async () => {
+  redis.disconnect();
+  await db.destroy();
+  await env.cleanup();
+});
+
+describe('usage write-back', () => {
+  it('writes a batch of records as log rows and key counters in one go', async () => {
+    const stream = new UsageStream(redis, env.prefix);
+    const flusher = new UsageFlusher({ redis, db, prefix: env.prefix, logger: silentLogger });
+    for (let i = 1; i <= 20; i++) await stream.append(record({ jobId: `batch-${i}` }));
+    expect(await flusher.drain()).toBe(20);
+    expect(await db('ai_request_logs').where('job_id', 'like', 'batch-%').count({ n: '*' })).toEqual([{ n: 20 }]);
+    expect(await usedToday()).toBe(300);
+    expect(await stream.length()).toBe(0);
+  });
+
+  it('counts a replayed record once', async () => {
+    const stream = new UsageStream(redis, env.prefix);
+    const flusher = new UsageFlusher({ redis, db, prefix: env.prefix, logger: silentLogger });
+    const before = await usedToday();
+    const r = record({ jobId: 'replayed', totalTokens: 7 });
+    await stream.append(r);
+    await stream.append(r);
+    await flusher.drain();
+    expect(await usedToday()).toBe(before + 7);
+    expect(await db('ai_request_logs').where({ job_id: 'replayed' }).count({ n: '*' })).toEqual([{ n: 1 }]);
+  });
+
+  it('keeps records in Redis while Postgres is unreachable and writes them once it is back', async () => {
+    const stream = new UsageStream(redis, env.prefix);
+    const downUrl = new URL(env.databaseUrl);
+    downUrl.port = '1'; // nothing listens there: what an outage looks like to the client
+    const downDb = createDb(downUrl.toString());
+    const broken = new UsageFlusher({ redis, db: downDb, prefix: env.prefix, logger: silentLogger });
+    const before = await usedToday();
+    await stream.append(record({ jobId: 'outage-1', totalTokens: 11 }));
+    await stream.append(record({ jobId: 'outage-2', totalTokens: 13 }));
+    await expect(broken.flushOnce()).rejects.toThrow();
+    await downDb.destroy();
+    expect(await stream.length()).toBe(2);
+    // The failed consumer's records are claimed by a healthy one.
+    const healthy = new UsageFlusher({ redis, db, prefix: env.prefix, logger: silentLogger, claimAfterMs: 0 });
+    expect(await healthy.drain()).toBe(2);
+    expect(await usedToday()).toBe(before + 24);
+    expect(await stream.length()).toBe(0);
+  });
+
+  it('logs tokens from before the daily reset without adding them to used_today', async () => {
+    const stream = new UsageStream(redis, env.prefix);
+    const flusher = new UsageFlusher({ redis, db, prefix: env.prefix, logger: silentLogger });
+    const before = await usedToday();
+    await stream.append(record({ jobId: 'yesterday', totalTokens: 99, at: Date.now() - 36 * 3600_000 }));
+    await flusher.drain();
+    expect(await usedToday()).toBe(before);
+    expect(await db('ai_request_logs').where({ job_id: 'yesterday' }).first()).toMatchObject({ tokens_used: 99 });
+  });
+});
