@@ -1,0 +1,159 @@
+/**
+ * The AI job processor, as a plain function: validate, lease the best key, call the provider,
+ * release the key with what happened, and on a key-caused failure try again at once on another key.
+ *
+ * - A request-caused failure (400, 404, 413) fails the job without penalising the key.
+ * - When no key can serve, the job is delayed until the earliest moment one could (it holds no
+ *   lease while it waits) and fails with "No available API keys: <why>" only after AI_NO_KEY_WAIT_MS.
+ */
+import { DelayedError, UnrecoverableError } from 'bullmq';
+import type { Logger } from '../core/logger.js';
+import { isKeyCausedFailure, type ReleaseOutcome } from '../lease/outcome.js';
+import type { ChatResult } from '../providers/types.js';
+import { checkJobData, type AiJobResult, type CallAttempt, type ValidAiJobData } from '../queues/job-schema.js';
+import type { UsageRecord } from '../usage/usage-record.js';
+import type { KeyLeaser, LeasedKey, NoKeyWaits, PriceLookup, ProviderLookup } from './ports.js';
+import { nextDailyReset } from './daily-reset-time.js';
+
+export interface CallProviderSettings {
+  defaultProvider: string;
+  maxRetries: number;
+  retryDelayMs: number;
+  requestTimeoutMs: number;
+  noKeyWaitMs: number;
+}
+
+export interface CallProviderDeps {
+  leaser: KeyLeaser;
+  providers: ProviderLookup;
+  prices: PriceLookup;
+  waits: NoKeyWaits;
+  estimateTokens(messages: ValidAiJobData['messages'], maxTokens?: number): number;
+  settings: CallProviderSettings;
+  logger: Logger;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Aborts in-flight provider calls on a hard shutdown. */
+  signal?: AbortSignal;
+}
+
+/** The part of a BullMQ job the processor uses. */
+export interface AiJobHandle {
+  readonly id?: string;
+  readonly data: unknown;
+  readonly attemptsStarted: number;
+  moveToDelayed(timestamp: number, token?: string): Promise<void>;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function usageRecord(
+  key: LeasedKey,
+  result: ChatResult,
+  cost: number,
+  job: { id: string; run: number; attempt: number },
+  at: number,
+): UsageRecord {
+  const usage = result.ok ? result.usage : { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
+  return {
+    keyId: key.keyId,
+    accountId: key.accountId,
+    provider: key.provider,
+    model: key.model,
+    ...usage,
+    costUsd: cost,
+    status: result.status,
+    error: result.ok ? null : result.message,
+    jobId: job.id,
+    jobRun: job.run,
+    attempt: job.attempt,
+    at,
+  };
+}
+
+function outcomeOf(result: ChatResult, cost: number): ReleaseOutcome {
+  return result.ok ? { kind: 'success', tokens: result.usage.totalTokens, costUsd: cost } : result.outcome;
+}
+
+function summarise(attempts: readonly CallAttempt[]): string {
+  return attempts.map((a) => `${a.keyName}: ${a.status === 0 ? 'no response' : `HTTP ${a.status}`} ${a.error ?? ''}`.trim()).join('; ');
+}
+
+export async function callProvider(job: AiJobHandle, token: string | undefined, deps: CallProviderDeps): Promise<AiJobResult> {
+  const check = checkJobData(job.data);
+  if (!check.ok) throw new UnrecoverableError(check.message);
+  const data = check.data;
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? defaultSleep;
+  const { settings } = deps;
+  const jobId = job.id ?? 'unknown';
+  const provider = data.provider ?? settings.defaultProvider;
+  const chat = deps.providers.get(provider);
+  const estimatedTokens = deps.estimateTokens(data.messages, data.maxTokens);
+  const attempts: CallAttempt[] = [];
+  const tried: number[] = [];
+
+  for (let call = 1; call <= settings.maxRetries + 1; call++) {
+    const answer = await deps.leaser.lease({ provider, model: data.model, estimatedTokens, excludeKeyIds: tried });
+    if (!answer.ok) {
+      if (attempts.length > 0 && answer.onlyTriedKeysAvailable) {
+        throw new Error(`All keys that could serve failed: ${summarise(attempts)}`);
+      }
+      return waitForKey(job, token, deps, answer.reason, answer.retryAtMs, attempts);
+    }
+    const key = answer.key;
+    tried.push(key.keyId);
+    const result = await chat.chat(
+      { model: key.model, messages: data.messages, maxTokens: data.maxTokens, temperature: data.temperature },
+      { secret: key.secret },
+      { timeoutMs: settings.requestTimeoutMs, signal: deps.signal },
+    );
+    const cost = result.ok ? deps.prices.costOf(key.model, result.usage) : 0;
+    const record = usageRecord(key, result, cost, { id: jobId, run: job.attemptsStarted, attempt: call }, now());
+    await deps.leaser.release(key, outcomeOf(result, cost), record);
+    attempts.push({ keyName: key.keyName, status: result.status, error: result.ok ? null : result.message });
+
+    if (result.ok) {
+      await deps.waits.clear(jobId);
+      return {
+        content: result.content,
+        provider: key.provider,
+        model: key.model,
+        keyName: key.keyName,
+        usage: { ...result.usage },
+        estimatedCost: cost,
+        attempts,
+      };
+    }
+    if (!isKeyCausedFailure(result.outcome)) {
+      throw new UnrecoverableError(`Request rejected by ${provider} (${summarise(attempts.slice(-1))}); not retried`);
+    }
+    deps.logger.info({ jobId, keyName: key.keyName, status: result.status, outcome: result.outcome.kind }, 'provider call failed; trying another key');
+    if (call <= settings.maxRetries) await sleep(settings.retryDelayMs * call);
+  }
+  throw new Error(`All ${attempts.length} attempts failed: ${summarise(attempts)}`);
+}
+
+async function waitForKey(
+  job: AiJobHandle,
+  token: string | undefined,
+  deps: CallProviderDeps,
+  reason: string,
+  retryAtMs: number | null,
+  attempts: readonly CallAttempt[],
+): Promise<never> {
+  const now = (deps.now ?? Date.now)();
+  const jobId = job.id ?? 'unknown';
+  const since = await deps.waits.since(jobId, now);
+  const deadline = since + deps.settings.noKeyWaitMs;
+  if (now >= deadline) {
+    await deps.waits.clear(jobId);
+    const tried = attempts.length ? ` (after ${summarise(attempts)})` : '';
+    throw new UnrecoverableError(`No available API keys: ${reason}${tried}`);
+  }
+  const wakeAt = Math.min(retryAtMs ?? nextDailyReset(now), deadline);
+  deps.logger.info({ jobId, reason, wakeAt: new Date(wakeAt).toISOString() }, 'no key can serve; job delayed');
+  // Delayed at least a little, so a key that frees itself "now" is not spun on.
+  await job.moveToDelayed(Math.max(wakeAt, now + 50), token);
+  throw new DelayedError();
+}

@@ -1,0 +1,56 @@
+/**
+ * Maintenance runs as BullMQ job schedulers: every replica upserts the same scheduler ids at start,
+ * and BullMQ keeps exactly one scheduled job per id per iteration, so each task runs once across
+ * all replicas however many there are (no node-cron per process, which would run it N times).
+ */
+import { Queue, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../core/logger.js';
+import { DAILY_RESET_CRON } from '../jobs/daily-reset-time.js';
+import { isMaintenanceTask, runMaintenanceTask, type MaintenanceTarget, type MaintenanceTask } from '../jobs/maintenance.js';
+import { MAINTENANCE_QUEUE } from './names.js';
+
+export interface MaintenanceSchedule {
+  readonly task: MaintenanceTask;
+  readonly repeat: { pattern: string; tz: string } | { every: number };
+}
+
+export const MAINTENANCE_SCHEDULES: readonly MaintenanceSchedule[] = [
+  { task: 'reset-daily', repeat: { pattern: DAILY_RESET_CRON, tz: 'UTC' } },
+  { task: 'unblock-expired', repeat: { every: 60_000 } },
+  { task: 'import-config', repeat: { every: 5 * 60_000 } },
+];
+
+export async function upsertMaintenanceSchedules(queue: Queue): Promise<void> {
+  for (const { task, repeat } of MAINTENANCE_SCHEDULES) {
+    await queue.upsertJobScheduler(task, repeat, {
+      name: task,
+      opts: { removeOnComplete: { count: 50 }, removeOnFail: { count: 200 } },
+    });
+  }
+}
+
+export function createMaintenanceQueue(connection: Redis, prefix: string): Queue {
+  return new Queue(MAINTENANCE_QUEUE, { connection, prefix });
+}
+
+export function createMaintenanceWorker(options: {
+  connection: Redis;
+  prefix: string;
+  target: MaintenanceTarget;
+  logger: Logger;
+}): Worker {
+  const { connection, prefix, target, logger } = options;
+  const worker = new Worker(
+    MAINTENANCE_QUEUE,
+    async (job: Job) => {
+      if (!isMaintenanceTask(job.name)) throw new Error(`unknown maintenance task "${job.name}"`);
+      const result = await runMaintenanceTask(job.name, target);
+      logger.info({ task: job.name, result }, 'maintenance task done');
+      return result;
+    },
+    { connection, prefix, concurrency: 1 },
+  );
+  worker.on('failed', (job, error) => logger.error({ task: job?.name, err: error }, 'maintenance task failed'));
+  return worker;
+}
