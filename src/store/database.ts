@@ -19,7 +19,8 @@ export function createDb(databaseUrl: string, options: { poolMax?: number } = {}
 
 function databaseName(databaseUrl: string): string {
   const name = decodeURIComponent(new URL(databaseUrl).pathname.replace(/^\//, ''));
-  if (!name) throw new AikeysError('DATABASE_URL_INVALID', `DATABASE_URL names no database: add one, e.g. /aikeys`);
+  if (!name)
+    throw new AikeysError('DATABASE_URL_INVALID', `DATABASE_URL names no database: add one, e.g. /aikeys`);
   return name;
 }
 

@@ -22,7 +22,12 @@ describe('openDatabase', () => {
 
   it('rejects statuses outside the contract', async () => {
     await expect(
-      db!('ai_accounts').insert({ account_name: 'x', provider_name: 'openai', priority: 1, status: 'paused' }),
+      db!('ai_accounts').insert({
+        account_name: 'x',
+        provider_name: 'openai',
+        priority: 1,
+        status: 'paused',
+      }),
     ).rejects.toThrow(/ai_accounts_status_check/);
   });
 });

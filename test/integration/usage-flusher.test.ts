@@ -68,7 +68,9 @@ describe('usage write-back', () => {
     const flusher = new UsageFlusher({ redis, db, prefix: env.prefix, logger: silentLogger });
     for (let i = 1; i <= 20; i++) await stream.append(record({ jobId: `batch-${i}` }));
     expect(await flusher.drain()).toBe(20);
-    expect(await db('ai_request_logs').where('job_id', 'like', 'batch-%').count({ n: '*' })).toEqual([{ n: 20 }]);
+    expect(await db('ai_request_logs').where('job_id', 'like', 'batch-%').count({ n: '*' })).toEqual([
+      { n: 20 },
+    ]);
     expect(await usedToday()).toBe(300);
     expect(await stream.length()).toBe(0);
   });
@@ -98,7 +100,13 @@ describe('usage write-back', () => {
     await downDb.destroy();
     expect(await stream.length()).toBe(2);
     // The failed consumer's records are claimed by a healthy one.
-    const healthy = new UsageFlusher({ redis, db, prefix: env.prefix, logger: silentLogger, claimAfterMs: 0 });
+    const healthy = new UsageFlusher({
+      redis,
+      db,
+      prefix: env.prefix,
+      logger: silentLogger,
+      claimAfterMs: 0,
+    });
     expect(await healthy.drain()).toBe(2);
     expect(await usedToday()).toBe(before + 24);
     expect(await stream.length()).toBe(0);
@@ -111,6 +119,8 @@ describe('usage write-back', () => {
     await stream.append(record({ jobId: 'yesterday', totalTokens: 99, at: Date.now() - 36 * 3600_000 }));
     await flusher.drain();
     expect(await usedToday()).toBe(before);
-    expect(await db('ai_request_logs').where({ job_id: 'yesterday' }).first()).toMatchObject({ tokens_used: 99 });
+    expect(await db('ai_request_logs').where({ job_id: 'yesterday' }).first()).toMatchObject({
+      tokens_used: 99,
+    });
   });
 });

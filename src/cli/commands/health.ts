@@ -1,0 +1,67 @@
+import type { Command } from 'commander';
+import type { AikeysConfig } from '../../config/types.js';
+import { AikeysError, ConfigError, formatConfigProblem } from '../../core/errors.js';
+import { getSystemHealth, type SystemHealth } from '../../store/health.js';
+import {
+  configFor,
+  servicesFor,
+  withDatabase,
+  writeJson,
+  type CliContext,
+  type CommandRegistrar,
+} from '../context.js';
+
+/**
+ * Health must answer even when the key file is broken (that is when it is most wanted), so a config
+ * problem is a warning here, and encryption then counts as not set up.
+ */
+function tryConfig(ctx: CliContext, command: Command): AikeysConfig | undefined {
+  try {
+    return configFor(ctx, command);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const first = error.problems[0];
+    const more = error.problems.length > 1 ? ` (and ${error.problems.length - 1} more)` : '';
+    ctx.err(
+      `aikeys: warning: config not loaded: ${first ? formatConfigProblem(first) : error.message}${more}\n`,
+    );
+    return undefined;
+  }
+}
+
+export function renderHealth(health: SystemHealth): string {
+  const rows: [string, string | number | boolean | null][] = [
+    ['healthy', health.healthy],
+    ['total_keys', health.totalKeys],
+    ['active_keys', health.activeKeys],
+    ['blocked_keys', health.blockedKeys],
+    ['exhausted_keys', health.exhaustedKeys],
+    ['disabled_keys', health.disabledKeys],
+    ['accounts', health.accounts],
+    ['encryption_enabled', health.encryptionEnabled],
+    ['keys_sealed_by_other_master_key', health.keysSealedByOtherMasterKey ?? 'unknown'],
+  ];
+  const width = Math.max(...rows.map(([name]) => name.length));
+  return `${rows.map(([name, value]) => `${name.padEnd(width)}  ${String(value)}`).join('\n')}\n`;
+}
+
+export const registerHealth: CommandRegistrar = (program, ctx) => {
+  program
+    .command('health')
+    .description('print key counts from Postgres; exits 0 when healthy (at least one active key), 1 when not')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }, command: typeof program) => {
+      const config = tryConfig(ctx, command);
+      const databaseUrl = config?.services.databaseUrl ?? servicesFor(ctx, command).databaseUrl;
+      const health = await withDatabase(databaseUrl, (db) => getSystemHealth(db, config));
+      if (options.json === true) writeJson(ctx, health);
+      else ctx.out(renderHealth(health));
+      if (!health.healthy) {
+        throw new AikeysError(
+          'UNHEALTHY',
+          `unhealthy: no active key (${health.totalKeys} keys: ${health.blockedKeys} blocked, ` +
+            `${health.exhaustedKeys} exhausted, ${health.disabledKeys} disabled)`,
+        );
+      }
+    });
+};

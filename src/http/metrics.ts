@@ -1,0 +1,95 @@
+/**
+ * Prometheus metrics for the admin server, on a Registry of its own (not prom-client's global one),
+ * so several apps in one process (tests, the demo) never collide. Gauges are computed at scrape
+ * time from Postgres and the BullMQ queues: no timers, nothing to stop.
+ */
+import type { Queue } from 'bullmq';
+import { Gauge, Registry } from 'prom-client';
+import { listAccounts, type AccountView } from '../store/accounts.js';
+import type { AdminAppDeps } from './types.js';
+
+const KEY_STATUSES = ['active', 'temporarily_blocked', 'exhausted', 'disabled'] as const;
+const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
+
+export const METRIC_NAMES = {
+  keysByStatus: 'aikeys_keys',
+  accountRemainingQuota: 'aikeys_account_remaining_quota_tokens',
+  accountUsedToday: 'aikeys_account_used_today_tokens',
+  queueJobs: 'aikeys_queue_jobs',
+} as const;
+
+async function keyCountsByStatus(deps: AdminAppDeps): Promise<Map<string, number>> {
+  const rows = await deps
+    .db('ai_api_keys')
+    .select<{ status: string; n: number }[]>('status', deps.db.raw('COUNT(*)::bigint AS n'))
+    // Keys removed from the config are history, not part of the pool.
+    .whereRaw(`disabled_kind IS DISTINCT FROM 'removed'`)
+    .groupBy('status');
+  return new Map(rows.map((r) => [r.status, r.n]));
+}
+
+function accountLabels(a: AccountView) {
+  return { account: a.name, provider: a.provider, priority: String(a.priority) };
+}
+
+async function queueCounts(queue: Queue): Promise<Record<string, number>> {
+  return queue.getJobCounts(...JOB_STATES);
+}
+
+export function createMetricsRegistry(deps: AdminAppDeps): Registry {
+  const registry = new Registry();
+
+  new Gauge({
+    name: METRIC_NAMES.keysByStatus,
+    help: 'API keys in the pool by status (keys removed from the config not counted)',
+    labelNames: ['status'],
+    registers: [registry],
+    async collect() {
+      const counts = await keyCountsByStatus(deps);
+      this.reset();
+      for (const status of KEY_STATUSES) this.set({ status }, counts.get(status) ?? 0);
+    },
+  });
+
+  new Gauge({
+    name: METRIC_NAMES.accountUsedToday,
+    help: "Tokens used today by each account's keys",
+    labelNames: ['account', 'provider', 'priority'],
+    registers: [registry],
+    async collect() {
+      const accounts = await listAccounts(deps.db);
+      this.reset();
+      for (const a of accounts) this.set(accountLabels(a), a.usedToday);
+    },
+  });
+
+  new Gauge({
+    name: METRIC_NAMES.accountRemainingQuota,
+    help: 'Tokens left in each account daily quota (accounts without a quota not shown)',
+    labelNames: ['account', 'provider', 'priority'],
+    registers: [registry],
+    async collect() {
+      const accounts = await listAccounts(deps.db);
+      this.reset();
+      for (const a of accounts) {
+        if (a.remainingQuota !== null) this.set(accountLabels(a), a.remainingQuota);
+      }
+    },
+  });
+
+  new Gauge({
+    name: METRIC_NAMES.queueJobs,
+    help: 'BullMQ jobs by queue and state',
+    labelNames: ['queue', 'state'],
+    registers: [registry],
+    async collect() {
+      const all = await Promise.all(deps.queues.map(async (q) => [q.name, await queueCounts(q)] as const));
+      this.reset();
+      for (const [queue, counts] of all) {
+        for (const state of JOB_STATES) this.set({ queue, state }, counts[state] ?? 0);
+      }
+    },
+  });
+
+  return registry;
+}

@@ -1,0 +1,24 @@
+/** Liveness (`/healthz`, public, touches nothing) and system health from Postgres (`/api/health`). */
+import type { FastifyInstance } from 'fastify';
+import { getSystemHealth } from '../../store/health.js';
+import type { AdminAppDeps } from '../types.js';
+
+export function registerHealthRoutes(app: FastifyInstance, deps: AdminAppDeps): void {
+  app.get('/healthz', { config: { public: true } }, async () => ({ ok: true }));
+
+  app.get('/api/health', async () => {
+    const h = await getSystemHealth(deps.db, deps.config);
+    // The seed's getSystemHealth field names, so existing dashboards and scripts read it unchanged.
+    return {
+      total_keys: h.totalKeys,
+      active_keys: h.activeKeys,
+      disabled_keys: h.disabledKeys,
+      blocked_keys: h.blockedKeys,
+      exhausted_keys: h.exhaustedKeys,
+      accounts: h.accounts,
+      healthy: h.healthy,
+      encryption_enabled: h.encryptionEnabled,
+      keys_sealed_by_other_master_key: h.keysSealedByOtherMasterKey,
+    };
+  });
+}

@@ -1,0 +1,166 @@
+/**
+ * The lease engine: atomic lease/release and the admin operations, each one Lua script on the
+ * engine's own Redis connection (no ioredis keyPrefix: key names come from `leaseKeys`). Expected
+ * outcomes (no key, provider paused, unknown lease) are returned values. When a script reports that
+ * the state is gone (Redis restarted or was flushed) the engine rebuilds it from Postgres and
+ * repeats the call once.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from '../core/logger.js';
+import { silentLogger } from '../core/logger.js';
+import type { KeyStateSnapshot } from '../store/key-rows.js';
+import type { ReleaseOutcome } from './outcome.js';
+import { createHydrator, type HydrateResult, type Hydrator } from './hydrate.js';
+import { leaseKeys, type LeaseKeys } from './redis-keys.js';
+import { decodeKeyChange, decodeKeyState, decodeLease, decodeList, decodeRelease, LeaseStateMissing } from './replies.js';
+import { createScriptCaller, type LeaseScriptName, type ScriptCaller, type ScriptReply } from './script-loader.js';
+import type { DisabledKind, KeyChange, KeyState, Lease, LeaseRequest, LeaseResult, LeaseSettings, ReleaseResult } from './types.js';
+
+/** Hash fields in the order of decodeKeyState after the key id (see key_reply in lua/includes/common.lua). */
+const KEY_STATE_FIELDS = ['status', 'kind', 'reason', 'block_until', 'failures', 'used', 'last_used', 'probe_at', 'reserved', 'inflight'];
+
+export interface LeaseEngineDeps {
+  /** A connection of the engine's own, without keyPrefix. */
+  readonly redis: Redis;
+  /** `services.prefix`: a hash tag such as `{aikeys}`. */
+  readonly prefix: string;
+  readonly settings: LeaseSettings;
+  /** The Postgres snapshot hydration builds from (store/key-rows.ts `loadKeyStateSnapshot`). */
+  readonly loadSnapshot: () => Promise<KeyStateSnapshot>;
+  /** A fixed clock (epoch ms) for tests and the model-based test; default: Redis TIME in each script. */
+  readonly clock?: () => number;
+  readonly logger?: Logger;
+}
+
+export class LeaseEngine {
+  readonly keys: LeaseKeys;
+  readonly #settings: LeaseSettings;
+  readonly #scripts: ScriptCaller;
+  readonly #hydrator: Hydrator;
+  readonly #now: () => number;
+  readonly #logger: Logger;
+  readonly #redis: Redis;
+
+  constructor(deps: LeaseEngineDeps) {
+    this.keys = leaseKeys(deps.prefix);
+    this.#redis = deps.redis;
+    this.#settings = deps.settings;
+    this.#scripts = createScriptCaller(deps.redis);
+    this.#now = deps.clock ?? (() => 0);
+    this.#logger = deps.logger ?? silentLogger;
+    this.#hydrator = createHydrator({
+      redis: deps.redis,
+      keys: this.keys,
+      scripts: this.#scripts,
+      settings: deps.settings,
+      loadSnapshot: deps.loadSnapshot,
+      now: this.#now,
+    });
+  }
+
+  get settings(): LeaseSettings {
+    return this.#settings;
+  }
+
+  /** Builds (or, after an import, merges) the Redis state from Postgres. */
+  hydrate(): Promise<HydrateResult> {
+    return this.#hydrator.hydrate();
+  }
+
+  /** Calls a script; if the state is gone, rebuilds it once and calls again. */
+  async #run<T>(op: LeaseScriptName, args: readonly (string | number)[], decode: (r: ScriptReply) => T): Promise<T> {
+    const call = async () => decode(await this.#scripts.call(op, this.keys.scriptKeys, [this.keys.base, this.#now(), ...args]));
+    try {
+      return await call();
+    } catch (error) {
+      if (!(error instanceof LeaseStateMissing)) throw error;
+      this.#logger.warn({ op }, 'lease state missing from Redis; rebuilding it from Postgres');
+      await this.#hydrator.recover();
+      return call();
+    }
+  }
+
+  lease(request: LeaseRequest): Promise<LeaseResult> {
+    const estimate = Math.max(0, Math.ceil(request.estimatedTokens));
+    return this.#run(
+      'lease',
+      [
+        request.provider,
+        request.model ?? '',
+        request.model === undefined ? '' : this.#settings.fallbackModel,
+        estimate,
+        this.#settings.leaseTtlMs,
+        ...(request.excludeKeyIds ?? []).map(String),
+      ],
+      (r) => decodeLease(r, request.provider, estimate),
+    );
+  }
+
+  release(lease: Pick<Lease, 'leaseId'>, outcome: ReleaseOutcome): Promise<ReleaseResult> {
+    const tokens = outcome.kind === 'success' ? Math.max(0, Math.round(outcome.tokens)) : 0;
+    const cost = outcome.kind === 'success' ? (outcome.costUsd ?? 0) : 0;
+    const retryAfter =
+      outcome.kind === 'rate_limited' && outcome.retryAfterMs !== undefined ? Math.max(0, Math.round(outcome.retryAfterMs)) : -1;
+    const status = 'status' in outcome ? outcome.status : 0;
+    const s = this.#settings;
+    return this.#run(
+      'release',
+      [
+        lease.leaseId,
+        outcome.kind,
+        tokens,
+        cost.toFixed(8),
+        retryAfter,
+        status,
+        s.blockSeconds,
+        s.circuitBreakerThreshold,
+        s.keyProbeAfterMs,
+        s.providerCooldownMs,
+      ],
+      decodeRelease,
+    );
+  }
+
+  /** Blocks a key for `durationMs` from now (Redis time); an existing later block stands. */
+  block(keyId: number, durationMs: number): Promise<KeyChange | null> {
+    return this.#run('block', [keyId, Math.max(0, Math.round(durationMs))], decodeKeyChange);
+  }
+
+  unblock(keyId: number): Promise<KeyChange | null> {
+    return this.#run('unblock', [keyId], decodeKeyChange);
+  }
+
+  disable(keyId: number, reason: string, kind: DisabledKind = 'manual'): Promise<KeyChange | null> {
+    return this.#run('disable', [keyId, kind, reason, this.#settings.keyProbeAfterMs], decodeKeyChange);
+  }
+
+  enable(keyId: number): Promise<KeyChange | null> {
+    return this.#run('enable', [keyId], decodeKeyChange);
+  }
+
+  /** Applies ended blocks, due probes and expired leases now; returns the keys whose block ended. */
+  async unblockExpired(): Promise<number[]> {
+    return (await this.#run('unblock-expired', [], decodeList)).map(Number);
+  }
+
+  /** Current hot state of some keys, read directly (no script: a read needs no atomicity across keys). */
+  async keyStates(keyIds: readonly number[]): Promise<KeyState[]> {
+    if (keyIds.length === 0) return [];
+    const pipeline = this.#redis.pipeline();
+    for (const id of keyIds) pipeline.hmget(this.keys.key(id), ...KEY_STATE_FIELDS);
+    const replies = (await pipeline.exec()) ?? [];
+    const states: KeyState[] = [];
+    replies.forEach(([error, values], i) => {
+      const v = values as (string | null)[] | undefined;
+      if (error || !v || v[0] === null) return;
+      states.push(decodeKeyState([String(keyIds[i]), ...v], 0));
+    });
+    return states;
+  }
+
+  /** The daily reset; `monthly` also resets the accounts' spend (first day of a month). */
+  async resetDaily(options: { monthly?: boolean } = {}): Promise<number> {
+    const rest = await this.#run('reset-daily', [options.monthly ? '1' : '0'], decodeList);
+    return Number(rest[0] ?? 0);
+  }
+}

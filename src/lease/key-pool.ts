@@ -1,0 +1,222 @@
+/**
+ * KeyPool: the seed's AIKeysSystem API over the lease engine. Choosing a key is a lease in Redis;
+ * the key is decrypted only then, in this process's memory (envelopes are cached, plaintext never).
+ * Every state change is written to Postgres too, so the dashboard and a rehydration see it: status
+ * changes at once, usage counters through a short write-behind (absolute values, so they converge).
+ */
+import type { AikeysConfig } from '../config/types.js';
+import { CryptoError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { silentLogger } from '../core/logger.js';
+import type { Secret } from '../core/secret.js';
+import { open } from '../crypto/envelope.js';
+import type { KeyRing } from '../crypto/key-ring.js';
+import { findAccountById, listAccounts, type AccountView } from '../store/accounts.js';
+import type { Db } from '../store/database.js';
+import { getSystemHealth, type SystemHealth } from '../store/health.js';
+import { resetDailyInDb, unblockExpiredInDb, writeKeyCounters, writeKeyState } from '../store/key-state.js';
+import { findKeyById, listKeys, loadEncryptedKey, type KeyView } from '../store/keys.js';
+import type { LeaseEngine } from './engine.js';
+import type { HydrateResult } from './hydrate.js';
+import type { ReleaseOutcome } from './outcome.js';
+import type { KeyChange, KeyState, Lease, LeaseRequest, ReleaseResult } from './types.js';
+
+export interface SelectedKey {
+  readonly lease: Lease;
+  readonly leaseId: string;
+  readonly keyId: number;
+  readonly keyName: string;
+  readonly accountId: number;
+  readonly provider: string;
+  /** The leased key's model: the requested one or the fallback. */
+  readonly model: string;
+  readonly secret: Secret;
+}
+
+export type SelectResult =
+  | { readonly ok: true; readonly key: SelectedKey }
+  | {
+      readonly ok: false;
+      readonly reason: 'no_key' | 'provider_paused';
+      readonly retryAtMs: number | null;
+      readonly onlyExcludedCouldServe: boolean;
+    };
+
+export interface KeyPoolDeps {
+  readonly db: Db;
+  readonly engine: LeaseEngine;
+  readonly ring: KeyRing;
+  /** For getSystemHealth's encryption check. */
+  readonly config?: AikeysConfig;
+  readonly logger?: Logger;
+  /** How long usage counters may wait before they are written to Postgres (default 1000 ms). */
+  readonly counterFlushMs?: number;
+}
+
+export interface KeyPool {
+  selectBestKey(
+    provider: string,
+    model?: string,
+    options?: { estimatedTokens?: number; excludeKeyIds?: readonly number[] },
+  ): Promise<SelectResult>;
+  /** Releases the lease with what the call did. */
+  updateKeyUsage(lease: Pick<Lease, 'leaseId'>, outcome: ReleaseOutcome): Promise<ReleaseResult>;
+  blockKey(keyId: number, seconds: number): Promise<KeyChange | null>;
+  unblockKey(keyId: number): Promise<KeyChange | null>;
+  disableKey(keyId: number, reason: string): Promise<KeyChange | null>;
+  enableKey(keyId: number): Promise<KeyChange | null>;
+  unblockExpiredKeys(): Promise<number[]>;
+  resetDailyCounters(options?: { monthly?: boolean }): Promise<number>;
+  getSystemHealth(): Promise<SystemHealth>;
+  getAllAccounts(): Promise<AccountView[]>;
+  getAccountStats(accountId: number): Promise<AccountView | undefined>;
+  getAccountKeys(accountId: number): Promise<KeyView[]>;
+  /** Rebuilds the Redis state from Postgres (call after an import commits). */
+  hydrate(): Promise<HydrateResult>;
+  /** Writes pending usage counters to Postgres now. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface CachedKey {
+  readonly envelope: string;
+  readonly keyName: string;
+}
+
+export function createKeyPool(deps: KeyPoolDeps): KeyPool {
+  const { db, engine, ring } = deps;
+  const logger = deps.logger ?? silentLogger;
+  const envelopes = new Map<number, CachedKey>();
+  // Keys whose counters changed since the last write; the values are read from Redis at flush time.
+  const pendingCounters = new Set<number>();
+  let timer: NodeJS.Timeout | undefined;
+  let flushing: Promise<void> = Promise.resolve();
+
+  async function loadKey(keyId: number): Promise<CachedKey> {
+    const cached = envelopes.get(keyId);
+    if (cached) return cached;
+    const [envelope, view] = await Promise.all([loadEncryptedKey(db, keyId), findKeyById(db, keyId)]);
+    if (envelope === undefined || view === undefined) throw new CryptoError('KEY_ROW_MISSING', `Key ${keyId} has no row in ai_api_keys`);
+    const entry = { envelope, keyName: view.name };
+    envelopes.set(keyId, entry);
+    return entry;
+  }
+
+  async function decrypt(keyId: number): Promise<{ secret: Secret; keyName: string }> {
+    const entry = await loadKey(keyId);
+    try {
+      return { secret: open(entry.envelope, ring), keyName: entry.keyName };
+    } catch (error) {
+      // The envelope may have been re-sealed (rotate-encryption-key) since it was cached.
+      envelopes.delete(keyId);
+      const fresh = await loadKey(keyId);
+      if (fresh.envelope === entry.envelope) throw error;
+      return { secret: open(fresh.envelope, ring), keyName: fresh.keyName };
+    }
+  }
+
+  function flush(): Promise<void> {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    const ids = [...pendingCounters];
+    pendingCounters.clear();
+    flushing = flushing
+      .then(async () => writeKeyCounters(db, await engine.keyStates(ids)))
+      .catch((error: unknown) => {
+      // Counters are absolute: the next write for these keys carries the newer values anyway.
+        logger.error({ err: error, keys: ids.length }, 'writing key usage counters to Postgres failed');
+      });
+    return flushing;
+  }
+
+  function queueCounters(state: KeyState): void {
+    pendingCounters.add(state.keyId);
+    timer ??= setTimeout(() => void flush(), deps.counterFlushMs ?? 1000).unref();
+  }
+
+  async function persist(change: KeyChange | null): Promise<KeyChange | null> {
+    if (change) {
+      pendingCounters.delete(change.key.keyId);
+      await writeKeyState(db, change.key);
+    }
+    return change;
+  }
+
+  return {
+    async selectBestKey(provider, model, options = {}) {
+      const request: LeaseRequest = {
+        provider,
+        model,
+        estimatedTokens: options.estimatedTokens ?? 0,
+        ...(options.excludeKeyIds ? { excludeKeyIds: options.excludeKeyIds } : {}),
+      };
+      const result = await engine.lease(request);
+      if (!result.ok) return result;
+      const { lease } = result;
+      try {
+        const { secret, keyName } = await decrypt(lease.keyId);
+        return {
+          ok: true,
+          key: { lease, leaseId: lease.leaseId, keyId: lease.keyId, keyName, accountId: lease.accountId, provider, model: lease.model, secret },
+        };
+      } catch (error) {
+        // A key we cannot open must not hold capacity until its TTL.
+        await engine.release(lease, { kind: 'request_error', status: 0 });
+        throw error;
+      }
+    },
+
+    async updateKeyUsage(lease, outcome) {
+      const result = await engine.release(lease, outcome);
+      if (!result.released) {
+        logger.warn({ leaseId: lease.leaseId, reason: result.reason }, 'released a lease that had expired or was unknown; nothing counted');
+        return result;
+      }
+      if (result.statusChanged) {
+        pendingCounters.delete(result.key.keyId);
+        await writeKeyState(db, result.key);
+      } else {
+        queueCounters(result.key);
+      }
+      if (result.providerEvent) logger.warn({ leaseId: lease.leaseId, event: result.providerEvent }, 'provider breaker changed state');
+      return result;
+    },
+
+    blockKey: async (keyId, seconds) => persist(await engine.block(keyId, seconds * 1000)),
+    unblockKey: async (keyId) => persist(await engine.unblock(keyId)),
+    disableKey: async (keyId, reason) => persist(await engine.disable(keyId, reason, 'manual')),
+    enableKey: async (keyId) => persist(await engine.enable(keyId)),
+
+    async unblockExpiredKeys() {
+      const ids = await engine.unblockExpired();
+      await unblockExpiredInDb(db);
+      return ids;
+    },
+
+    async resetDailyCounters(options = {}) {
+      await flush();
+      const count = await engine.resetDaily(options);
+      pendingCounters.clear();
+      await resetDailyInDb(db);
+      return count;
+    },
+
+    getSystemHealth: () => getSystemHealth(db, deps.config),
+    getAllAccounts: () => listAccounts(db),
+    getAccountStats: (accountId) => findAccountById(db, accountId),
+    getAccountKeys: async (accountId) =>
+      (await listKeys(db, { includeRemoved: true })).filter((k) => k.accountId === accountId),
+
+    async hydrate() {
+      await flush();
+      envelopes.clear();
+      return engine.hydrate();
+    },
+
+    flush,
+
+    async close() {
+      await flush();
+    },
+  };
+}

@@ -1,0 +1,102 @@
+--[[
+  hydrate: (re)builds the hot state from a Postgres snapshot, atomically, then stamps meta.
+
+  Fresh (meta missing: first start, or Redis lost its state): leftovers a partial loss may have left
+  are removed, keys start with no reservation and no lease, and the ready sets are ordered by the
+  snapshot's order (least recently used first). Merge (meta present: after an import): configuration
+  and status come from Postgres, the source of truth; counters in flight (used, reserved, inflight,
+  failures, last use, lease order) stay as Redis has them, since Redis is ahead of Postgres there.
+
+  KEYS[1] meta        KEYS[2] leases     KEYS[3] leasedata   KEYS[4] blocked    KEYS[5] probes
+  ARGV[1] base key prefix (starts with the hash tag)   ARGV[2] now, epoch ms (0 = Redis TIME)
+  ARGV[3] generation (unique per hydration; prefixes lease ids)
+  ARGV[4] number of accounts A       ARGV[5] number of keys N
+  then A x 7: accountId, provider, priority, status, daily quota (-1 none), monthly budget (-1 none),
+              spent this month (USD)
+  then N x 14: keyId, provider, model, accountId, daily limit, concurrency cap (0 = unlimited),
+              used today, status, disabled kind, disabled reason, block end ms (0 none), failures,
+              probe time ms (0 none), last used ms (0 never)
+
+  Returns {1, fresh 0|1, keys}
+]]
+local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
+local fresh = redis.call('EXISTS', C.meta) == 0
+local n_accounts, n_keys = tonumber(ARGV[4]), tonumber(ARGV[5])
+local keys_set, accounts_set = C.base .. 'keys', C.base .. 'accounts'
+
+if fresh then
+  redis.call('DEL', C.leases, C.leasedata, C.blocked, C.probes)
+  for _, kid in ipairs(redis.call('SMEMBERS', keys_set)) do
+    local k = load_key(C, kid)
+    if k then leave_ready(k) end
+    redis.call('DEL', key_name(C, kid))
+  end
+  for _, aid in ipairs(redis.call('SMEMBERS', accounts_set)) do
+    local provider = redis.call('HGET', account_name(C, aid), 'provider')
+    if provider then
+      redis.call('DEL', C.base .. 'accts:' .. provider, C.base .. 'pv:' .. provider, C.base .. 'pvfail:' .. provider)
+    end
+    redis.call('DEL', account_name(C, aid))
+  end
+  redis.call('DEL', keys_set, accounts_set)
+end
+
+local used_by_account, reserved_by_account = {}, {}
+local at = 6
+for _ = 1, n_accounts do
+  local aid, provider, priority = ARGV[at], ARGV[at + 1], ARGV[at + 2]
+  local name = account_name(C, aid)
+  local spent = tonumber(ARGV[at + 6])
+  if not fresh then spent = math.max(spent, tonumber(redis.call('HGET', name, 'spent')) or 0) end
+  redis.call('HSET', name, 'provider', provider, 'priority', priority, 'status', ARGV[at + 3],
+    'quota', ARGV[at + 4], 'budget', ARGV[at + 5], 'spent', spent)
+  redis.call('ZADD', C.base .. 'accts:' .. provider, tonumber(priority), aid)
+  redis.call('SADD', accounts_set, aid)
+  used_by_account[aid], reserved_by_account[aid] = 0, 0
+  at = at + 7
+end
+
+local seq = tonumber(redis.call('HGET', C.meta, 'seq')) or 0
+for i = 1, n_keys do
+  local kid = ARGV[at]
+  local k = (not fresh) and load_key(C, kid) or nil
+  if not k then
+    seq = seq + 1
+    k = { id = kid, used = tonumber(ARGV[at + 6]), reserved = 0, inflight = 0, failures = tonumber(ARGV[at + 11]),
+          last_used = tonumber(ARGV[at + 13]), member = member_for(seq, kid), rz_model = '', rz_any = '', probing = 0 }
+  end
+  local was = (k.status or '') .. '|' .. (k.kind or '')
+  k.provider, k.model, k.account = ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]
+  k.limit, k.cap = tonumber(ARGV[at + 4]), tonumber(ARGV[at + 5])
+  k.status, k.kind, k.reason = ARGV[at + 7], ARGV[at + 8], ARGV[at + 9]
+  k.block_until, k.probe_at = tonumber(ARGV[at + 10]), tonumber(ARGV[at + 12])
+  redis.call('ZREM', C.blocked, kid)
+  redis.call('ZREM', C.probes, kid)
+  if k.status == 'temporarily_blocked' then
+    if k.block_until > C.now then redis.call('ZADD', C.blocked, k.block_until, kid) else k.status = 'active' end
+  end
+  if k.status == 'disabled' and k.kind == 'breaker' then
+    -- A probe already opened keeps going; otherwise wait for the probe time.
+    if was ~= 'disabled|breaker' then k.probing = 0 end
+    if k.probing ~= 1 then
+      if k.probe_at <= C.now then k.probing = 1 else redis.call('ZADD', C.probes, k.probe_at, kid) end
+    end
+  else
+    k.probing = 0
+  end
+  redis.call('HSET', key_name(C, kid), 'provider', k.provider, 'model', k.model, 'account', k.account,
+    'limit', k.limit, 'cap', k.cap)
+  sync_ready(C, k)
+  save_key(C, k)
+  redis.call('SADD', keys_set, kid)
+  used_by_account[k.account] = (used_by_account[k.account] or 0) + k.used
+  reserved_by_account[k.account] = (reserved_by_account[k.account] or 0) + k.reserved
+  at = at + 14
+end
+for aid, used in pairs(used_by_account) do
+  redis.call('HSET', account_name(C, aid), 'used', used, 'reserved', reserved_by_account[aid] or 0)
+end
+
+redis.call('HSET', C.meta, 'gen', ARGV[3], 'seq', seq, 'hydrated_at', C.now)
+redis.call('HSETNX', C.meta, 'violations', 0)
+return { 1, fresh and 1 or 0, n_keys }

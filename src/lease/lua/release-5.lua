@@ -1,0 +1,103 @@
+--[[
+  release: ends a lease and applies what the provider call did to its key (and provider).
+
+  success          reservation reconciled to the actual tokens, failures reset, last_used set; a
+                   half-open probe returns the key to service; used >= daily limit -> exhausted;
+                   any success closes the provider's breaker and clears its failure set
+  rate_limited     temporarily_blocked until now + retry-after (default block seconds); later end wins
+  auth_failed      disabled at once, kind invalid_key, "invalid key (HTTP <status>)"
+  quota_exhausted  exhausted until the daily reset
+  server_error     failures + 1. At the threshold: when >= 2 distinct keys of the provider failed since
+                   its last success, the outage is the provider's: its breaker opens for the cool-down
+                   (keys stay active); otherwise the key is disabled (kind breaker) with a probe later.
+                   A failed key probe re-disables with a new probe time; a failed provider probe reopens.
+  request_error    no penalty
+  An expired or unknown lease changes nothing and says so (its reservation was already returned).
+
+  KEYS[1] meta        KEYS[2] leases     KEYS[3] leasedata   KEYS[4] blocked    KEYS[5] probes
+  ARGV[1] base key prefix            ARGV[2] now, epoch ms (0 = Redis TIME)
+  ARGV[3] lease id                   ARGV[4] outcome kind (as above)
+  ARGV[5] actual tokens (success)    ARGV[6] cost, USD (success; decimal string)
+  ARGV[7] retry-after, ms (-1 = use the default)      ARGV[8] HTTP status (0 = no response)
+  ARGV[9] default block, seconds     ARGV[10] breaker threshold (consecutive failures)
+  ARGV[11] key probe delay, ms       ARGV[12] provider cool-down, ms
+
+  Returns {1, seq, statusChanged 0|1, providerEvent ('' | opened | reopened | closed), key reply...}
+       or {4} unknown lease, {5} expired lease, {0} state missing
+]]
+local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
+if redis.call('EXISTS', C.meta) == 0 then return { 0 } end
+local lid, outcome = ARGV[3], ARGV[4]
+local tokens, cost, retry_after, http = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
+local block_seconds, threshold = tonumber(ARGV[9]), tonumber(ARGV[10])
+local probe_after, cooldown = tonumber(ARGV[11]), tonumber(ARGV[12])
+
+local expires = redis.call('ZSCORE', C.leases, lid)
+if not expires then return { 4 } end
+if tonumber(expires) <= C.now then
+  reclaim(C)
+  return { 5 }
+end
+reclaim(C)
+
+local k, lease = end_lease(C, lid)
+if not k then return { 4 } end
+local key_probe = string.find(lease.flags, 'k', 1, true) ~= nil
+local provider_probe = string.find(lease.flags, 'p', 1, true) ~= nil
+local before = k.status .. '|' .. k.kind
+local pv, pvfail = C.base .. 'pv:' .. lease.provider, C.base .. 'pvfail:' .. lease.provider
+local event = ''
+
+local function close_provider_breaker()
+  redis.call('DEL', pvfail)
+  if redis.call('DEL', pv) == 1 then event = 'closed' end
+end
+
+if outcome == 'success' then
+  k.used = k.used + tokens
+  k.failures = 0
+  k.last_used = C.now
+  local acct = account_name(C, k.account)
+  redis.call('HINCRBY', acct, 'used', tokens)
+  if cost and cost > 0 then redis.call('HINCRBYFLOAT', acct, 'spent', ARGV[6]) end
+  if key_probe and k.status == 'disabled' and k.kind == 'breaker' then
+    k.status, k.kind, k.reason, k.probing, k.probe_at = 'active', '', '', 0, 0
+  end
+  if k.status == 'active' and k.used >= k.limit then k.status = 'exhausted' end
+  close_provider_breaker()
+elseif outcome == 'rate_limited' then
+  local ms = retry_after >= 0 and retry_after or block_seconds * 1000
+  set_block(C, k, C.now + ms)
+elseif outcome == 'auth_failed' then
+  set_disabled(C, k, 'invalid_key', 'invalid key (HTTP ' .. http .. ')', probe_after)
+elseif outcome == 'quota_exhausted' then
+  if k.status ~= 'disabled' then k.status = 'exhausted' end
+elseif outcome == 'server_error' then
+  k.failures = k.failures + 1
+  if provider_probe then
+    redis.call('HSET', pv, 'until', C.now + cooldown, 'probe', '')
+    event = 'reopened'
+  elseif key_probe and k.status == 'disabled' and k.kind == 'breaker' then
+    set_disabled(C, k, 'breaker', k.failures .. ' consecutive failures', probe_after)
+  elseif k.status ~= 'disabled' then
+    redis.call('SADD', pvfail, k.id)
+    if k.failures >= threshold then
+      if redis.call('SCARD', pvfail) >= 2 then
+        if redis.call('EXISTS', pv) == 0 then event = 'opened' end
+        redis.call('HSET', pv, 'until', C.now + cooldown, 'probe', '')
+      else
+        set_disabled(C, k, 'breaker', k.failures .. ' consecutive failures', probe_after)
+      end
+    end
+  end
+end
+-- Any answer other than a server error shows the provider is up again.
+if provider_probe and outcome ~= 'server_error' and outcome ~= 'success' then close_provider_breaker() end
+if k.status ~= 'disabled' then k.probing = 0 end
+
+sync_ready(C, k)
+save_key(C, k)
+local seq = redis.call('HINCRBY', C.meta, 'seq', 1)
+local reply = { 1, seq, (k.status .. '|' .. k.kind) ~= before and 1 or 0, event }
+for _, v in ipairs(key_reply(k)) do reply[#reply + 1] = v end
+return reply

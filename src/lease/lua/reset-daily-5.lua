@@ -1,0 +1,36 @@
+--[[
+  reset-daily: the daily reset. Every key's used_today goes to 0 and exhausted keys return (to
+  temporarily_blocked if a block is still running); accounts' used goes to 0, and their spent
+  month too when asked (first day of a month). Reservations in flight stay. O(n) once a day.
+
+  KEYS[1] meta        KEYS[2] leases     KEYS[3] leasedata   KEYS[4] blocked    KEYS[5] probes
+  ARGV[1] base key prefix (starts with the hash tag)   ARGV[2] now, epoch ms (0 = Redis TIME)
+  ARGV[3] '1' = also reset the accounts' monthly spend
+
+  Returns {1, keysReset} or {0} state missing
+]]
+local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
+if redis.call('EXISTS', C.meta) == 0 then return { 0 } end
+reclaim(C)
+local ids = redis.call('SMEMBERS', C.base .. 'keys')
+for _, kid in ipairs(ids) do
+  local k = load_key(C, kid)
+  if k then
+    k.used = 0
+    if k.status == 'exhausted' then
+      if k.block_until > C.now then
+        k.status = 'temporarily_blocked'
+        redis.call('ZADD', C.blocked, k.block_until, k.id)
+      else
+        k.status = 'active'
+      end
+    end
+    sync_ready(C, k)
+    save_key(C, k)
+  end
+end
+for _, aid in ipairs(redis.call('SMEMBERS', C.base .. 'accounts')) do
+  redis.call('HSET', account_name(C, aid), 'used', 0)
+  if ARGV[3] == '1' then redis.call('HSET', account_name(C, aid), 'spent', 0) end
+end
+return { 1, #ids }

@@ -1,0 +1,74 @@
+/**
+ * Loads the lease scripts once and calls them by SHA. Each script is `lua/<op>-<numKeys>.lua`, with
+ * the shared helpers of `lua/includes/` placed ahead of it, so every script is one self-contained
+ * EVALSHA. A Redis that forgot the scripts (restart, SCRIPT FLUSH, failover) answers NOSCRIPT: the
+ * script is loaded again and the call repeated once.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
+
+export type LeaseScriptName =
+  | 'lease'
+  | 'release'
+  | 'block'
+  | 'unblock'
+  | 'disable'
+  | 'enable'
+  | 'unblock-expired'
+  | 'reset-daily'
+  | 'hydrate';
+
+const LUA_DIR = join(dirname(fileURLToPath(import.meta.url)), 'lua');
+const NUM_KEYS = 5;
+
+interface LoadedScript {
+  readonly source: string;
+  readonly sha: string;
+}
+
+function readScripts(): Map<LeaseScriptName, LoadedScript> {
+  const includesDir = join(LUA_DIR, 'includes');
+  const includes = readdirSync(includesDir)
+    .filter((f) => f.endsWith('.lua'))
+    .sort()
+    .map((f) => readFileSync(join(includesDir, f), 'utf8'))
+    .join('\n');
+  const scripts = new Map<LeaseScriptName, LoadedScript>();
+  for (const file of readdirSync(LUA_DIR)) {
+    const match = /^(.+)-(\d+)\.lua$/.exec(file);
+    if (!match) continue;
+    if (Number(match[2]) !== NUM_KEYS) throw new Error(`${file}: every lease script takes ${NUM_KEYS} KEYS`);
+    const source = `${includes}\n${readFileSync(join(LUA_DIR, file), 'utf8')}`;
+    scripts.set(match[1] as LeaseScriptName, { source, sha: createHash('sha1').update(source).digest('hex') });
+  }
+  return scripts;
+}
+
+let cached: Map<LeaseScriptName, LoadedScript> | undefined;
+
+export type ScriptReply = (string | number | null)[];
+
+export interface ScriptCaller {
+  call(op: LeaseScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<ScriptReply>;
+}
+
+export function createScriptCaller(redis: Redis): ScriptCaller {
+  cached ??= readScripts();
+  const scripts = cached;
+  return {
+    async call(op, keys, args) {
+      const script = scripts.get(op);
+      if (!script) throw new Error(`No lease script named ${op}`);
+      try {
+        return (await redis.evalsha(script.sha, keys.length, ...keys, ...args)) as ScriptReply;
+      } catch (error) {
+        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+        await redis.script('LOAD', script.source);
+        return (await redis.evalsha(script.sha, keys.length, ...keys, ...args)) as ScriptReply;
+      }
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../core/logger.js';
+import { callProvider, type CallProviderDeps } from '../jobs/call-provider.js';
+import type { AiJobData, AiJobResult } from '../queues/job-schema.js';
+
+export interface AiWorkerOptions {
+  connection: Redis;
+  prefix: string;
+  queueName: string;
+  concurrency: number;
+  deps: CallProviderDeps;
+  logger: Logger;
+  /** Lock long enough for a slow provider call plus retries; BullMQ renews it while the job runs. */
+  lockDurationMs?: number;
+}
+
+export function createAiWorker(options: AiWorkerOptions): Worker<AiJobData, AiJobResult> {
+  const { connection, prefix, queueName, concurrency, deps, logger } = options;
+  const worker = new Worker<AiJobData, AiJobResult>(queueName, (job, token) => callProvider(job, token, deps), {
+    connection,
+    prefix,
+    concurrency,
+    lockDuration: options.lockDurationMs ?? 60_000,
+    // A job whose worker died mid-call is picked up again (and its stale lease expires by itself).
+    maxStalledCount: 3,
+    autorun: true,
+  });
+  worker.on('failed', (job, error) => {
+    if (job) logger.warn({ jobId: job.id, reason: error.message }, 'AI job failed');
+  });
+  worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
+  return worker;
+}

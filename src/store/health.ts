@@ -1,0 +1,76 @@
+/**
+ * The seed's getSystemHealth, from Postgres: how many keys can serve, and whether encryption is set
+ * up. Keys removed from the config count as disabled (they are rows, with history).
+ */
+import type { AikeysConfig } from '../config/types.js';
+import { decodeMasterKey } from '../crypto/key-ring.js';
+import type { Db } from './database.js';
+
+export interface SystemHealth {
+  readonly totalKeys: number;
+  readonly activeKeys: number;
+  readonly disabledKeys: number;
+  /** temporarily_blocked with the block still in the future (an expired block awaits the unblock task). */
+  readonly blockedKeys: number;
+  readonly exhaustedKeys: number;
+  readonly accounts: number;
+  /** At least one key is active. */
+  readonly healthy: boolean;
+  /** A master key is configured and is base64 of 32 bytes. False when no config was given. */
+  readonly encryptionEnabled: boolean;
+  /**
+   * Keys whose envelope names a master key other than the configured one: these cannot be opened
+   * until `aikeys rotate-encryption-key` re-seals them. Null when no config was given.
+   */
+  readonly keysSealedByOtherMasterKey: number | null;
+}
+
+interface CountsRow {
+  total_keys: number;
+  active_keys: number;
+  disabled_keys: number;
+  blocked_keys: number;
+  exhausted_keys: number;
+}
+
+function configuredMasterKeyId(config: AikeysConfig | undefined): string | undefined {
+  if (!config) return undefined;
+  try {
+    return decodeMasterKey(config.system.encryptionKey).id;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function getSystemHealth(db: Db, config?: AikeysConfig): Promise<SystemHealth> {
+  const counts = await db('ai_api_keys').first<CountsRow>(
+    db.raw('COUNT(*)::bigint AS total_keys'),
+    db.raw(`COUNT(*) FILTER (WHERE status = 'active')::bigint AS active_keys`),
+    db.raw(`COUNT(*) FILTER (WHERE status = 'disabled')::bigint AS disabled_keys`),
+    db.raw(
+      `COUNT(*) FILTER (WHERE status = 'temporarily_blocked' AND temporary_block_until > now())::bigint AS blocked_keys`,
+    ),
+    db.raw(`COUNT(*) FILTER (WHERE status = 'exhausted')::bigint AS exhausted_keys`),
+  );
+  const accounts = await db('ai_accounts').first<{ n: number }>(db.raw('COUNT(*)::bigint AS n'));
+  const masterKeyId = configuredMasterKeyId(config);
+  let keysSealedByOtherMasterKey: number | null = null;
+  if (masterKeyId !== undefined) {
+    // Only the envelope's public header field (the master key's fingerprint) is read, never the ciphertext.
+    const other = await db('ai_api_keys')
+      .whereRaw(`split_part(api_key_encrypted, ':', 4) <> ?`, [masterKeyId])
+      .first<{ n: number }>(db.raw('COUNT(*)::bigint AS n'));
+    keysSealedByOtherMasterKey = other.n;
+  }
+  return {
+    totalKeys: counts.total_keys,
+    activeKeys: counts.active_keys,
+    disabledKeys: counts.disabled_keys,
+    blockedKeys: counts.blocked_keys,
+    exhaustedKeys: counts.exhausted_keys,
+    accounts: accounts.n,
+    healthy: counts.active_keys > 0,
+    encryptionEnabled: masterKeyId !== undefined,
+    keysSealedByOtherMasterKey,
+  };
+}

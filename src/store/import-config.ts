@@ -1,0 +1,97 @@
+/**
+ * Import the config's accounts and keys into Postgres (the seed's install.php), idempotently:
+ * a second import of the same config writes nothing. The whole import is ONE transaction holding a
+ * transaction-scoped advisory lock, so replicas that start together serialise and the later one
+ * sees the earlier one's rows (READ COMMITTED takes a fresh snapshot per statement, and the lock is
+ * the first statement). A dry run does the same work and rolls it back, so its report is exact.
+ */
+import type { Knex } from 'knex';
+import type { AikeysConfig } from '../config/types.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import type { KeyRing } from '../crypto/key-ring.js';
+import type { Db } from './database.js';
+import { syncAccounts } from './import/accounts-sync.js';
+import { syncKeys } from './import/keys-sync.js';
+import { acquireImportLock } from './import/lock.js';
+import type { ImportReport } from './import/report.js';
+
+export type {
+  ChangedAccount,
+  ChangedKey,
+  DisabledKey,
+  FieldChange,
+  FieldValue,
+  ImportedAccount,
+  ImportedKey,
+  ImportReport,
+} from './import/report.js';
+export { isNoop } from './import/report.js';
+
+export { IMPORT_LOCK_ID } from './import/lock.js';
+
+export interface ImportOptions {
+  readonly ring: KeyRing;
+  readonly dryRun?: boolean;
+  readonly logger?: Logger;
+}
+
+async function runImport(
+  trx: Knex.Transaction,
+  config: AikeysConfig,
+  ring: KeyRing,
+  dryRun: boolean,
+): Promise<ImportReport> {
+  await acquireImportLock(trx);
+  const accounts = await syncAccounts(trx, config.accounts);
+  const keys = await syncKeys(trx, config.keys, accounts.idByRef, ring);
+  return {
+    dryRun,
+    file: config.file,
+    accounts: { added: accounts.added, changed: accounts.changed, unchanged: accounts.unchanged },
+    added: keys.added,
+    changed: keys.changed,
+    disabled: keys.disabled,
+    unchanged: keys.unchanged,
+    alreadyRemoved: keys.alreadyRemoved,
+    legacy: config.legacy,
+  };
+}
+
+export async function importConfig(
+  db: Db,
+  config: AikeysConfig,
+  options: ImportOptions,
+): Promise<ImportReport> {
+  const dryRun = options.dryRun ?? false;
+  const logger = options.logger ?? silentLogger;
+  const trx = await db.transaction();
+  let report: ImportReport;
+  try {
+    report = await runImport(trx, config, options.ring, dryRun);
+  } catch (error) {
+    await trx.rollback();
+    throw error;
+  }
+  if (dryRun) await trx.rollback();
+  else await trx.commit();
+
+  logger.info(
+    {
+      file: report.file,
+      dryRun,
+      added: report.added.length,
+      changed: report.changed.length,
+      disabled: report.disabled.length,
+      unchanged: report.unchanged.length,
+      accountsAdded: report.accounts.added.length,
+    },
+    dryRun ? 'config import planned (dry run, nothing written)' : 'config imported',
+  );
+  for (const notice of report.legacy) {
+    logger.warn(
+      { file: notice.file, line: notice.line, name: notice.name, newName: notice.newName },
+      notice.message,
+    );
+  }
+  return report;
+}

@@ -1,0 +1,129 @@
+/**
+ * The hydration query: everything the lease engine's Redis state is built from, read in one
+ * repeatable-read transaction so accounts, keys and this month's spend agree. Never selects
+ * `api_key_encrypted`: the hot state holds no secret material.
+ */
+import type { Db } from './database.js';
+
+export interface AccountStateRow {
+  readonly accountId: number;
+  readonly provider: string;
+  readonly priority: number;
+  readonly status: string;
+  readonly dailyQuota: number | null;
+  readonly monthlyBudget: number | null;
+  /** Sum of estimated_cost in ai_request_logs since the start of the current UTC month. */
+  readonly spentMonthUsd: number;
+}
+
+export interface KeyStateRow {
+  readonly keyId: number;
+  readonly accountId: number;
+  readonly provider: string;
+  readonly model: string;
+  readonly dailyLimit: number;
+  readonly maxConcurrency: number | null;
+  readonly usedToday: number;
+  readonly status: string;
+  readonly disabledKind: string | null;
+  readonly disabledReason: string | null;
+  readonly blockUntilMs: number | null;
+  readonly consecutiveFailures: number;
+  readonly lastUsedAtMs: number | null;
+  readonly updatedAtMs: number;
+}
+
+export interface KeyStateSnapshot {
+  readonly accounts: readonly AccountStateRow[];
+  /** Least recently used first (never used first), then by key id: the lease order of equal keys. */
+  readonly keys: readonly KeyStateRow[];
+}
+
+const ms = (d: Date | null): number | null => (d === null ? null : d.getTime());
+
+export async function loadKeyStateSnapshot(db: Db): Promise<KeyStateSnapshot> {
+  return db.transaction(
+    async (trx) => {
+      const accounts = await trx.raw<{
+        rows: {
+          account_id: number;
+          provider_name: string;
+          priority: number;
+          status: string;
+          daily_quota: number | null;
+          monthly_budget: number | null;
+          spent: number | null;
+        }[];
+      }>(`
+        SELECT a.account_id, a.provider_name, a.priority, a.status, a.daily_quota, a.monthly_budget,
+               (SELECT COALESCE(SUM(l.estimated_cost), 0) FROM ai_request_logs l
+                 WHERE l.account_id = a.account_id
+                   AND l.created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') AS spent
+          FROM ai_accounts a ORDER BY a.account_id`);
+      const keys = await trx('ai_api_keys as k')
+        .join('ai_accounts as a', 'a.account_id', 'k.account_id')
+        .orderByRaw('k.last_used_at ASC NULLS FIRST, k.key_id ASC')
+        .select<
+          {
+            key_id: number;
+            account_id: number;
+            provider_name: string;
+            model_name: string;
+            daily_limit: number;
+            max_concurrency: number | null;
+            used_today: number;
+            status: string;
+            disabled_kind: string | null;
+            disabled_reason: string | null;
+            temporary_block_until: Date | null;
+            consecutive_failures: number;
+            last_used_at: Date | null;
+            updated_at: Date;
+          }[]
+        >(
+          'k.key_id',
+          'k.account_id',
+          'a.provider_name',
+          'k.model_name',
+          'k.daily_limit',
+          'k.max_concurrency',
+          'k.used_today',
+          'k.status',
+          'k.disabled_kind',
+          'k.disabled_reason',
+          'k.temporary_block_until',
+          'k.consecutive_failures',
+          'k.last_used_at',
+          'k.updated_at',
+        );
+      return {
+        accounts: accounts.rows.map((r) => ({
+          accountId: r.account_id,
+          provider: r.provider_name,
+          priority: r.priority,
+          status: r.status,
+          dailyQuota: r.daily_quota,
+          monthlyBudget: r.monthly_budget,
+          spentMonthUsd: Number(r.spent ?? 0),
+        })),
+        keys: keys.map((r) => ({
+          keyId: r.key_id,
+          accountId: r.account_id,
+          provider: r.provider_name,
+          model: r.model_name,
+          dailyLimit: r.daily_limit,
+          maxConcurrency: r.max_concurrency,
+          usedToday: r.used_today,
+          status: r.status,
+          disabledKind: r.disabled_kind,
+          disabledReason: r.disabled_reason,
+          blockUntilMs: ms(r.temporary_block_until),
+          consecutiveFailures: r.consecutive_failures,
+          lastUsedAtMs: ms(r.last_used_at),
+          updatedAtMs: r.updated_at.getTime(),
+        })),
+      };
+    },
+    { isolationLevel: 'repeatable read', readOnly: true },
+  );
+}

@@ -1,0 +1,105 @@
+/** The dashboard page, Bull Board on the real queue, and the Prometheus metrics. */
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { METRIC_NAMES } from '../../../src/http/metrics.js';
+import { isolate } from '../../setup/isolation.js';
+import { buildApp, setUp, type Fixture } from './fixtures.js';
+
+const env = isolate('httpdash');
+let f: Fixture;
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  f = await setUp(env);
+  app = await buildApp(f);
+});
+
+afterAll(async () => {
+  await app?.close();
+  await f?.close();
+  await env.cleanup();
+});
+
+describe('dashboard', () => {
+  it('serves one self-contained HTML page with every section', async () => {
+    const res = await app.inject({ url: '/' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+    for (const heading of [
+      'System Health',
+      'Accounts Overview',
+      'Keys',
+      'Usage (tokens per hour',
+      'System Settings',
+    ]) {
+      expect(res.body).toContain(`<h2>${heading}`);
+    }
+    expect(res.body).toContain('href="/admin/queues"');
+    // The placeholders were filled, and nothing is loaded from elsewhere.
+    expect(res.body).not.toContain('{{CSS}}');
+    expect(res.body).not.toContain('{{JS}}');
+    expect(res.body).toContain('sessionStorage');
+    expect(res.body).toContain('/api/usage?hours=24');
+    expect(res.body).not.toMatch(/<script[^>]+src=|<link[^>]+href=|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+  });
+
+  it('pins the inline script by hash in its Content-Security-Policy', async () => {
+    const { createHash } = await import('node:crypto');
+    const res = await app.inject({ url: '/' });
+    const script = /<script>([\s\S]*?)<\/script>/.exec(res.body)?.[1] ?? '';
+    expect(script.length).toBeGreaterThan(1000);
+    const hash = createHash('sha256').update(script, 'utf8').digest('base64');
+    expect(res.headers['content-security-policy']).toContain(`script-src 'sha256-${hash}'`);
+    expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+  });
+});
+
+describe('Bull Board', () => {
+  it('serves its UI at /admin/queues', async () => {
+    const res = await app.inject({ url: '/admin/queues' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/text\/html/);
+  });
+
+  it('lists the queue with its jobs', async () => {
+    await f.queue.add('demo', { messages: [{ role: 'user', content: 'hi' }] });
+    const res = await app.inject({
+      url: '/admin/queues/api/queues?activeQueue=' + encodeURIComponent(env.queueName),
+    });
+    expect(res.statusCode).toBe(200);
+    const body = res.json() as { queues: { name: string; counts: Record<string, number> }[] };
+    const queue = body.queues.find((q) => q.name === env.queueName);
+    expect(queue).toBeDefined();
+    expect(queue!.counts.waiting).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('metrics', () => {
+  it('exposes keys by status, account quotas and queue counts', async () => {
+    await f.queue.add('delayed-one', { messages: [] }, { delay: 3_600_000 });
+    const res = await app.inject({ url: '/metrics' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/text\/plain/);
+    for (const name of Object.values(METRIC_NAMES)) expect(res.body).toContain(`# TYPE ${name} gauge`);
+    expect(res.body).toContain(`${METRIC_NAMES.keysByStatus}{status="active"} 1`);
+    expect(res.body).toContain(`${METRIC_NAMES.keysByStatus}{status="disabled"} 1`);
+    expect(res.body).toContain(
+      `${METRIC_NAMES.accountRemainingQuota}{account="Primary Account",provider="openai",priority="1"} 198490`,
+    );
+    expect(res.body).toContain(`${METRIC_NAMES.queueJobs}{queue="${env.queueName}",state="delayed"} 1`);
+    expect(res.body).toMatch(
+      new RegExp(`${METRIC_NAMES.queueJobs}\\{queue="${env.queueName}",state="waiting"\\} \\d+`),
+    );
+  });
+
+  it('a second app in the same process has its own registry', async () => {
+    const other = await buildApp(f);
+    try {
+      const res = await other.inject({ url: '/metrics' });
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toContain(`# TYPE ${METRIC_NAMES.keysByStatus} gauge`);
+    } finally {
+      await other.close();
+    }
+  });
+});

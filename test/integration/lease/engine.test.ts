@@ -1,0 +1,332 @@
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { LeaseEngine } from '../../../src/lease/engine.js';
+import type { Lease, LeaseResult } from '../../../src/lease/types.js';
+import { openDatabase, type Db } from '../../../src/store/database.js';
+import { isolate } from '../../setup/isolation.js';
+import {
+  connectRedis,
+  createEngine,
+  seedKeys,
+  TestClock,
+  type AccountSpec,
+  type KeySpec,
+} from './fixtures.js';
+
+const env = isolate('lease-engine');
+let db: Db;
+let redis: Redis;
+const clock = new TestClock();
+
+beforeAll(async () => {
+  db = await openDatabase(env.databaseUrl);
+  redis = connectRedis(env.redisUrl);
+});
+
+afterAll(async () => {
+  redis.disconnect();
+  await db.destroy();
+  await env.cleanup();
+});
+
+beforeEach(async () => {
+  await env.flushRedis();
+  await db.raw('TRUNCATE ai_request_logs, ai_api_keys, ai_accounts RESTART IDENTITY CASCADE');
+});
+
+async function setup(specs: KeySpec[], accounts: Record<string, AccountSpec> = {}, settings = {}) {
+  const seeded = await seedKeys(db, specs, accounts);
+  const engine = createEngine(redis, db, env.prefix, { clock: clock.now, settings });
+  await engine.hydrate();
+  return { engine, ids: seeded.keyIds };
+}
+
+function leased(result: LeaseResult): Lease {
+  if (!result.ok) throw new Error(`expected a lease, got ${result.reason}`);
+  return result.lease;
+}
+
+async function leaseKey(engine: LeaseEngine, estimatedTokens = 100, model?: string): Promise<number> {
+  return leased(await engine.lease({ provider: 'openai', model, estimatedTokens })).keyId;
+}
+
+describe('lease: choice', () => {
+  it('prefers the primary account, then the lowest used_today, then the least recently leased', async () => {
+    const { engine, ids } = await setup([
+      { priority: 2, usedToday: 0 },
+      { priority: 1, usedToday: 500 },
+      { priority: 1, usedToday: 200 },
+      { priority: 1, usedToday: 200 },
+    ]);
+    const [fallback, busy, a, b] = ids as [number, number, number, number];
+    // a and b tie at 200: a was never leased before b (snapshot order), then b is the less recent.
+    expect(await leaseKey(engine, 10)).toBe(a);
+    expect(await leaseKey(engine, 10)).toBe(b);
+    // Reservations count: a = 210, b = 210, busy = 500.
+    expect(await leaseKey(engine, 10)).toBe(a);
+    expect([busy, fallback]).not.toContain(await leaseKey(engine, 10));
+  });
+
+  it('restricts to the requested model and falls back to AI_FALLBACK_MODEL, saying which', async () => {
+    const { engine, ids } = await setup([
+      { model: 'gpt-4-turbo', dailyLimit: 1000 },
+      { model: 'gpt-3.5-turbo', priority: 2 },
+    ]);
+    const first = leased(
+      await engine.lease({ provider: 'openai', model: 'gpt-4-turbo', estimatedTokens: 900 }),
+    );
+    expect(first).toMatchObject({ keyId: ids[0], model: 'gpt-4-turbo' });
+    const second = leased(
+      await engine.lease({ provider: 'openai', model: 'gpt-4-turbo', estimatedTokens: 900 }),
+    );
+    expect(second).toMatchObject({ keyId: ids[1], model: 'gpt-3.5-turbo' });
+    expect((await engine.lease({ provider: 'openai', model: 'o3', estimatedTokens: 1 })).ok).toBe(true);
+    expect(await engine.lease({ provider: 'anthropic', estimatedTokens: 1 })).toMatchObject({
+      ok: false,
+      reason: 'no_key',
+    });
+  });
+
+  it('skips disabled, exhausted and blocked keys; a block whose time passed counts as ended', async () => {
+    const until = new Date(clock.nowMs + 60_000);
+    const { engine, ids } = await setup([
+      { status: 'disabled', disabledKind: 'manual' },
+      { status: 'exhausted' },
+      { status: 'temporarily_blocked', blockUntil: until },
+      { status: 'temporarily_blocked', blockUntil: new Date(clock.nowMs - 1) },
+    ]);
+    expect(await leaseKey(engine)).toBe(ids[3]);
+    await engine.disable(ids[3]!, 'by hand');
+    const none = await engine.lease({ provider: 'openai', estimatedTokens: 1 });
+    expect(none).toEqual({
+      ok: false,
+      reason: 'no_key',
+      retryAtMs: until.getTime(),
+      onlyExcludedCouldServe: false,
+    });
+    clock.advance(60_000);
+    expect(await leaseKey(engine)).toBe(ids[2]);
+  });
+
+  it('skips keys without room for the estimate, accounts over quota or budget, and keys at their cap', async () => {
+    const { engine, ids } = await setup(
+      [
+        { dailyLimit: 1000, usedToday: 950 },
+        { dailyLimit: 5000, usedToday: 960, maxConcurrency: 1 },
+        { priority: 2, dailyLimit: 100_000 },
+      ],
+      { 'openai:2': { dailyQuota: 1000 } },
+    );
+    // key 1 has 50 left, key 2 (deeper in the set) has room: the look-ahead finds it.
+    const l = leased(await engine.lease({ provider: 'openai', estimatedTokens: 100 }));
+    expect(l).toMatchObject({ keyId: ids[1], inflight: 1 });
+    // key 2 is at its cap; the fallback account's quota (1000) has room for 600 only once.
+    expect(await leaseKey(engine, 600)).toBe(ids[2]);
+    expect((await engine.lease({ provider: 'openai', estimatedTokens: 600 })).ok).toBe(false);
+    expect(await leaseKey(engine, 40)).toBe(ids[0]);
+    await engine.release(l, { kind: 'request_error', status: 400 });
+    expect(await leaseKey(engine, 100)).toBe(ids[1]);
+  });
+
+  it('never leases an excluded key and says when only excluded keys could serve', async () => {
+    const { engine, ids } = await setup([{}, {}]);
+    expect(
+      await engine.lease({ provider: 'openai', estimatedTokens: 1, excludeKeyIds: [ids[0]!] }),
+    ).toMatchObject({
+      ok: true,
+      lease: { keyId: ids[1] },
+    });
+    expect(await engine.lease({ provider: 'openai', estimatedTokens: 1, excludeKeyIds: ids })).toMatchObject({
+      ok: false,
+      onlyExcludedCouldServe: true,
+    });
+  });
+
+  it('skips an account past its monthly budget', async () => {
+    const { engine, ids } = await setup([{}, { priority: 2 }], { 'openai:1': { monthlyBudget: 1 } });
+    const l = leased(await engine.lease({ provider: 'openai', estimatedTokens: 10 }));
+    expect(l.keyId).toBe(ids[0]);
+    await engine.release(l, { kind: 'success', tokens: 10, costUsd: 1.5 });
+    expect(await leaseKey(engine)).toBe(ids[1]);
+  });
+});
+
+describe('release', () => {
+  it('reconciles the reservation to the actual tokens and counts once', async () => {
+    const { engine, ids } = await setup([{ dailyLimit: 1000 }]);
+    const l = leased(await engine.lease({ provider: 'openai', estimatedTokens: 300 }));
+    expect(l.committedTokens).toBe(300);
+    const r = await engine.release(l, { kind: 'success', tokens: 120 });
+    expect(r).toMatchObject({
+      released: true,
+      statusChanged: false,
+      key: { keyId: ids[0], usedToday: 120, reserved: 0, inflight: 0, lastUsedAtMs: clock.nowMs },
+    });
+    expect(await engine.release(l, { kind: 'success', tokens: 120 })).toEqual({
+      released: false,
+      reason: 'unknown',
+    });
+    const l2 = leased(await engine.lease({ provider: 'openai', estimatedTokens: 880 }));
+    expect((await engine.release(l2, { kind: 'success', tokens: 880 })) as object).toMatchObject({
+      statusChanged: true,
+      key: { status: 'exhausted', usedToday: 1000 },
+    });
+  });
+
+  it('an expired lease gives its capacity back by itself; releasing it later counts nothing', async () => {
+    const { engine, ids } = await setup([{ dailyLimit: 1000, maxConcurrency: 1 }], {}, { leaseTtlMs: 5000 });
+    const l = leased(await engine.lease({ provider: 'openai', estimatedTokens: 1000 }));
+    expect((await engine.lease({ provider: 'openai', estimatedTokens: 1 })).ok).toBe(false);
+    clock.advance(5000);
+    const again = leased(await engine.lease({ provider: 'openai', estimatedTokens: 1000 }));
+    expect(again.keyId).toBe(ids[0]);
+    expect(await engine.release(l, { kind: 'success', tokens: 1000 })).toEqual({
+      released: false,
+      reason: 'unknown',
+    });
+    clock.advance(5000);
+    expect(await engine.release(again, { kind: 'success', tokens: 1000 })).toEqual({
+      released: false,
+      reason: 'expired',
+    });
+    expect(await redis.hget(engine.keys.key(ids[0]!), 'used')).toBe('0');
+  });
+
+  it('rate limits block until retry-after (default AI_BLOCK_SECONDS); the later block wins', async () => {
+    const { engine, ids } = await setup([{}]);
+    const a = leased(await engine.lease({ provider: 'openai', estimatedTokens: 1 }));
+    const b = leased(await engine.lease({ provider: 'openai', estimatedTokens: 1 }));
+    const ra = await engine.release(a, { kind: 'rate_limited' });
+    expect(ra).toMatchObject({
+      statusChanged: true,
+      key: { status: 'temporarily_blocked', blockUntilMs: clock.nowMs + 1_800_000 },
+    });
+    const rb = await engine.release(b, { kind: 'rate_limited', retryAfterMs: 1000 });
+    expect(rb).toMatchObject({ statusChanged: false, key: { blockUntilMs: clock.nowMs + 1_800_000 } });
+    await engine.block(ids[0]!, 10);
+    clock.advance(1_800_000);
+    expect(await leaseKey(engine)).toBe(ids[0]);
+  });
+
+  it('auth failures disable at once; quota failures exhaust; request errors cost nothing', async () => {
+    const { engine, ids } = await setup([{}, {}, {}]);
+    const [a, b, c] = [await leaseKey(engine), await leaseKey(engine), await leaseKey(engine)];
+    expect([a, b, c].sort()).toEqual([...ids].sort());
+    const leases = await redis.hgetall(engine.keys.leaseData);
+    const byKey = new Map(Object.entries(leases).map(([lid, rec]) => [Number(rec.split('|')[0]), lid]));
+    const auth = await engine.release({ leaseId: byKey.get(ids[0]!)! }, { kind: 'auth_failed', status: 401 });
+    expect(auth).toMatchObject({
+      key: { status: 'disabled', disabledKind: 'invalid_key', disabledReason: 'invalid key (HTTP 401)' },
+    });
+    const quota = await engine.release({ leaseId: byKey.get(ids[1]!)! }, { kind: 'quota_exhausted' });
+    expect(quota).toMatchObject({ key: { status: 'exhausted' } });
+    const bad = await engine.release(
+      { leaseId: byKey.get(ids[2]!)! },
+      { kind: 'request_error', status: 400 },
+    );
+    expect(bad).toMatchObject({ statusChanged: false, key: { status: 'active', consecutiveFailures: 0 } });
+  });
+});
+
+describe('breakers', () => {
+  it('disables a key after N consecutive failures, probes it later, and returns it on success', async () => {
+    const { engine, ids } = await setup([{}, {}]);
+    const [bad, good] = ids as [number, number];
+    for (let i = 1; i <= 3; i++) {
+      const l = leased(await engine.lease({ provider: 'openai', estimatedTokens: 1, excludeKeyIds: [good] }));
+      const r = await engine.release(l, { kind: 'server_error', status: 500 });
+      // the other key keeps succeeding: the failures are this key's, not the provider's
+      const ok = leased(await engine.lease({ provider: 'openai', estimatedTokens: 1, excludeKeyIds: [bad] }));
+      await engine.release(ok, { kind: 'success', tokens: 1 });
+      if (i === 3)
+        expect(r).toMatchObject({
+          statusChanged: true,
+          key: { status: 'disabled', disabledKind: 'breaker', disabledReason: '3 consecutive failures' },
+        });
+    }
+    expect((await engine.lease({ provider: 'openai', estimatedTokens: 1, excludeKeyIds: [good] })).ok).toBe(
+      false,
+    );
+    clock.advance(300_000);
+    const probe = leased(
+      await engine.lease({ provider: 'openai', estimatedTokens: 1, excludeKeyIds: [good] }),
+    );
+    expect(probe).toMatchObject({ keyId: bad, keyProbe: true });
+    // one probe at a time
+    expect((await engine.lease({ provider: 'openai', estimatedTokens: 1, excludeKeyIds: [good] })).ok).toBe(
+      false,
+    );
+    const back = await engine.release(probe, { kind: 'success', tokens: 1 });
+    expect(back).toMatchObject({
+      statusChanged: true,
+      key: { status: 'active', disabledKind: null, consecutiveFailures: 0 },
+    });
+  });
+
+  it('a manual or invalid-key disable never comes back by itself', async () => {
+    const { engine, ids } = await setup([{}]);
+    await engine.disable(ids[0]!, 'by hand', 'manual');
+    clock.advance(10 * 300_000);
+    expect((await engine.lease({ provider: 'openai', estimatedTokens: 1 })).ok).toBe(false);
+    await engine.enable(ids[0]!);
+    expect(await leaseKey(engine)).toBe(ids[0]);
+  });
+
+  it('an outage across keys pauses the provider instead of disabling keys, then lets one probe through', async () => {
+    const { engine } = await setup([{}, {}, {}]);
+    let opened = false;
+    for (let i = 0; i < 9 && !opened; i++) {
+      const l = leased(await engine.lease({ provider: 'openai', estimatedTokens: 1 }));
+      const r = await engine.release(l, { kind: 'server_error', status: 503 });
+      if (r.released) {
+        expect(r.key.status).toBe('active');
+        opened = r.providerEvent === 'opened';
+      }
+    }
+    expect(opened).toBe(true);
+    const paused = await engine.lease({ provider: 'openai', estimatedTokens: 1 });
+    expect(paused).toEqual({
+      ok: false,
+      reason: 'provider_paused',
+      retryAtMs: clock.nowMs + 30_000,
+      onlyExcludedCouldServe: false,
+    });
+    clock.advance(30_000);
+    const probe = leased(await engine.lease({ provider: 'openai', estimatedTokens: 1 }));
+    expect(probe.providerProbe).toBe(true);
+    expect(await engine.lease({ provider: 'openai', estimatedTokens: 1 })).toMatchObject({
+      ok: false,
+      reason: 'provider_paused',
+    });
+    expect(await engine.release(probe, { kind: 'server_error', status: 503 })).toMatchObject({
+      providerEvent: 'reopened',
+    });
+    clock.advance(30_000);
+    const probe2 = leased(await engine.lease({ provider: 'openai', estimatedTokens: 1 }));
+    expect(await engine.release(probe2, { kind: 'success', tokens: 5 })).toMatchObject({
+      providerEvent: 'closed',
+    });
+    expect((await engine.lease({ provider: 'openai', estimatedTokens: 1 })).ok).toBe(true);
+  });
+});
+
+describe('state', () => {
+  it('rebuilds from Postgres when Redis lost it, and reloads scripts Redis forgot', async () => {
+    const { engine, ids } = await setup([{ usedToday: 70 }]);
+    expect(await env.flushRedis()).toBeGreaterThan(0);
+    const l = leased(await engine.lease({ provider: 'openai', estimatedTokens: 30 }));
+    expect(l).toMatchObject({ keyId: ids[0], committedTokens: 100 });
+    await redis.script('FLUSH');
+    expect(await engine.release(l, { kind: 'success', tokens: 30 })).toMatchObject({
+      released: true,
+      key: { usedToday: 100 },
+    });
+  });
+
+  it('resets daily counters and returns exhausted keys', async () => {
+    const { engine, ids } = await setup([{ dailyLimit: 10, usedToday: 10, status: 'exhausted' }]);
+    expect((await engine.lease({ provider: 'openai', estimatedTokens: 1 })).ok).toBe(false);
+    expect(await engine.resetDaily()).toBe(1);
+    expect(await leaseKey(engine, 10)).toBe(ids[0]);
+  });
+});

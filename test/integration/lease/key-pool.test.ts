@@ -1,0 +1,98 @@
+import type { Redis } from 'ioredis';
+import { inspect } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKeyPool, type KeyPool } from '../../../src/lease/key-pool.js';
+import { openDatabase, type Db } from '../../../src/store/database.js';
+import { isolate } from '../../setup/isolation.js';
+import { connectRedis, createEngine, seedKeys, type Seeded } from './fixtures.js';
+
+const env = isolate('lease-pool');
+let db: Db;
+let redis: Redis;
+let pool: KeyPool;
+let seeded: Seeded;
+
+beforeAll(async () => {
+  db = await openDatabase(env.databaseUrl);
+  redis = connectRedis(env.redisUrl);
+  seeded = await seedKeys(db, [{ usedToday: 5 }, { usedToday: 0 }, { priority: 2 }]);
+  const engine = createEngine(redis, db, env.prefix);
+  pool = createKeyPool({ db, engine, ring: seeded.ring, counterFlushMs: 60_000 });
+  await pool.hydrate();
+});
+
+afterAll(async () => {
+  await pool.close();
+  redis.disconnect();
+  await db.destroy();
+  await env.cleanup();
+});
+
+const row = (keyId: number) => db('ai_api_keys').where('key_id', keyId).first();
+
+describe('KeyPool', () => {
+  it('selects the best key and decrypts it only then, masked when printed', async () => {
+    const picked = await pool.selectBestKey('openai', 'gpt-4-turbo', { estimatedTokens: 10 });
+    if (!picked.ok) throw new Error('no key');
+    const id = seeded.keyIds[1]!;
+    expect(picked.key).toMatchObject({
+      keyId: id,
+      keyName: 'key_2',
+      model: 'gpt-4-turbo',
+      provider: 'openai',
+    });
+    expect(picked.key.secret.reveal()).toBe(seeded.secrets.get(id));
+    expect(inspect(picked.key)).not.toContain(seeded.secrets.get(id));
+    expect(JSON.stringify(picked.key)).not.toContain(seeded.secrets.get(id));
+    await pool.updateKeyUsage(picked.key, { kind: 'success', tokens: 42 });
+    expect((await row(id)).used_today).toBe(0);
+    await pool.flush();
+    expect(await row(id)).toMatchObject({ used_today: 42, consecutive_failures: 0 });
+    expect((await row(id)).last_used_at).toBeInstanceOf(Date);
+  });
+
+  it('writes status changes to Postgres at once', async () => {
+    const picked = await pool.selectBestKey('openai');
+    if (!picked.ok) throw new Error('no key');
+    await pool.updateKeyUsage(picked.key, { kind: 'auth_failed', status: 401 });
+    expect(await row(picked.key.keyId)).toMatchObject({
+      status: 'disabled',
+      disabled_kind: 'invalid_key',
+      disabled_reason: 'invalid key (HTTP 401)',
+    });
+    const other = seeded.keyIds.find((id) => id !== picked.key.keyId && id !== seeded.keyIds[2])!;
+    await pool.blockKey(other, 60);
+    expect((await row(other)).status).toBe('temporarily_blocked');
+    expect((await row(other)).temporary_block_until.getTime()).toBeGreaterThan(Date.now() + 50_000);
+    await pool.unblockKey(other);
+    expect(await row(other)).toMatchObject({ status: 'active', temporary_block_until: null });
+    await pool.disableKey(other, 'rotating');
+    expect(await row(other)).toMatchObject({
+      status: 'disabled',
+      disabled_kind: 'manual',
+      disabled_reason: 'rotating',
+    });
+    await pool.enableKey(other);
+    await pool.enableKey(picked.key.keyId);
+    expect(await row(picked.key.keyId)).toMatchObject({
+      status: 'active',
+      disabled_kind: null,
+      disabled_reason: null,
+    });
+  });
+
+  it('reports health and accounts from Postgres', async () => {
+    const health = await pool.getSystemHealth();
+    expect(health).toMatchObject({ totalKeys: 3, activeKeys: 3, healthy: true });
+    const accounts = await pool.getAllAccounts();
+    expect(accounts.map((a) => a.priority)).toEqual([1, 2]);
+    expect(await pool.getAccountKeys(accounts[0]!.accountId)).toHaveLength(2);
+    expect(await pool.getAccountStats(accounts[1]!.accountId)).toMatchObject({ totalKeys: 1 });
+  });
+
+  it('reset-daily zeroes usage in Redis and Postgres', async () => {
+    expect(await pool.resetDailyCounters()).toBe(3);
+    expect(await db('ai_api_keys').sum('used_today as s').first()).toMatchObject({ s: 0 });
+    expect(await redis.hget(`${env.prefix}:lease:v1:k:${seeded.keyIds[1]}`, 'used')).toBe('0');
+  });
+});
