@@ -103,6 +103,7 @@ export const serviceSettingsSchema = z.object({
     message: 'must not contain ":" (BullMQ reserves it as the key separator)',
   }),
   PORT: wholeNumber(0, 3000).refine((port) => port <= 65_535, { message: 'must be a port number (0-65535)' }),
+  HOST: text('127.0.0.1'),
   LOG_LEVEL: text('info').refine((level) => (LOG_LEVELS as readonly string[]).includes(level), {
     message: `must be one of ${LOG_LEVELS.join(', ')}`,
   }),
@@ -174,6 +175,7 @@ export function parseServiceSettings(sources: SettingSources): Parsed<ServiceSet
       prefix: s.AIKEYS_PREFIX,
       queueName: s.AIKEYS_QUEUE,
       port: s.PORT,
+      host: s.HOST,
       logLevel: s.LOG_LEVEL,
       adminToken: s.AIKEYS_ADMIN_TOKEN,
     },

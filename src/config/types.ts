@@ -94,6 +94,8 @@ export interface ServiceSettings {
   readonly prefix: string;
   readonly queueName: string;
   readonly port: number;
+  /** Address the admin server binds (`HOST`, 127.0.0.1; 0.0.0.0 in containers, with AIKEYS_ADMIN_TOKEN set). */
+  readonly host: string;
   readonly logLevel: string;
   /** Bearer token for the admin API and dashboard (`AIKEYS_ADMIN_TOKEN`); undefined = open on localhost only. */
   readonly adminToken: string | undefined;

@@ -37,6 +37,7 @@ describe('system and service settings', () => {
       prefix: '{aikeys}',
       queueName: 'ai-jobs',
       port: 3000,
+      host: '127.0.0.1',
       logLevel: 'info',
       adminToken: undefined,
     });
