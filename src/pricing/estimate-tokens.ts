@@ -13,6 +13,7 @@ import { countTokens } from 'gpt-tokenizer';
 
 /** Anything with text content: a chat message in job data or in a provider request. */
 export interface TextMessage {
+  readonly role?: string;
   readonly content: string;
 }
 

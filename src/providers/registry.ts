@@ -33,8 +33,13 @@ export interface ProviderRegistry {
   names(): string[];
 }
 
+function envPrefixFor(provider: string): string {
+  return `AI_PROVIDER_${provider.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+/** The setting that gives a provider its endpoint, e.g. `AI_PROVIDER_LOCALLLM_BASE_URL`. */
 export function envNameFor(provider: string): string {
-  return `AI_PROVIDER_${provider.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_BASE_URL`;
+  return `${envPrefixFor(provider)}_BASE_URL`;
 }
 
 function build(endpoint: ProviderEndpoint): ChatProvider {
@@ -43,7 +48,7 @@ function build(endpoint: ProviderEndpoint): ChatProvider {
   if (baseUrl === undefined) {
     throw new UnknownProviderError(
       'PROVIDER_UNKNOWN',
-      `Provider "${endpoint.name}" has no endpoint: set ${envNameFor(endpoint.name)} (and AI_PROVIDER_${endpoint.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_API=anthropic if it speaks Anthropic's API)`,
+      `Provider "${endpoint.name}" has no endpoint: set ${envNameFor(endpoint.name)} (and ${envPrefixFor(endpoint.name)}_API=anthropic if it speaks Anthropic's API)`,
       { context: { provider: endpoint.name } },
     );
   }

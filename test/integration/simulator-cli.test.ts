@@ -52,7 +52,8 @@ describe('aikeys simulate-provider', () => {
       body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'ping' }] }),
     });
     expect(res.status).toBe(200);
-    expect((await res.json()).choices[0].message.content).toBe('echo: ping');
+    const reply = (await res.json()) as { choices: { message: { content: string } }[] };
+    expect(reply.choices[0]?.message.content).toBe('echo: ping');
 
     child.kill('SIGINT');
     const [code] = await once(child, 'exit');

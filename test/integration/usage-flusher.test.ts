@@ -34,8 +34,8 @@ function record(over: Partial<UsageRecord> = {}): UsageRecord {
 }
 
 async function loggedTokens(): Promise<number> {
-  const [{ sum }] = await db('ai_request_logs').sum({ sum: 'tokens_used' });
-  return Number(sum ?? 0);
+  const row = (await db('ai_request_logs').sum({ sum: 'tokens_used' }).first()) as { sum: number | null };
+  return Number(row.sum ?? 0);
 }
 
 beforeAll(async () => {

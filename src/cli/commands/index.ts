@@ -9,6 +9,7 @@ import { registerImport } from './import.js';
 import { registerKeys } from './keys.js';
 import { registerMigrate } from './migrate.js';
 import { registerRotateEncryptionKey } from './rotate-encryption-key.js';
+import { registerSimulateProvider } from './simulate-provider.js';
 
 export const COMMANDS: readonly CommandRegistrar[] = [
   registerGenKey,
@@ -17,4 +18,5 @@ export const COMMANDS: readonly CommandRegistrar[] = [
   registerKeys,
   registerHealth,
   registerRotateEncryptionKey,
+  (program) => registerSimulateProvider(program),
 ];

@@ -6,7 +6,6 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { createLogger, type Logger } from '../../core/logger.js';
-import { startSimulatedProvider } from '../../simulator/server.js';
 
 function nonNegativeInteger(name: string) {
   return (value: string): number => {
@@ -42,6 +41,8 @@ export function registerSimulateProvider(program: Command, deps: { logger?: Logg
     .option('--approx-tokens', 'count tokens as characters / 4 instead of with the tokenizer (less CPU)')
     .action(async (options: SimulateOptions) => {
       const logger = deps.logger ?? createLogger({ name: 'simulate-provider' });
+      // Loaded on use: the simulator's imports would slow every other command's start.
+      const { startSimulatedProvider } = await import('../../simulator/server.js');
       const simulator = await startSimulatedProvider({
         port: options.port,
         host: options.host,

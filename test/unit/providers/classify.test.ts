@@ -12,12 +12,24 @@ function classify(status: number, body?: unknown, headers?: Record<string, strin
 describe('classifyHttpFailure', () => {
   it.each([
     [401, undefined, { kind: 'auth_failed', status: 401 }],
-    [403, { error: { message: 'Project does not have access to model' } }, { kind: 'auth_failed', status: 403 }],
+    [
+      403,
+      { error: { message: 'Project does not have access to model' } },
+      { kind: 'auth_failed', status: 403 },
+    ],
     [402, undefined, { kind: 'quota_exhausted' }],
-    [429, { error: { code: 'insufficient_quota', message: 'You exceeded your current quota' } }, { kind: 'quota_exhausted' }],
+    [
+      429,
+      { error: { code: 'insufficient_quota', message: 'You exceeded your current quota' } },
+      { kind: 'quota_exhausted' },
+    ],
     [429, { error: { message: 'Please check your plan and billing details' } }, { kind: 'quota_exhausted' }],
     [403, { error: { message: 'Your credit balance is exhausted' } }, { kind: 'quota_exhausted' }],
-    [400, { type: 'error', error: { message: 'Your credit balance is too low to access the Anthropic API.' } }, { kind: 'quota_exhausted' }],
+    [
+      400,
+      { type: 'error', error: { message: 'Your credit balance is too low to access the Anthropic API.' } },
+      { kind: 'quota_exhausted' },
+    ],
     [429, { error: { message: 'Rate limit reached' } }, { kind: 'rate_limited' }],
     [500, undefined, { kind: 'server_error', status: 500 }],
     [502, '<html>Bad gateway</html>', { kind: 'server_error', status: 502 }],
@@ -89,7 +101,12 @@ describe('classifyHttpFailure', () => {
   });
 
   it('accepts plain-object headers, case-insensitively', () => {
-    const result = classifyHttpFailure({ provider: 'x', status: 429, headers: { 'Retry-After': '3' }, now: NOW });
+    const result = classifyHttpFailure({
+      provider: 'x',
+      status: 429,
+      headers: { 'Retry-After': '3' },
+      now: NOW,
+    });
     expect(result.retryAfterMs).toBe(3000);
   });
 
@@ -125,10 +142,14 @@ describe('parseDurationMs', () => {
 
 describe('retryAfterMsFromHeaders', () => {
   it('never returns a negative wait for a date in the past', () => {
-    expect(retryAfterMsFromHeaders(new Headers({ 'retry-after': new Date(NOW - 5000).toUTCString() }), NOW)).toBe(0);
+    expect(
+      retryAfterMsFromHeaders(new Headers({ 'retry-after': new Date(NOW - 5000).toUTCString() }), NOW),
+    ).toBe(0);
   });
   it('ignores unreadable values', () => {
-    expect(retryAfterMsFromHeaders(new Headers({ 'retry-after': 'later', 'retry-after-ms': 'x' }), NOW)).toBeUndefined();
+    expect(
+      retryAfterMsFromHeaders(new Headers({ 'retry-after': 'later', 'retry-after-ms': 'x' }), NOW),
+    ).toBeUndefined();
   });
 });
 
@@ -140,7 +161,10 @@ describe('no response and unreadable replies', () => {
     });
   });
   it('a refused connection is a server_error with status 0', () => {
-    expect(classifyNoResponse('openai', 'connection', 'ECONNREFUSED').outcome).toEqual({ kind: 'server_error', status: 0 });
+    expect(classifyNoResponse('openai', 'connection', 'ECONNREFUSED').outcome).toEqual({
+      kind: 'server_error',
+      status: 0,
+    });
   });
   it('an abort by the caller is not the key fault', () => {
     expect(classifyNoResponse('openai', 'aborted', '').outcome).toEqual({ kind: 'request_error', status: 0 });

@@ -34,7 +34,9 @@ describe('estimateTokens', () => {
   });
 
   it('estimates a 2 KB English prompt at roughly a token per 4 characters', () => {
-    const text = 'The quick brown fox jumps over the lazy dog near the river bank. '.repeat(32).slice(0, 2048);
+    const text = 'The quick brown fox jumps over the lazy dog near the river bank. '
+      .repeat(32)
+      .slice(0, 2048);
     const tokens = estimatePromptTokens([{ role: 'user', content: text }]);
     expect(tokens).toBeGreaterThan(2048 / 8);
     expect(tokens).toBeLessThan(2048 / 2);

@@ -79,7 +79,9 @@ describe('price table', () => {
   });
 
   it('takes overrides from a file, over the catalog and for new models', () => {
-    const file = overridesFile(JSON.stringify({ 'gpt-4o': { input: 10, output: 30 }, 'My-Local-Model': { input: 0.5, output: 1 } }));
+    const file = overridesFile(
+      JSON.stringify({ 'gpt-4o': { input: 10, output: 30 }, 'My-Local-Model': { input: 0.5, output: 1 } }),
+    );
     const own = createPriceTable({ overridesFile: file, logger: silentLogger });
     expect(own.costOf('gpt-4o', { promptTokens: 1_000_000, completionTokens: 2_000_000 })).toBe(70);
     expect(own.costOf('gpt-4o-2024-08-06', { promptTokens: 1_000_000, completionTokens: 0 })).toBe(10);
@@ -90,15 +92,23 @@ describe('price table', () => {
   it('rejects a malformed overrides file naming the file and the model', () => {
     const file = overridesFile(JSON.stringify({ 'gpt-4o': { input: -1, output: 'x' } }));
     expect(() => createPriceTable({ overridesFile: file, logger: silentLogger })).toThrow(PricesFileError);
-    expect(() => createPriceTable({ overridesFile: file, logger: silentLogger })).toThrow(/prices\.json[\s\S]*gpt-4o/);
+    expect(() => createPriceTable({ overridesFile: file, logger: silentLogger })).toThrow(
+      /prices\.json[\s\S]*gpt-4o/,
+    );
     const notJson = overridesFile('{ nope');
-    expect(() => createPriceTable({ overridesFile: notJson, logger: silentLogger })).toThrow(/Cannot read prices file/);
+    expect(() => createPriceTable({ overridesFile: notJson, logger: silentLogger })).toThrow(
+      /Cannot read prices file/,
+    );
   });
 });
 
 describe('modelNameCandidates', () => {
   it('tries exact, unprefixed, then undated', () => {
-    expect(modelNameCandidates('OpenAI/GPT-4o-2024-08-06')).toEqual(['openai/gpt-4o-2024-08-06', 'gpt-4o-2024-08-06', 'gpt-4o']);
+    expect(modelNameCandidates('OpenAI/GPT-4o-2024-08-06')).toEqual([
+      'openai/gpt-4o-2024-08-06',
+      'gpt-4o-2024-08-06',
+      'gpt-4o',
+    ]);
     expect(modelNameCandidates('gpt-4o')).toEqual(['gpt-4o']);
   });
 });

@@ -1,0 +1,100 @@
+/**
+ * The composition root: builds every collaborator from the validated config, once, and closes them
+ * in reverse order. Entry points (workers/*.ts), the demo and the end-to-end tests all use it.
+ */
+import type { Redis } from 'ioredis';
+import type { AikeysConfig } from '../config/types.js';
+import type { Logger } from '../core/logger.js';
+import { KeyRing } from '../crypto/key-ring.js';
+import type { CallProviderDeps } from '../jobs/call-provider.js';
+import { createNoKeyWaits } from '../jobs/no-key-waits.js';
+import { LeaseEngine } from '../lease/engine.js';
+import { createKeyPool, type KeyPool } from '../lease/key-pool.js';
+import { leaseSettingsFromConfig } from '../lease/settings.js';
+import { estimateTokens } from '../pricing/estimate-tokens.js';
+import { createPriceTable, type PriceTable } from '../pricing/price-table.js';
+import { createProviderRegistry, type ProviderRegistry } from '../providers/registry.js';
+import { createBullConnection, createCommandConnection } from '../queues/connections.js';
+import { openDatabase, type Db } from '../store/database.js';
+import { loadKeyStateSnapshot } from '../store/key-rows.js';
+import { UsageFlusher } from '../usage/usage-flusher.js';
+import { UsageStream } from '../usage/usage-stream.js';
+import { createKeyLeaser } from './key-leaser.js';
+import { closeInOrder, type CloseStep } from './shutdown.js';
+
+export interface Container {
+  readonly config: AikeysConfig;
+  readonly logger: Logger;
+  readonly db: Db;
+  /** For BullMQ queues and workers (maxRetriesPerRequest: null). */
+  readonly bullConnection: Redis;
+  /** The lease engine's and usage stream's own connection (no keyPrefix). */
+  readonly commandConnection: Redis;
+  readonly engine: LeaseEngine;
+  readonly pool: KeyPool;
+  readonly providers: ProviderRegistry;
+  readonly prices: PriceTable;
+  readonly usage: UsageStream;
+  readonly flusher: UsageFlusher;
+  readonly jobDeps: CallProviderDeps;
+  /** Closes what the container opened (usage flushed first). */
+  close(): Promise<void>;
+}
+
+export async function buildContainer(config: AikeysConfig, logger: Logger): Promise<Container> {
+  const { services, system } = config;
+  const db = await openDatabase(services.databaseUrl);
+  const bullConnection = createBullConnection(services.redisUrl);
+  const commandConnection = createCommandConnection(services.redisUrl);
+  // XREADGROUP BLOCK holds its connection: the flusher gets one of its own.
+  const flusherConnection = createCommandConnection(services.redisUrl);
+  const ring = KeyRing.fromSecrets(system.encryptionKey);
+  const engine = new LeaseEngine({
+    redis: commandConnection,
+    prefix: services.prefix,
+    settings: leaseSettingsFromConfig(config),
+    loadSnapshot: () => loadKeyStateSnapshot(db),
+    logger,
+  });
+  const pool = createKeyPool({ db, engine, ring, config, logger });
+  const providers = createProviderRegistry(config.providers);
+  const prices = createPriceTable({ overridesFile: system.pricesFile, logger });
+  const usage = new UsageStream(commandConnection, services.prefix);
+  const flusher = new UsageFlusher({ redis: flusherConnection, db, prefix: services.prefix, logger });
+  const jobDeps: CallProviderDeps = {
+    leaser: createKeyLeaser({ pool, usage, db, logger }),
+    providers,
+    prices,
+    waits: createNoKeyWaits(commandConnection, services.prefix, system.noKeyWaitMs + 3_600_000),
+    estimateTokens,
+    settings: {
+      defaultProvider: 'openai',
+      maxRetries: system.maxRetries,
+      retryDelayMs: system.retryDelayMs,
+      requestTimeoutMs: system.requestTimeoutMs,
+      noKeyWaitMs: system.noKeyWaitMs,
+    },
+    logger,
+  };
+  const steps: CloseStep[] = [
+    { name: 'usage flusher', close: () => flusher.stop() },
+    { name: 'key pool', close: () => pool.close() },
+    { name: 'postgres', close: () => db.destroy() },
+    { name: 'redis', close: async () => [bullConnection, commandConnection, flusherConnection].forEach((c) => c.disconnect()) },
+  ];
+  return {
+    config,
+    logger,
+    db,
+    bullConnection,
+    commandConnection,
+    engine,
+    pool,
+    providers,
+    prices,
+    usage,
+    flusher,
+    jobDeps,
+    close: async () => void (await closeInOrder(steps, logger)),
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * The job processor's view of the key pool: lease with exclusions, release with the outcome, and
+ * the usage record appended to the usage stream right after the release.
+ */
+import type { Logger } from '../core/logger.js';
+import type { KeyLeaser, LeaseAnswer } from '../jobs/ports.js';
+import type { KeyPool } from '../lease/key-pool.js';
+import type { Db } from '../store/database.js';
+import { listKeys } from '../store/keys.js';
+import type { UsageStream } from '../usage/usage-stream.js';
+
+/** "all keys of openai exhausted" / "2 disabled, 1 blocked until 12:00:00Z" — for the job's failure reason. */
+export async function describeNoKey(db: Db, provider: string, paused: boolean): Promise<string> {
+  if (paused) return `provider ${provider} is paused by its circuit breaker after failures across its keys`;
+  const keys = await listKeys(db, { provider });
+  if (keys.length === 0) return `no keys are configured for provider ${provider} (add KEY_N_PROVIDER=${provider} and run aikeys import)`;
+  const counts = new Map<string, number>();
+  for (const k of keys) counts.set(k.status, (counts.get(k.status) ?? 0) + 1);
+  if (counts.size === 1 && counts.has('active')) {
+    return `all ${keys.length} ${provider} keys are busy or past their daily or account limits`;
+  }
+  const parts = [...counts].map(([status, n]) => `${n} ${status.replace('temporarily_blocked', 'blocked')}`);
+  return `${provider} keys: ${parts.join(', ')}`;
+}
+
+export function createKeyLeaser(deps: { pool: KeyPool; usage: UsageStream; db: Db; logger: Logger }): KeyLeaser {
+  const { pool, usage, db, logger } = deps;
+  return {
+    async lease(request): Promise<LeaseAnswer> {
+      const result = await pool.selectBestKey(request.provider, request.model, {
+        estimatedTokens: request.estimatedTokens,
+        excludeKeyIds: request.excludeKeyIds,
+      });
+      if (result.ok) return { ok: true, key: result.key };
+      return {
+        ok: false,
+        reason: await describeNoKey(db, request.provider, result.reason === 'provider_paused'),
+        retryAtMs: result.retryAtMs,
+        onlyTriedKeysAvailable: result.onlyExcludedCouldServe,
+      };
+    },
+    async release(key, outcome, record) {
+      const released = await pool.updateKeyUsage({ leaseId: key.leaseId }, outcome);
+      if (!released.released) logger.warn({ keyName: key.keyName, reason: released.reason }, 'lease was no longer held at release');
+      await usage.append(record);
+    },
+  };
+}

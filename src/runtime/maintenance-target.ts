@@ -1,0 +1,39 @@
+import type { AikeysConfig } from '../config/types.js';
+import type { Logger } from '../core/logger.js';
+import { KeyRing } from '../crypto/key-ring.js';
+import type { MaintenanceTarget } from '../jobs/maintenance.js';
+import type { KeyPool } from '../lease/key-pool.js';
+import type { Db } from '../store/database.js';
+import { importConfig } from '../store/import-config.js';
+import { isNoop } from '../store/import/report.js';
+
+/** The maintenance tasks over the key pool and the import; `currentConfig` re-reads the env file when it changed. */
+export function createMaintenanceTarget(deps: {
+  db: Db;
+  pool: KeyPool;
+  currentConfig: () => AikeysConfig;
+  logger: Logger;
+  now?: () => Date;
+}): MaintenanceTarget {
+  const { db, pool, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  return {
+    async resetDailyCounters() {
+      // The reset at 00:00 UTC on the 1st also starts the accounts' new budget month.
+      const keysReset = await pool.resetDailyCounters({ monthly: now().getUTCDate() === 1 });
+      return { keysReset };
+    },
+    async unblockExpiredKeys() {
+      return { unblocked: (await pool.unblockExpiredKeys()).length };
+    },
+    async reimportConfig() {
+      const config = deps.currentConfig();
+      const report = await importConfig(db, config, { ring: KeyRing.fromSecrets(config.system.encryptionKey), logger });
+      if (isNoop(report)) return { changed: false, summary: 'config unchanged' };
+      await pool.hydrate();
+      const summary = `added ${report.added.length}, changed ${report.changed.length}, disabled ${report.disabled.length}`;
+      logger.info({ summary }, 'config re-imported');
+      return { changed: true, summary };
+    },
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * One worker replica: AI job worker, maintenance scheduler and worker, usage flusher, on a built
+ * container. `npm run worker` runs this alone; `npm start` adds the import and the admin server.
+ */
+import type { Worker } from 'bullmq';
+import { ConfigManager } from '../config/config-manager.js';
+import { evictionWarning } from '../queues/connections.js';
+import { createMaintenanceQueue, createMaintenanceWorker, upsertMaintenanceSchedules } from '../queues/maintenance-schedule.js';
+import { createAiWorker } from './ai-worker.js';
+import type { Container } from './container.js';
+import { createMaintenanceTarget } from './maintenance-target.js';
+import type { CloseStep } from './shutdown.js';
+
+export interface WorkerReplica {
+  readonly aiWorker: Worker;
+  /** Close steps in order: stop taking jobs, finish in-flight ones, then the container. */
+  readonly closeSteps: CloseStep[];
+}
+
+export async function startWorkerReplica(
+  container: Container,
+  options: { configManager?: ConfigManager; concurrency?: number } = {},
+): Promise<WorkerReplica> {
+  const { config, logger, db, pool, bullConnection, commandConnection, flusher } = container;
+  const warning = await evictionWarning(commandConnection);
+  if (warning) logger.warn(warning);
+  await pool.hydrate();
+  const configManager = options.configManager ?? new ConfigManager({ file: config.file });
+  const maintenanceQueue = createMaintenanceQueue(bullConnection, config.services.prefix);
+  await upsertMaintenanceSchedules(maintenanceQueue);
+  const maintenanceWorker = createMaintenanceWorker({
+    connection: bullConnection,
+    prefix: config.services.prefix,
+    target: createMaintenanceTarget({ db, pool, currentConfig: () => configManager.config, logger }),
+    logger,
+  });
+  flusher.start();
+  const aiWorker = createAiWorker({
+    connection: bullConnection,
+    prefix: config.services.prefix,
+    queueName: config.services.queueName,
+    concurrency: options.concurrency ?? config.system.workerConcurrency,
+    deps: container.jobDeps,
+    logger,
+  });
+  logger.info(
+    { queue: config.services.queueName, concurrency: options.concurrency ?? config.system.workerConcurrency },
+    'worker replica started',
+  );
+  return {
+    aiWorker,
+    closeSteps: [
+      // close() waits for in-flight jobs; leases are released by the processor as each call ends.
+      { name: 'ai worker', close: () => aiWorker.close() },
+      { name: 'maintenance worker', close: () => maintenanceWorker.close() },
+      { name: 'maintenance queue', close: () => maintenanceQueue.close() },
+      { name: 'container', close: () => container.close() },
+    ],
+  };
+}
