@@ -60,16 +60,21 @@ function underBullBoard(url: string): boolean {
 /** Requires the token on every non-public route; a no-op when no token is configured. */
 export function installAuth(app: FastifyInstance, adminToken: string | undefined): void {
   if (adminToken === undefined || adminToken === '') return;
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.public === true) return;
     const presented =
       bearerToken(request) ?? (underBullBoard(request.url) ? cookieToken(request) : undefined);
     if (presented !== undefined && tokensMatch(adminToken, presented)) return;
-    throw new AikeysError(
-      'UNAUTHORIZED',
+    const message =
       presented === undefined
         ? 'Admin token required: send Authorization: Bearer <token>'
-        : 'Admin token rejected',
-    );
+        : 'Admin token rejected';
+    // Answered here rather than thrown: Bull Board installs its own error handler for its routes,
+    // which would turn a thrown 401 into its generic 500.
+    return reply
+      .code(401)
+      .header('www-authenticate', 'Bearer realm="aikeys admin"')
+      .type('application/json; charset=utf-8')
+      .send(errorBody('UNAUTHORIZED', message));
   });
 }

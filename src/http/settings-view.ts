@@ -73,6 +73,7 @@ export function settingsView(config: AikeysConfig, adminTokenSet: boolean): Sett
       { name: 'DATABASE_URL', value: maskUrl(v.databaseUrl) },
       { name: 'AIKEYS_PREFIX', value: v.prefix },
       { name: 'AIKEYS_QUEUE', value: v.queueName },
+      { name: 'HOST', value: v.host },
       { name: 'PORT', value: v.port },
       { name: 'LOG_LEVEL', value: v.logLevel },
       // Whether auth is on, from what the server enforces; the token itself is never shown.

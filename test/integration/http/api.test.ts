@@ -141,6 +141,7 @@ describe('read routes', () => {
     expect(services.DATABASE_URL).toBe('postgres://postgres:***@127.0.0.1:5432/aikeys');
     expect(services.REDIS_URL).toBe('redis://:***@127.0.0.1:6379');
     expect(services.AIKEYS_ADMIN_TOKEN).toBe('not configured');
+    expect(services.HOST).toBe('127.0.0.1');
     expect(body.providers).toEqual([
       { name: 'anthropic', base_url: null, api: 'anthropic' },
       { name: 'openai', base_url: 'http://user:***@127.0.0.1:6556/v1?api_key=***', api: 'openai' },

@@ -59,6 +59,10 @@ describe('Bull Board', () => {
     const res = await app.inject({ url: '/admin/queues' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/text\/html/);
+    // Its assets (relative to <base href="/admin/queues/">) are served too.
+    const asset = /src="(static\/js\/[^"]+)"/.exec(res.body)?.[1];
+    expect(asset).toBeDefined();
+    expect((await app.inject({ url: `/admin/queues/${asset!}` })).statusCode).toBe(200);
   });
 
   it('lists the queue with its jobs', async () => {

@@ -70,6 +70,7 @@ export function makeConfig(env: Isolated, masterKey: Secret): AikeysConfig {
       prefix: env.prefix,
       queueName: env.queueName,
       port: 3000,
+      host: '127.0.0.1',
       logLevel: 'info',
       adminToken: undefined,
     },
