@@ -70,3 +70,17 @@ export async function openDatabase(databaseUrl: string, options: { poolMax?: num
   await migrateLatest(db);
   return db;
 }
+
+/** Drops a database (closing its connections). Used by the demo to start from nothing. */
+export async function dropDatabase(databaseUrl: string): Promise<void> {
+  const name = databaseName(databaseUrl);
+  const adminUrl = new URL(databaseUrl);
+  adminUrl.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: adminUrl.toString() });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}

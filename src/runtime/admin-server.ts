@@ -1,0 +1,38 @@
+import type { Queue } from 'bullmq';
+import { buildAdminApp } from '../http/app.js';
+import type { Container } from './container.js';
+import { createKeyActions } from './key-actions.js';
+import type { CloseStep } from './shutdown.js';
+
+export interface RunningAdminServer {
+  readonly url: string;
+  readonly closeStep: CloseStep;
+}
+
+/**
+ * Starts the admin server on HOST:PORT. Without AIKEYS_ADMIN_TOKEN it refuses any address but
+ * loopback, so an open dashboard is never exposed by accident. `port: 0` picks a free port.
+ */
+export async function startAdminServer(
+  container: Container,
+  queues: readonly Queue[],
+  options: { port?: number } = {},
+): Promise<RunningAdminServer> {
+  const { config, db, pool, logger } = container;
+  const { adminToken, host } = config.services;
+  const loopback = host === '127.0.0.1' || host === '::1' || host === 'localhost';
+  const bindHost = adminToken || loopback ? host : '127.0.0.1';
+  if (bindHost !== host) {
+    logger.warn({ host }, 'AIKEYS_ADMIN_TOKEN is not set: the admin server listens on 127.0.0.1 only');
+  }
+  const app = await buildAdminApp({
+    db,
+    config,
+    queues,
+    logger,
+    adminToken,
+    actions: createKeyActions({ db, pool, defaultBlockSeconds: config.system.blockSeconds }),
+  });
+  const address = await app.listen({ host: bindHost, port: options.port ?? config.services.port });
+  return { url: address, closeStep: { name: 'admin server', close: () => app.close() } };
+}

@@ -1,0 +1,34 @@
+// `npm start`: migrate, import the config, then a worker replica, maintenance and the admin server in one process.
+import { Queue } from 'bullmq';
+import { ConfigManager } from '../src/config/config-manager.js';
+import { createLogger } from '../src/core/logger.js';
+import { KeyRing } from '../src/crypto/key-ring.js';
+import { MAINTENANCE_QUEUE } from '../src/queues/names.js';
+import { startAdminServer } from '../src/runtime/admin-server.js';
+import { buildContainer } from '../src/runtime/container.js';
+import { onShutdownSignals } from '../src/runtime/shutdown.js';
+import { startWorkerReplica } from '../src/runtime/worker-replica.js';
+import { importConfig } from '../src/store/import-config.js';
+import { runEntryPoint } from './entry-point.js';
+
+await runEntryPoint(async () => {
+  const configManager = new ConfigManager();
+  const config = configManager.config;
+  const logger = createLogger({ level: config.services.logLevel, name: 'aikeys' });
+  for (const notice of config.legacy) logger.warn({ line: notice.line, name: notice.name }, notice.message);
+  const container = await buildContainer(config, logger);
+  const report = await importConfig(container.db, config, { ring: KeyRing.fromSecrets(config.system.encryptionKey), logger });
+  logger.info(
+    { added: report.added.length, changed: report.changed.length, disabled: report.disabled.length, unchanged: report.unchanged.length },
+    'config imported',
+  );
+  const replica = await startWorkerReplica(container, { configManager });
+  const { prefix, queueName } = config.services;
+  const queues = [queueName, MAINTENANCE_QUEUE].map((name) => new Queue(name, { connection: container.bullConnection, prefix }));
+  const server = await startAdminServer(container, queues);
+  logger.info({ url: server.url }, 'aikeys running: admin dashboard at this address');
+  onShutdownSignals(
+    () => [server.closeStep, ...replica.closeSteps.slice(0, -1), ...queues.map((q) => ({ name: `queue ${q.name}`, close: () => q.close() })), ...replica.closeSteps.slice(-1)],
+    logger,
+  );
+});
