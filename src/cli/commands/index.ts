@@ -3,13 +3,19 @@
  * a CommandRegistrar, added here (block, unblock, disable, enable, reset-daily, enqueue, ...).
  */
 import type { CommandRegistrar } from '../context.js';
+import { registerBlock } from './block.js';
+import { registerDisable } from './disable.js';
+import { registerEnable } from './enable.js';
+import { registerEnqueue } from './enqueue.js';
 import { registerGenKey } from './gen-key.js';
 import { registerHealth } from './health.js';
 import { registerImport } from './import.js';
 import { registerKeys } from './keys.js';
 import { registerMigrate } from './migrate.js';
+import { registerResetDaily } from './reset-daily.js';
 import { registerRotateEncryptionKey } from './rotate-encryption-key.js';
 import { registerSimulateProvider } from './simulate-provider.js';
+import { registerUnblock } from './unblock.js';
 
 export const COMMANDS: readonly CommandRegistrar[] = [
   registerGenKey,
@@ -17,6 +23,12 @@ export const COMMANDS: readonly CommandRegistrar[] = [
   registerImport,
   registerKeys,
   registerHealth,
+  registerBlock,
+  registerUnblock,
+  registerDisable,
+  registerEnable,
+  registerResetDaily,
   registerRotateEncryptionKey,
+  registerEnqueue,
   (program) => registerSimulateProvider(program),
 ];

@@ -1,0 +1,19 @@
+import { applyKeyAction, describeStatus, keyAfterAction, withKeyActions } from './key-action-helpers.js';
+import type { CommandRegistrar } from '../context.js';
+
+export const DEFAULT_DISABLE_REASON = 'disabled by operator';
+
+export const registerDisable: CommandRegistrar = (program, ctx) => {
+  program
+    .command('disable')
+    .description('take a key out of rotation until `aikeys enable`; its history stays')
+    .argument('<key_name>', 'the key, e.g. key_1 (see `aikeys keys`)')
+    .option('--reason <text>', 'why (stored as the disabled reason)', DEFAULT_DISABLE_REASON)
+    .action(async (name: string, options: { reason: string }, command: typeof program) => {
+      const line = await withKeyActions(ctx, command, async (session) => {
+        await applyKeyAction(session, () => session.actions.disable(name, options.reason));
+        return `Disabled ${name}: ${describeStatus(await keyAfterAction(session.db, name))}`;
+      });
+      ctx.out(`${line}\n`);
+    });
+};

@@ -1,0 +1,16 @@
+import { applyKeyAction, describeStatus, keyAfterAction, withKeyActions } from './key-action-helpers.js';
+import type { CommandRegistrar } from '../context.js';
+
+export const registerEnable: CommandRegistrar = (program, ctx) => {
+  program
+    .command('enable')
+    .description('put a disabled key back into rotation (its failure count starts again at 0)')
+    .argument('<key_name>', 'the key, e.g. key_1 (see `aikeys keys`)')
+    .action(async (name: string, _options: unknown, command: typeof program) => {
+      const line = await withKeyActions(ctx, command, async (session) => {
+        await applyKeyAction(session, () => session.actions.enable(name));
+        return `Enabled ${name}: ${describeStatus(await keyAfterAction(session.db, name))}`;
+      });
+      ctx.out(`${line}\n`);
+    });
+};

@@ -1,0 +1,16 @@
+import { applyKeyAction, describeStatus, keyAfterAction, withKeyActions } from './key-action-helpers.js';
+import type { CommandRegistrar } from '../context.js';
+
+export const registerUnblock: CommandRegistrar = (program, ctx) => {
+  program
+    .command('unblock')
+    .description('end a temporary block now; other statuses are left alone')
+    .argument('<key_name>', 'the key, e.g. key_1 (see `aikeys keys`)')
+    .action(async (name: string, _options: unknown, command: typeof program) => {
+      const line = await withKeyActions(ctx, command, async (session) => {
+        await applyKeyAction(session, () => session.actions.unblock(name));
+        return `Unblocked ${name}: ${describeStatus(await keyAfterAction(session.db, name))}`;
+      });
+      ctx.out(`${line}\n`);
+    });
+};

@@ -1,0 +1,246 @@
+/**
+ * The key-action commands (block, unblock, disable, enable, reset-daily) run in-process against this
+ * file's own Postgres database and Redis prefix: each must change Postgres (read back here) and the
+ * lease state in Redis (checked with a lease engine of the test's own on the same prefix).
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CliContext } from '../../src/cli/context.js';
+import { runCli } from '../../src/cli/program.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { generateMasterKey, KeyRing } from '../../src/crypto/key-ring.js';
+import { LeaseEngine } from '../../src/lease/engine.js';
+import { createKeyPool, type KeyPool } from '../../src/lease/key-pool.js';
+import { leaseSettingsFromConfig } from '../../src/lease/settings.js';
+import { createCommandConnection } from '../../src/queues/connections.js';
+import { createDb, type Db } from '../../src/store/database.js';
+import { loadKeyStateSnapshot } from '../../src/store/key-rows.js';
+import { findKeyByName, type KeyView } from '../../src/store/keys.js';
+import { isolate } from '../setup/isolation.js';
+
+const SECRETS = [
+  'sim-ok-actions-first-0123456789',
+  'sim-ok-actions-second-0123456789',
+  'sim-ok-actions-third-0123456789',
+];
+
+const env = isolate('cliactions');
+let dir: string;
+let envFile: string;
+let masterKey: string;
+let db: Db;
+let redis: Redis;
+let engine: LeaseEngine;
+let pool: KeyPool;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function aikeys(...args: string[]): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const ctx: CliContext = {
+    out: (t) => void (stdout += t),
+    err: (t) => void (stderr += t),
+    env: { ...env.env, AIKEYS_ENV_FILE: envFile },
+    cwd: dir,
+  };
+  const code = await runCli(args, ctx);
+  return { code, stdout, stderr };
+}
+
+async function writeKeys(count: number): Promise<void> {
+  const keys = SECRETS.slice(0, count).map((secret, i) => `KEY_${i + 1}=${secret}`);
+  await writeFile(
+    envFile,
+    [`AI_ENCRYPTION_KEY=${masterKey}`, 'AI_BLOCK_SECONDS=300', ...keys, ''].join('\n'),
+  );
+}
+
+async function key(name: string): Promise<KeyView> {
+  const found = await findKeyByName(db, name);
+  if (!found) throw new Error(`test setup: no ${name}`);
+  return found;
+}
+
+/** Which key a lease would pick with every key but `name` excluded: its id, or null if none can serve. */
+async function leaseOnly(name: string): Promise<number | null> {
+  const target = await key(name);
+  const others = (await Promise.all(['key_1', 'key_2', 'key_3'].map((n) => findKeyByName(db, n))))
+    .filter((k): k is KeyView => k !== undefined && k.keyId !== target.keyId)
+    .map((k) => k.keyId);
+  const result = await engine.lease({ provider: 'openai', estimatedTokens: 0, excludeKeyIds: others });
+  if (!result.ok) return null;
+  await engine.release(result.lease, { kind: 'request_error', status: 400 });
+  return result.lease.keyId;
+}
+
+function expectOneLine(run: Run, stream: 'stdout' | 'stderr'): void {
+  expect(run[stream].endsWith('\n')).toBe(true);
+  expect(run[stream].trimEnd().split('\n')).toHaveLength(1);
+}
+
+function expectNoSecret(run: Run): void {
+  for (const text of [run.stdout, run.stderr]) {
+    for (const secret of SECRETS) expect(text).not.toContain(secret);
+    expect(text).not.toContain(masterKey);
+  }
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'aikeys-cli-actions-'));
+  envFile = path.join(dir, '.env.local');
+  masterKey = generateMasterKey().reveal();
+  await writeKeys(2);
+  const imported = await aikeys('import');
+  expect(imported.code, imported.stderr).toBe(0);
+  const config = loadConfig({ file: envFile, env: env.env, cwd: dir });
+  db = createDb(env.databaseUrl);
+  redis = createCommandConnection(env.redisUrl);
+  engine = new LeaseEngine({
+    redis,
+    prefix: env.prefix,
+    settings: leaseSettingsFromConfig(config),
+    loadSnapshot: () => loadKeyStateSnapshot(db),
+  });
+  pool = createKeyPool({
+    db,
+    engine,
+    ring: KeyRing.fromSecrets(config.system.encryptionKey),
+    counterFlushMs: 10,
+  });
+});
+
+afterAll(async () => {
+  await pool?.close();
+  redis?.disconnect();
+  await db?.destroy();
+  await rm(dir, { recursive: true, force: true });
+  await env.cleanup();
+});
+
+describe('aikeys block / unblock', () => {
+  it('block marks the key temporarily_blocked in Postgres until a future time, and leases skip it', async () => {
+    expect(await leaseOnly('key_1')).toBe((await key('key_1')).keyId);
+    const before = Date.now();
+    const run = await aikeys('block', 'key_1', '--seconds', '600', '--reason', 'testing');
+    expect(run.code, run.stderr).toBe(0);
+    expectOneLine(run, 'stdout');
+    expect(run.stdout).toMatch(
+      /^Blocked key_1 for 600 s \(testing\): status temporarily_blocked until \S+Z\n$/,
+    );
+    const blocked = await key('key_1');
+    expect(blocked.status).toBe('temporarily_blocked');
+    expect(blocked.temporaryBlockUntil!.getTime()).toBeGreaterThan(before + 500_000);
+    expect(await leaseOnly('key_1')).toBeNull();
+    expect(await leaseOnly('key_2')).toBe((await key('key_2')).keyId);
+    expectNoSecret(run);
+  });
+
+  it('unblock makes it active again and leasable', async () => {
+    const run = await aikeys('unblock', 'key_1');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe('Unblocked key_1: status active\n');
+    expect((await key('key_1')).status).toBe('active');
+    expect(await leaseOnly('key_1')).toBe((await key('key_1')).keyId);
+  });
+
+  it('block without --seconds uses AI_BLOCK_SECONDS', async () => {
+    const run = await aikeys('block', 'key_2');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^Blocked key_2 for 300 s: status temporarily_blocked until /);
+    expect((await aikeys('unblock', 'key_2')).code).toBe(0);
+  });
+
+  it('rejects a --seconds that is not a positive whole number, naming the option', async () => {
+    const run = await aikeys('block', 'key_1', '--seconds', '-5');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('--seconds');
+    expect((await key('key_1')).status).toBe('active');
+  });
+});
+
+describe('aikeys disable / enable', () => {
+  it('disable with a reason marks the key disabled with that reason, and leases skip it', async () => {
+    const run = await aikeys('disable', 'key_2', '--reason', 'leaked in a screenshot');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe('Disabled key_2: status disabled (leaked in a screenshot)\n');
+    const disabled = await key('key_2');
+    expect(disabled.status).toBe('disabled');
+    expect(disabled.disabledReason).toBe('leaked in a screenshot');
+    expect(await leaseOnly('key_2')).toBeNull();
+  });
+
+  it('enable makes it active again with no reason, and leasable', async () => {
+    const run = await aikeys('enable', 'key_2');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe('Enabled key_2: status active\n');
+    const enabled = await key('key_2');
+    expect(enabled.status).toBe('active');
+    expect(enabled.disabledReason).toBeNull();
+    expect(await leaseOnly('key_2')).toBe(enabled.keyId);
+  });
+
+  it('disable without --reason stores "disabled by operator"', async () => {
+    const run = await aikeys('disable', 'key_1');
+    expect(run.code, run.stderr).toBe(0);
+    expect((await key('key_1')).disabledReason).toBe('disabled by operator');
+    expect((await aikeys('enable', 'key_1')).code).toBe(0);
+  });
+});
+
+describe('aikeys reset-daily', () => {
+  it("sets every key's used_today to 0 in Postgres and in the lease state", async () => {
+    const selected = await pool.selectBestKey('openai');
+    if (!selected.ok) throw new Error('test setup: no key to lease');
+    await pool.updateKeyUsage(selected.key.lease, { kind: 'success', tokens: 1234 });
+    await pool.flush();
+    expect((await key(selected.key.keyName)).usedToday).toBe(1234);
+
+    const run = await aikeys('reset-daily');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe('Reset the daily usage of 2 keys: used_today is 0\n');
+    for (const name of ['key_1', 'key_2']) expect((await key(name)).usedToday).toBe(0);
+    const [state] = await engine.keyStates([selected.key.keyId]);
+    expect(state?.usedToday).toBe(0);
+  });
+});
+
+describe('errors and later imports', () => {
+  it('an unknown key exits 1 with one line naming it', async () => {
+    const run = await aikeys('block', 'key_9');
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe('aikeys: No key named key_9; list them with `aikeys keys`\n');
+    for (const command of ['unblock', 'disable', 'enable']) {
+      const other = await aikeys(command, 'key_9');
+      expect(other.code).toBe(1);
+      expect(other.stderr).toBe('aikeys: No key named key_9; list them with `aikeys keys`\n');
+    }
+  });
+
+  it('acts on a key imported after the lease state was built (merged in, not "not loaded")', async () => {
+    await writeKeys(3);
+    expect((await aikeys('import')).code).toBe(0);
+    const run = await aikeys('block', 'key_3', '--seconds', '60');
+    expect(run.code, run.stderr).toBe(0);
+    expect((await key('key_3')).status).toBe('temporarily_blocked');
+    expect(await leaseOnly('key_3')).toBeNull();
+    // The merge kept the other keys' states: key_1 and key_2 still lease.
+    expect(await leaseOnly('key_1')).toBe((await key('key_1')).keyId);
+  });
+
+  it('rebuilds a lost lease state from Postgres, which keeps the block', async () => {
+    await env.flushRedis();
+    const run = await aikeys('unblock', 'key_3');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe('Unblocked key_3: status active\n');
+    expect(await leaseOnly('key_3')).toBe((await key('key_3')).keyId);
+  });
+});
