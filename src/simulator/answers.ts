@@ -85,6 +85,13 @@ export function createAnswerer(
     const maxTokens = typeof payload.max_tokens === 'number' ? payload.max_tokens : undefined;
     options.record?.({ api, model, system, messages, maxTokens, maskedKey: maskSecret(key) });
 
+    // A request's own fault, whatever the key: lets tests check that it costs the key nothing.
+    if (model.startsWith('missing-')) {
+      return {
+        status: 404,
+        body: errorBody(api, 404, `The model \`${model}\` does not exist`, 'model_not_found'),
+      };
+    }
     const behaviour = behaviourOf(key);
     switch (behaviour.kind) {
       case 'auth_failed':

@@ -16,6 +16,7 @@
  * | `sim-garbage-`           | 200 with a body that is not JSON                                  |
  * | `sim-hollow-`            | 200 with JSON that is not a reply (`{}`)                          |
  *
+ * A model whose name starts with `missing-` gets 404 model_not_found for any key (a request error).
  * A `rules` map given to the server (exact key -> behaviour) takes precedence over the prefix.
  */
 

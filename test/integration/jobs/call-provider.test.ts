@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulatedProvider, type SimulatedProvider } from '../../../src/simulator/server.js';
+import { findKeyByName } from '../../../src/store/keys.js';
+import { isolate, type Isolated } from '../../setup/isolation.js';
+import { startSystem, type TestSystem } from './system.js';
+
+const secret = (behaviour: string) => `${behaviour}-${randomBytes(8).toString('hex')}`;
+let sim: SimulatedProvider;
+const envs: Isolated[] = [];
+const systems: TestSystem[] = [];
+
+async function system(lines: string[]): Promise<TestSystem> {
+  const env = isolate('jobs');
+  envs.push(env);
+  const s = await startSystem(env, sim.openaiBaseUrl, lines);
+  systems.push(s);
+  return s;
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+beforeAll(async () => {
+  sim = await startSimulatedProvider({ port: 0 });
+});
+
+afterAll(async () => {
+  for (const s of systems) await s.close();
+  await sim.close();
+  for (const env of envs) await env.cleanup();
+});
+
+const ask = (content: string) => ({ messages: [{ role: 'user' as const, content }], maxTokens: 32 });
+
+describe('the AI job processor', () => {
+  it('fails invalid job data at once, naming the field, without retries', async () => {
+    const s = await system([`KEY_1=${secret('sim-ok')}`]);
+    const callsBefore = sim.stats.requests;
+    const job = await s.queue.add('chat', { messages: [{ role: 'robot', content: 'hi' }] }, { attempts: 3 });
+    await expect(job.waitUntilFinished(s.events, 20_000)).rejects.toThrow(
+      /Invalid job data: messages\.0\.role/,
+    );
+    const failed = await s.queue.getJob(job.id!);
+    expect(failed?.attemptsMade).toBe(1);
+    expect(sim.stats.requests).toBe(callsBefore);
+  });
+
+  it('retries a key-caused failure at once on another key and reports every attempt', async () => {
+    const s = await system([`KEY_1=${secret('sim-401')}`, `KEY_2=${secret('sim-ok')}`]);
+    const result = await s.producer.run(ask('retry me'), { timeoutMs: 20_000 });
+    expect(result.content).toBe('echo: retry me');
+    expect(result.keyName).toBe('key_2');
+    expect(result.attempts).toEqual([
+      { keyName: 'key_1', status: 401, error: expect.stringMatching(/401|invalid/i) },
+      { keyName: 'key_2', status: 200, error: null },
+    ]);
+    const invalid = await findKeyByName(s.container.db, 'key_1');
+    expect(invalid).toMatchObject({ status: 'disabled', disabledReason: 'invalid key (HTTP 401)' });
+  });
+
+  it('fails a request-caused failure without penalising the key', async () => {
+    const s = await system([`KEY_1=${secret('sim-ok')}`, 'KEY_1_MODEL=missing-model']);
+    await expect(s.producer.run(ask('no such model'), { timeoutMs: 20_000 })).rejects.toThrow(
+      /Request rejected.*404/,
+    );
+    await s.container.pool.flush();
+    const key = await findKeyByName(s.container.db, 'key_1');
+    expect(key).toMatchObject({ status: 'active', consecutiveFailures: 0 });
+  });
+
+  it('delays a job while no key can serve, holding no lease, and runs it when the key unblocks', async () => {
+    const s = await system([`KEY_1=${secret('sim-ok')}`]);
+    const keyId = await s.keyId('key_1');
+    await s.container.pool.blockKey(keyId, 2);
+    const blockedAt = Date.now();
+    const id = await s.producer.enqueue(ask('wait for me'));
+    await until(
+      async () => (await s.queue.getJob(id))?.delay !== 0 && (await s.queue.getJobState(id)) === 'delayed',
+    );
+    const [state] = await s.container.engine.keyStates([keyId]);
+    expect(state?.inflight).toBe(0);
+    const job = (await s.queue.getJob(id))!;
+    const result = await job.waitUntilFinished(s.events, 20_000);
+    expect(result.content).toBe('echo: wait for me');
+    expect((await s.queue.getJob(id))!.finishedOn!).toBeGreaterThanOrEqual(blockedAt + 1500);
+  });
+
+  it('fails with "No available API keys" and the reason once AI_NO_KEY_WAIT_MS has passed', async () => {
+    const s = await system([`KEY_1=${secret('sim-ok')}`, 'AI_NO_KEY_WAIT_MS=300']);
+    await s.container.pool.disableKey(await s.keyId('key_1'), 'testing');
+    await expect(s.producer.run(ask('nobody home'), { timeoutMs: 20_000 })).rejects.toThrow(
+      /^No available API keys: openai keys: 1 disabled/,
+    );
+  });
+});
