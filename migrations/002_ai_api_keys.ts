@@ -3,7 +3,11 @@ import type { Knex } from 'knex';
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('ai_api_keys', (t) => {
     t.increments('key_id').primary();
-    t.integer('account_id').notNullable().references('account_id').inTable('ai_accounts').onDelete('RESTRICT');
+    t.integer('account_id')
+      .notNullable()
+      .references('account_id')
+      .inTable('ai_accounts')
+      .onDelete('RESTRICT');
     t.string('api_key_hash', 64).notNullable().unique();
     // A versioned envelope (see src/crypto/envelope.ts), not raw ciphertext.
     t.text('api_key_encrypted').notNullable();

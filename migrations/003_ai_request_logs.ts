@@ -4,7 +4,11 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('ai_request_logs', (t) => {
     t.bigIncrements('log_id').primary();
     t.integer('key_id').notNullable().references('key_id').inTable('ai_api_keys').onDelete('RESTRICT');
-    t.integer('account_id').notNullable().references('account_id').inTable('ai_accounts').onDelete('RESTRICT');
+    t.integer('account_id')
+      .notNullable()
+      .references('account_id')
+      .inTable('ai_accounts')
+      .onDelete('RESTRICT');
     t.string('provider', 100).notNullable();
     t.string('model', 255).notNullable();
     t.integer('prompt_tokens').notNullable().defaultTo(0);

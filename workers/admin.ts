@@ -13,11 +13,17 @@ await runEntryPoint(async () => {
   const logger = createLogger({ level: config.services.logLevel, name: 'aikeys-admin' });
   const container = await buildContainer(config, logger);
   const { prefix, queueName } = config.services;
-  const queues = [queueName, MAINTENANCE_QUEUE].map((name) => new Queue(name, { connection: container.bullConnection, prefix }));
+  const queues = [queueName, MAINTENANCE_QUEUE].map(
+    (name) => new Queue(name, { connection: container.bullConnection, prefix }),
+  );
   const server = await startAdminServer(container, queues);
   logger.info({ url: server.url }, 'admin server listening');
   onShutdownSignals(
-    () => [server.closeStep, ...queues.map((q) => ({ name: `queue ${q.name}`, close: () => q.close() })), { name: 'container', close: () => container.close() }],
+    () => [
+      server.closeStep,
+      ...queues.map((q) => ({ name: `queue ${q.name}`, close: () => q.close() })),
+      { name: 'container', close: () => container.close() },
+    ],
     logger,
   );
 });

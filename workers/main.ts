@@ -17,18 +17,33 @@ await runEntryPoint(async () => {
   const logger = createLogger({ level: config.services.logLevel, name: 'aikeys' });
   for (const notice of config.legacy) logger.warn({ line: notice.line, name: notice.name }, notice.message);
   const container = await buildContainer(config, logger);
-  const report = await importConfig(container.db, config, { ring: KeyRing.fromSecrets(config.system.encryptionKey), logger });
+  const report = await importConfig(container.db, config, {
+    ring: KeyRing.fromSecrets(config.system.encryptionKey),
+    logger,
+  });
   logger.info(
-    { added: report.added.length, changed: report.changed.length, disabled: report.disabled.length, unchanged: report.unchanged.length },
+    {
+      added: report.added.length,
+      changed: report.changed.length,
+      disabled: report.disabled.length,
+      unchanged: report.unchanged.length,
+    },
     'config imported',
   );
   const replica = await startWorkerReplica(container, { configManager });
   const { prefix, queueName } = config.services;
-  const queues = [queueName, MAINTENANCE_QUEUE].map((name) => new Queue(name, { connection: container.bullConnection, prefix }));
+  const queues = [queueName, MAINTENANCE_QUEUE].map(
+    (name) => new Queue(name, { connection: container.bullConnection, prefix }),
+  );
   const server = await startAdminServer(container, queues);
   logger.info({ url: server.url }, 'aikeys running: admin dashboard at this address');
   onShutdownSignals(
-    () => [server.closeStep, ...replica.closeSteps.slice(0, -1), ...queues.map((q) => ({ name: `queue ${q.name}`, close: () => q.close() })), ...replica.closeSteps.slice(-1)],
+    () => [
+      server.closeStep,
+      ...replica.closeSteps.slice(0, -1),
+      ...queues.map((q) => ({ name: `queue ${q.name}`, close: () => q.close() })),
+      ...replica.closeSteps.slice(-1),
+    ],
     logger,
   );
 });

@@ -45,7 +45,8 @@ export class ConfigError extends AikeysError {
 
   constructor(problems: readonly ConfigProblem[]) {
     const lines = problems.map(formatConfigProblem);
-    const head = problems.length === 1 ? 'Invalid configuration' : `Invalid configuration (${problems.length} problems)`;
+    const head =
+      problems.length === 1 ? 'Invalid configuration' : `Invalid configuration (${problems.length} problems)`;
     super('CONFIG_INVALID', `${head}:\n  - ${lines.join('\n  - ')}`, { context: { problems } });
     this.problems = Object.freeze([...problems]);
   }

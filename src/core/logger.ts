@@ -27,7 +27,9 @@ export const REDACTED_PATHS = [
   'config.system.encryptionKey',
 ];
 
-export function createLogger(options: { level?: string; name?: string } & Partial<LoggerOptions> = {}): Logger {
+export function createLogger(
+  options: { level?: string; name?: string } & Partial<LoggerOptions> = {},
+): Logger {
   const { level = 'info', name = 'aikeys', ...rest } = options;
   return pino({
     name,

@@ -34,15 +34,21 @@ export function seal(secret: Secret, key: MasterKey): string {
   cipher.setAAD(Buffer.from(header(key.id), 'utf8'));
   const ciphertext = Buffer.concat([cipher.update(secret.reveal(), 'utf8'), cipher.final()]);
   const tag = cipher.getAuthTag();
-  return [header(key.id), iv.toString('base64url'), tag.toString('base64url'), ciphertext.toString('base64url')].join(
-    ':',
-  );
+  return [
+    header(key.id),
+    iv.toString('base64url'),
+    tag.toString('base64url'),
+    ciphertext.toString('base64url'),
+  ].join(':');
 }
 
 export function readEnvelopeHeader(envelope: string): EnvelopeHeader {
   const parts = envelope.split(':');
   if (parts.length !== 7 || parts[0] !== MAGIC) {
-    throw new CryptoError('ENVELOPE_MALFORMED', 'Stored key is not an aikeys envelope; re-import it with `aikeys import`');
+    throw new CryptoError(
+      'ENVELOPE_MALFORMED',
+      'Stored key is not an aikeys envelope; re-import it with `aikeys import`',
+    );
   }
   return { version: parts[1]!, algorithm: parts[2]!, keyId: parts[3]! };
 }
@@ -68,13 +74,19 @@ export function open(envelope: string, ring: KeyRing): Secret {
   const iv = Buffer.from(ivText!, 'base64url');
   const tag = Buffer.from(tagText!, 'base64url');
   if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) {
-    throw new CryptoError('ENVELOPE_MALFORMED', 'Stored key envelope is truncated; re-import it with `aikeys import`');
+    throw new CryptoError(
+      'ENVELOPE_MALFORMED',
+      'Stored key envelope is truncated; re-import it with `aikeys import`',
+    );
   }
   try {
     const decipher = createDecipheriv(ALGORITHM, key.bytes, iv, { authTagLength: TAG_BYTES });
     decipher.setAAD(Buffer.from(header(keyId), 'utf8'));
     decipher.setAuthTag(tag);
-    const plain = Buffer.concat([decipher.update(Buffer.from(ciphertextText!, 'base64url')), decipher.final()]);
+    const plain = Buffer.concat([
+      decipher.update(Buffer.from(ciphertextText!, 'base64url')),
+      decipher.final(),
+    ]);
     return new Secret(plain.toString('utf8'));
   } catch (cause) {
     throw new CryptoError(

@@ -16,8 +16,16 @@ export interface DemoKeyPlan {
 
 /** First half primary (KEY_1-4), second half fallback (KEY_5-8), as the account split rules say. */
 export const DEMO_KEYS: readonly DemoKeyPlan[] = [
-  { secretPrefix: 'sim-ok-alpha', role: 'healthy; small daily limit so the primary account runs out', dailyLimit: 2500 },
-  { secretPrefix: 'sim-ok-bravo', role: 'healthy; small daily limit so the primary account runs out', dailyLimit: 2500 },
+  {
+    secretPrefix: 'sim-ok-alpha',
+    role: 'healthy; small daily limit so the primary account runs out',
+    dailyLimit: 2500,
+  },
+  {
+    secretPrefix: 'sim-ok-bravo',
+    role: 'healthy; small daily limit so the primary account runs out',
+    dailyLimit: 2500,
+  },
   { secretPrefix: 'sim-401-revoked', role: 'invalid key: disabled at its first call' },
   { secretPrefix: 'sim-flaky70-wobbly', role: 'fails 70% of calls: trips the circuit breaker' },
   { secretPrefix: 'sim-429-2x3-busy', role: 'rate limited (Retry-After 2 s) for 3 calls, then fine' },

@@ -10,7 +10,8 @@ export function createProgress(total: number, stream: NodeJS.WriteStream = proce
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
-        format: 'jobs {bar} {value}/{total} | completed {completed} | failed {failed} | waiting for a key {delayed}',
+        format:
+          'jobs {bar} {value}/{total} | completed {completed} | failed {failed} | waiting for a key {delayed}',
         stream,
         hideCursor: true,
       },
@@ -24,7 +25,9 @@ export function createProgress(total: number, stream: NodeJS.WriteStream = proce
     update(done, detail) {
       if (Date.now() - last < 2000 && done < total) return;
       last = Date.now();
-      stream.write(`jobs ${done}/${total}: completed ${detail.completed}, failed ${detail.failed}, waiting for a key ${detail.delayed}\n`);
+      stream.write(
+        `jobs ${done}/${total}: completed ${detail.completed}, failed ${detail.failed}, waiting for a key ${detail.delayed}\n`,
+      );
     },
     stop() {},
   };

@@ -79,7 +79,8 @@ async function waitForJobs(queue: Queue, total: number, logger: Logger): Promise
 export async function runDemo(options: DemoOptions): Promise<void> {
   const { out } = options;
   const envFile = path.join(options.cwd, 'config/.env.demo');
-  if (ensureDemoEnvFile(envFile).created) out(`Wrote ${envFile} with simulated keys and a fresh encryption key.\n`);
+  if (ensureDemoEnvFile(envFile).created)
+    out(`Wrote ${envFile} with simulated keys and a fresh encryption key.\n`);
   const simulator = await startSimulatedProvider({ latencyMs: 20, jitterMs: 30, seed: 7 });
   const services = loadServiceSettings({ env: options.env, cwd: options.cwd, file: envFile });
   const config = loadConfig({
@@ -94,7 +95,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     },
   });
   const logger = createLogger({ level: config.services.logLevel, name: 'aikeys-demo' });
-  out(`Simulated provider at ${simulator.url}; demo database ${new URL(config.services.databaseUrl).pathname.slice(1)}, Redis prefix ${DEMO_PREFIX}.\n`);
+  out(
+    `Simulated provider at ${simulator.url}; demo database ${new URL(config.services.databaseUrl).pathname.slice(1)}, Redis prefix ${DEMO_PREFIX}.\n`,
+  );
   await resetDemoState(config);
 
   const closers: CloseStep[] = [];
@@ -102,7 +105,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   try {
     for (let i = 0; i < options.replicas; i++) containers.push(await buildContainer(config, logger));
     const [first] = containers as [Container];
-    const report = await importConfig(first.db, config, { ring: KeyRing.fromSecrets(config.system.encryptionKey), logger });
+    const report = await importConfig(first.db, config, {
+      ring: KeyRing.fromSecrets(config.system.encryptionKey),
+      logger,
+    });
     out(`Imported ${report.added.length} keys into 2 accounts (primary: key_1-4, fallback: key_5-8).\n`);
     for (const container of containers) {
       const replica = await startWorkerReplica(container);
@@ -118,10 +124,17 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     }
     closers.push(...queues.map((q) => ({ name: `queue ${q.name}`, close: () => q.close() })));
 
-    const producer = createProducer({ connection: first.bullConnection, prefix: config.services.prefix, queueName: config.services.queueName });
+    const producer = createProducer({
+      connection: first.bullConnection,
+      prefix: config.services.prefix,
+      queueName: config.services.queueName,
+    });
     closers.push({ name: 'producer', close: () => producer.close() });
     await producer.enqueueBulk(
-      Array.from({ length: options.jobs }, (_, i) => ({ messages: [{ role: 'user' as const, content: demoPrompt(i + 1) }], maxTokens: 48 })),
+      Array.from({ length: options.jobs }, (_, i) => ({
+        messages: [{ role: 'user' as const, content: demoPrompt(i + 1) }],
+        maxTokens: 48,
+      })),
     );
     out(`Enqueued ${options.jobs} jobs on ${options.replicas} worker replicas.\n`);
     const queue = queues[0]!;
@@ -138,6 +151,13 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
     }
   } finally {
-    await closeInOrder([...closers, ...containers.map((c) => ({ name: 'container', close: () => c.close() })), { name: 'simulator', close: () => simulator.close() }], logger);
+    await closeInOrder(
+      [
+        ...closers,
+        ...containers.map((c) => ({ name: 'container', close: () => c.close() })),
+        { name: 'simulator', close: () => simulator.close() },
+      ],
+      logger,
+    );
   }
 }

@@ -54,7 +54,8 @@ function why(row: KeySummaryRow): string {
   if (row.status === 'disabled') return row.reason ?? 'disabled';
   if (row.status === 'temporarily_blocked') return `blocked until ${row.blockUntil?.toISOString() ?? '?'}`;
   if (row.status === 'exhausted') return 'provider said the quota is used up';
-  if (row.usedToday >= row.dailyLimit * 0.9) return `daily limit nearly used (${row.usedToday}/${row.dailyLimit})`;
+  if (row.usedToday >= row.dailyLimit * 0.9)
+    return `daily limit nearly used (${row.usedToday}/${row.dailyLimit})`;
   return '';
 }
 
@@ -65,7 +66,17 @@ export function renderKeySummary(rows: readonly KeySummaryRow[]): string {
   });
   const max = Math.max(0, ...rows.map((r) => r.requests));
   for (const r of rows) {
-    table.push([r.keyName, r.accountName, r.status, r.requests, bar(r.requests, max), r.tokens, r.cost.toFixed(6), r.failures, why(r)]);
+    table.push([
+      r.keyName,
+      r.accountName,
+      r.status,
+      r.requests,
+      bar(r.requests, max),
+      r.tokens,
+      r.cost.toFixed(6),
+      r.failures,
+      why(r),
+    ]);
   }
   return table.toString();
 }

@@ -10,7 +10,12 @@ import { DelayedError, UnrecoverableError } from 'bullmq';
 import type { Logger } from '../core/logger.js';
 import { isKeyCausedFailure, type ReleaseOutcome } from '../lease/outcome.js';
 import type { ChatResult } from '../providers/types.js';
-import { checkJobData, type AiJobResult, type CallAttempt, type ValidAiJobData } from '../queues/job-schema.js';
+import {
+  checkJobData,
+  type AiJobResult,
+  type CallAttempt,
+  type ValidAiJobData,
+} from '../queues/job-schema.js';
 import type { UsageRecord } from '../usage/usage-record.js';
 import type { KeyLeaser, LeasedKey, NoKeyWaits, PriceLookup, ProviderLookup } from './ports.js';
 import { nextDailyReset } from './daily-reset-time.js';
@@ -76,10 +81,18 @@ function outcomeOf(result: ChatResult, cost: number): ReleaseOutcome {
 }
 
 function summarise(attempts: readonly CallAttempt[]): string {
-  return attempts.map((a) => `${a.keyName}: ${a.status === 0 ? 'no response' : `HTTP ${a.status}`} ${a.error ?? ''}`.trim()).join('; ');
+  return attempts
+    .map((a) =>
+      `${a.keyName}: ${a.status === 0 ? 'no response' : `HTTP ${a.status}`} ${a.error ?? ''}`.trim(),
+    )
+    .join('; ');
 }
 
-export async function callProvider(job: AiJobHandle, token: string | undefined, deps: CallProviderDeps): Promise<AiJobResult> {
+export async function callProvider(
+  job: AiJobHandle,
+  token: string | undefined,
+  deps: CallProviderDeps,
+): Promise<AiJobResult> {
   const check = checkJobData(job.data);
   if (!check.ok) throw new UnrecoverableError(check.message);
   const data = check.data;
@@ -94,7 +107,12 @@ export async function callProvider(job: AiJobHandle, token: string | undefined, 
   const tried: number[] = [];
 
   for (let call = 1; call <= settings.maxRetries + 1; call++) {
-    const answer = await deps.leaser.lease({ provider, model: data.model, estimatedTokens, excludeKeyIds: tried });
+    const answer = await deps.leaser.lease({
+      provider,
+      model: data.model,
+      estimatedTokens,
+      excludeKeyIds: tried,
+    });
     if (!answer.ok) {
       if (attempts.length > 0 && answer.onlyTriedKeysAvailable) {
         throw new Error(`All keys that could serve failed: ${summarise(attempts)}`);
@@ -109,7 +127,13 @@ export async function callProvider(job: AiJobHandle, token: string | undefined, 
       { timeoutMs: settings.requestTimeoutMs, signal: deps.signal },
     );
     const cost = result.ok ? deps.prices.costOf(key.model, result.usage) : 0;
-    const record = usageRecord(key, result, cost, { id: jobId, run: job.attemptsStarted, attempt: call }, now());
+    const record = usageRecord(
+      key,
+      result,
+      cost,
+      { id: jobId, run: job.attemptsStarted, attempt: call },
+      now(),
+    );
     await deps.leaser.release(key, outcomeOf(result, cost), record);
     attempts.push({ keyName: key.keyName, status: result.status, error: result.ok ? null : result.message });
 
@@ -126,9 +150,14 @@ export async function callProvider(job: AiJobHandle, token: string | undefined, 
       };
     }
     if (!isKeyCausedFailure(result.outcome)) {
-      throw new UnrecoverableError(`Request rejected by ${provider} (${summarise(attempts.slice(-1))}); not retried`);
+      throw new UnrecoverableError(
+        `Request rejected by ${provider} (${summarise(attempts.slice(-1))}); not retried`,
+      );
     }
-    deps.logger.info({ jobId, keyName: key.keyName, status: result.status, outcome: result.outcome.kind }, 'provider call failed; trying another key');
+    deps.logger.info(
+      { jobId, keyName: key.keyName, status: result.status, outcome: result.outcome.kind },
+      'provider call failed; trying another key',
+    );
     if (call <= settings.maxRetries) await sleep(settings.retryDelayMs * call);
   }
   throw new Error(`All ${attempts.length} attempts failed: ${summarise(attempts)}`);
@@ -152,7 +181,10 @@ async function waitForKey(
     throw new UnrecoverableError(`No available API keys: ${reason}${tried}`);
   }
   const wakeAt = Math.min(retryAtMs ?? nextDailyReset(now), deadline);
-  deps.logger.info({ jobId, reason, wakeAt: new Date(wakeAt).toISOString() }, 'no key can serve; job delayed');
+  deps.logger.info(
+    { jobId, reason, wakeAt: new Date(wakeAt).toISOString() },
+    'no key can serve; job delayed',
+  );
   // Delayed at least a little, so a key that frees itself "now" is not spun on.
   await job.moveToDelayed(Math.max(wakeAt, now + 50), token);
   throw new DelayedError();

@@ -7,7 +7,12 @@ import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../core/logger.js';
 import { DAILY_RESET_CRON } from '../jobs/daily-reset-time.js';
-import { isMaintenanceTask, runMaintenanceTask, type MaintenanceTarget, type MaintenanceTask } from '../jobs/maintenance.js';
+import {
+  isMaintenanceTask,
+  runMaintenanceTask,
+  type MaintenanceTarget,
+  type MaintenanceTask,
+} from '../jobs/maintenance.js';
 import { MAINTENANCE_QUEUE } from './names.js';
 
 export interface MaintenanceSchedule {
@@ -51,6 +56,8 @@ export function createMaintenanceWorker(options: {
     },
     { connection, prefix, concurrency: 1 },
   );
-  worker.on('failed', (job, error) => logger.error({ task: job?.name, err: error }, 'maintenance task failed'));
+  worker.on('failed', (job, error) =>
+    logger.error({ task: job?.name, err: error }, 'maintenance task failed'),
+  );
   return worker;
 }

@@ -17,15 +17,19 @@ export interface AiWorkerOptions {
 
 export function createAiWorker(options: AiWorkerOptions): Worker<AiJobData, AiJobResult> {
   const { connection, prefix, queueName, concurrency, deps, logger } = options;
-  const worker = new Worker<AiJobData, AiJobResult>(queueName, (job, token) => callProvider(job, token, deps), {
-    connection,
-    prefix,
-    concurrency,
-    lockDuration: options.lockDurationMs ?? 60_000,
-    // A job whose worker died mid-call is picked up again (and its stale lease expires by itself).
-    maxStalledCount: 3,
-    autorun: true,
-  });
+  const worker = new Worker<AiJobData, AiJobResult>(
+    queueName,
+    (job, token) => callProvider(job, token, deps),
+    {
+      connection,
+      prefix,
+      concurrency,
+      lockDuration: options.lockDurationMs ?? 60_000,
+      // A job whose worker died mid-call is picked up again (and its stale lease expires by itself).
+      maxStalledCount: 3,
+      autorun: true,
+    },
+  );
   worker.on('failed', (job, error) => {
     if (job) logger.warn({ jobId: job.id, reason: error.message }, 'AI job failed');
   });

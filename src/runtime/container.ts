@@ -80,7 +80,11 @@ export async function buildContainer(config: AikeysConfig, logger: Logger): Prom
     { name: 'usage flusher', close: () => flusher.stop() },
     { name: 'key pool', close: () => pool.close() },
     { name: 'postgres', close: () => db.destroy() },
-    { name: 'redis', close: async () => [bullConnection, commandConnection, flusherConnection].forEach((c) => c.disconnect()) },
+    {
+      name: 'redis',
+      close: async () =>
+        [bullConnection, commandConnection, flusherConnection].forEach((c) => c.disconnect()),
+    },
   ];
   return {
     config,

@@ -15,7 +15,11 @@ export interface KeyActionsImpl {
   resetDaily(): Promise<{ keysReset: number }>;
 }
 
-export function createKeyActions(deps: { db: Db; pool: KeyPool; defaultBlockSeconds: number }): KeyActionsImpl {
+export function createKeyActions(deps: {
+  db: Db;
+  pool: KeyPool;
+  defaultBlockSeconds: number;
+}): KeyActionsImpl {
   const { db, pool } = deps;
 
   async function keyId(name: string): Promise<number> {
@@ -26,13 +30,19 @@ export function createKeyActions(deps: { db: Db; pool: KeyPool; defaultBlockSeco
 
   async function expectChanged<T>(name: string, change: Promise<T | null>): Promise<void> {
     if ((await change) === null) {
-      throw new AikeysError('KEY_NOT_LOADED', `Key ${name} is not in the lease state; run \`aikeys import\` first`);
+      throw new AikeysError(
+        'KEY_NOT_LOADED',
+        `Key ${name} is not in the lease state; run \`aikeys import\` first`,
+      );
     }
   }
 
   return {
     async block(name, options) {
-      await expectChanged(name, pool.blockKey(await keyId(name), options.seconds ?? deps.defaultBlockSeconds));
+      await expectChanged(
+        name,
+        pool.blockKey(await keyId(name), options.seconds ?? deps.defaultBlockSeconds),
+      );
     },
     async unblock(name) {
       await expectChanged(name, pool.unblockKey(await keyId(name)));

@@ -13,7 +13,8 @@ import type { UsageStream } from '../usage/usage-stream.js';
 export async function describeNoKey(db: Db, provider: string, paused: boolean): Promise<string> {
   if (paused) return `provider ${provider} is paused by its circuit breaker after failures across its keys`;
   const keys = await listKeys(db, { provider });
-  if (keys.length === 0) return `no keys are configured for provider ${provider} (add KEY_N_PROVIDER=${provider} and run aikeys import)`;
+  if (keys.length === 0)
+    return `no keys are configured for provider ${provider} (add KEY_N_PROVIDER=${provider} and run aikeys import)`;
   const counts = new Map<string, number>();
   for (const k of keys) counts.set(k.status, (counts.get(k.status) ?? 0) + 1);
   if (counts.size === 1 && counts.has('active')) {
@@ -23,7 +24,12 @@ export async function describeNoKey(db: Db, provider: string, paused: boolean): 
   return `${provider} keys: ${parts.join(', ')}`;
 }
 
-export function createKeyLeaser(deps: { pool: KeyPool; usage: UsageStream; db: Db; logger: Logger }): KeyLeaser {
+export function createKeyLeaser(deps: {
+  pool: KeyPool;
+  usage: UsageStream;
+  db: Db;
+  logger: Logger;
+}): KeyLeaser {
   const { pool, usage, db, logger } = deps;
   return {
     async lease(request): Promise<LeaseAnswer> {
@@ -41,7 +47,8 @@ export function createKeyLeaser(deps: { pool: KeyPool; usage: UsageStream; db: D
     },
     async release(key, outcome, record) {
       const released = await pool.updateKeyUsage({ leaseId: key.leaseId }, outcome);
-      if (!released.released) logger.warn({ keyName: key.keyName, reason: released.reason }, 'lease was no longer held at release');
+      if (!released.released)
+        logger.warn({ keyName: key.keyName, reason: released.reason }, 'lease was no longer held at release');
       await usage.append(record);
     },
   };

@@ -28,7 +28,10 @@ export function createMaintenanceTarget(deps: {
     },
     async reimportConfig() {
       const config = deps.currentConfig();
-      const report = await importConfig(db, config, { ring: KeyRing.fromSecrets(config.system.encryptionKey), logger });
+      const report = await importConfig(db, config, {
+        ring: KeyRing.fromSecrets(config.system.encryptionKey),
+        logger,
+      });
       if (isNoop(report)) return { changed: false, summary: 'config unchanged' };
       await pool.hydrate();
       const summary = `added ${report.added.length}, changed ${report.changed.length}, disabled ${report.disabled.length}`;

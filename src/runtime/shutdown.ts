@@ -33,7 +33,10 @@ export function onShutdownSignals(
       return;
     }
     stopping = true;
-    logger.info({ signal }, 'shutting down: finishing in-flight jobs (send the signal again to exit at once)');
+    logger.info(
+      { signal },
+      'shutting down: finishing in-flight jobs (send the signal again to exit at once)',
+    );
     void closeInOrder(steps(), logger).then((clean) => exit(clean ? 0 : 1));
   };
   process.on('SIGTERM', handler);

@@ -5,7 +5,11 @@
 import type { Worker } from 'bullmq';
 import { ConfigManager } from '../config/config-manager.js';
 import { evictionWarning } from '../queues/connections.js';
-import { createMaintenanceQueue, createMaintenanceWorker, upsertMaintenanceSchedules } from '../queues/maintenance-schedule.js';
+import {
+  createMaintenanceQueue,
+  createMaintenanceWorker,
+  upsertMaintenanceSchedules,
+} from '../queues/maintenance-schedule.js';
 import { createAiWorker } from './ai-worker.js';
 import type { Container } from './container.js';
 import { createMaintenanceTarget } from './maintenance-target.js';

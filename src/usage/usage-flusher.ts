@@ -55,18 +55,34 @@ export class UsageFlusher {
   async #nextBatch(blockMs: number): Promise<StreamEntries> {
     const { redis } = this.options;
     const own = (await redis.xreadgroup(
-      'GROUP', USAGE_GROUP, this.consumer, 'COUNT', this.#batchSize, 'STREAMS', this.#key, '0',
+      'GROUP',
+      USAGE_GROUP,
+      this.consumer,
+      'COUNT',
+      this.#batchSize,
+      'STREAMS',
+      this.#key,
+      '0',
     )) as [string, StreamEntries][] | null;
     const pending = own?.[0]?.[1] ?? [];
     if (pending.length) return pending;
     const claimed = (await redis.xautoclaim(
-      this.#key, USAGE_GROUP, this.consumer, this.#claimAfterMs, '0-0', 'COUNT', this.#batchSize,
+      this.#key,
+      USAGE_GROUP,
+      this.consumer,
+      this.#claimAfterMs,
+      '0-0',
+      'COUNT',
+      this.#batchSize,
     )) as [string, StreamEntries, string[]?];
     if (claimed[1].length) return claimed[1];
     const args: (string | number)[] = ['GROUP', USAGE_GROUP, this.consumer, 'COUNT', this.#batchSize];
     if (blockMs > 0) args.push('BLOCK', blockMs);
     const fresh = (await (redis.xreadgroup as (...a: unknown[]) => Promise<unknown>)(
-      ...args, 'STREAMS', this.#key, '>',
+      ...args,
+      'STREAMS',
+      this.#key,
+      '>',
     )) as [string, StreamEntries][] | null;
     return fresh?.[0]?.[1] ?? [];
   }
@@ -95,7 +111,11 @@ export class UsageFlusher {
     if (entries.length === 0) return 0;
     const { ids, records } = this.#decode(entries);
     await writeUsageBatch(this.options.db, records);
-    await this.options.redis.multi().xack(this.#key, USAGE_GROUP, ...ids).xdel(this.#key, ...ids).exec();
+    await this.options.redis
+      .multi()
+      .xack(this.#key, USAGE_GROUP, ...ids)
+      .xdel(this.#key, ...ids)
+      .exec();
     return ids.length;
   }
 
@@ -137,7 +157,10 @@ export class UsageFlusher {
     try {
       await this.drain();
     } catch (error) {
-      this.options.logger.warn({ err: error }, 'usage left in Redis at shutdown; another worker will write it');
+      this.options.logger.warn(
+        { err: error },
+        'usage left in Redis at shutdown; another worker will write it',
+      );
     }
   }
 }

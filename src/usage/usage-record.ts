@@ -50,7 +50,9 @@ export function encodeUsageRecord(r: UsageRecord): string {
 export function decodeUsageRecord(text: string): UsageRecord {
   const values = JSON.parse(text) as unknown[];
   if (!Array.isArray(values) || values.length !== FIELDS.length) {
-    throw new Error(`usage record has ${Array.isArray(values) ? values.length : 'no'} fields, expected ${FIELDS.length}`);
+    throw new Error(
+      `usage record has ${Array.isArray(values) ? values.length : 'no'} fields, expected ${FIELDS.length}`,
+    );
   }
   return Object.fromEntries(FIELDS.map((f, i) => [f, values[i]])) as unknown as UsageRecord;
 }

@@ -61,7 +61,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     LOCAL_DATABASE_URL,
     startPostgresContainer,
   );
-  const redisUrl = await resolveService('Redis', process.env.TEST_REDIS_URL, LOCAL_REDIS_URL, startRedisContainer);
+  const redisUrl = await resolveService(
+    'Redis',
+    process.env.TEST_REDIS_URL,
+    LOCAL_REDIS_URL,
+    startRedisContainer,
+  );
   project.provide('adminDatabaseUrl', databaseUrl);
   project.provide('redisUrl', redisUrl);
   return async () => {

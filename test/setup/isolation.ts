@@ -60,7 +60,10 @@ async function dropDatabase(adminUrl: string, name: string): Promise<void> {
 export function isolate(label = 't'): Isolated {
   const adminUrl = inject('adminDatabaseUrl');
   const redisUrl = inject('redisUrl');
-  const id = `${label.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 12)}_${randomBytes(5).toString('hex')}`;
+  const id = `${label
+    .replace(/[^a-z0-9]/gi, '')
+    .toLowerCase()
+    .slice(0, 12)}_${randomBytes(5).toString('hex')}`;
   const dbName = `aikeys_test_${id}`;
   const databaseUrl = testDatabaseUrl(adminUrl, dbName);
   const prefix = `{aikeys-t-${id}}`;

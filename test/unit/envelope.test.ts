@@ -55,15 +55,21 @@ describe('envelope', () => {
   it('detects a header swapped to another known key', () => {
     const both = new KeyRing(ring.primary, [other.primary]);
     const sealed = seal(new Secret('sk-abc'), ring.primary);
-    expect(() => open(sealed.replace(ring.primary.id, other.primary.id), both)).toThrow(/failed authentication/);
+    expect(() => open(sealed.replace(ring.primary.id, other.primary.id), both)).toThrow(
+      /failed authentication/,
+    );
   });
 
   it('rejects master keys that are not base64 of 32 bytes', () => {
-    expect(() => decodeMasterKey(new Secret(Buffer.alloc(16).toString('base64')))).toThrow(/exactly 32 bytes/);
+    expect(() => decodeMasterKey(new Secret(Buffer.alloc(16).toString('base64')))).toThrow(
+      /exactly 32 bytes/,
+    );
     expect(() => decodeMasterKey(new Secret('not base64!'))).toThrow(/exactly 32 bytes/);
   });
 
   it('hashes as SHA-256 hex', () => {
-    expect(hashSecret(new Secret('abc'))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(hashSecret(new Secret('abc'))).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
   });
 });
