@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Queue, QueueEvents } from 'bullmq';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigManager } from '../../src/config/config-manager.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { generateMasterKey, KeyRing } from '../../src/crypto/key-ring.js';
+import type { MaintenanceTarget } from '../../src/jobs/maintenance.js';
+import { createBullConnection } from '../../src/queues/connections.js';
+import {
+  createMaintenanceQueue,
+  createMaintenanceWorker,
+  MAINTENANCE_SCHEDULES,
+  upsertMaintenanceSchedules,
+} from '../../src/queues/maintenance-schedule.js';
+import { MAINTENANCE_QUEUE } from '../../src/queues/names.js';
+import { buildContainer } from '../../src/runtime/container.js';
+import { createMaintenanceTarget } from '../../src/runtime/maintenance-target.js';
+import { importConfig } from '../../src/store/import-config.js';
+import { isolate } from '../setup/isolation.js';
+
+const env = isolate('maint');
+afterAll(() => env.cleanup());
+
+describe('maintenance schedules', () => {
+  it('exist once per task however many replicas upsert them at once', async () => {
+    const connections = [1, 2, 3].map(() => createBullConnection(env.redisUrl));
+    const queues = connections.map((c) => createMaintenanceQueue(c, env.prefix));
+    try {
+      await Promise.all(queues.map((q) => upsertMaintenanceSchedules(q)));
+      await upsertMaintenanceSchedules(queues[0]!);
+      const schedulers = await queues[0]!.getJobSchedulers();
+      expect(schedulers.map((s) => s.key).sort()).toEqual(MAINTENANCE_SCHEDULES.map((s) => s.task).sort());
+      // One pending run per task, not one per replica.
+      expect(await queues[0]!.getJobCountByTypes('delayed', 'wait')).toBe(MAINTENANCE_SCHEDULES.length);
+    } finally {
+      await Promise.all(queues.map((q) => q.close()));
+      connections.forEach((c) => c.disconnect());
+    }
+  });
+
+  it('runs each task once on the target, whichever replica picks it up', async () => {
+    const calls: string[] = [];
+    const target: MaintenanceTarget = {
+      resetDailyCounters: async () => (calls.push('reset-daily'), { keysReset: 2 }),
+      unblockExpiredKeys: async () => (calls.push('unblock-expired'), { unblocked: 0 }),
+      reimportConfig: async () => (
+        calls.push('import-config'),
+        { changed: false, summary: 'config unchanged' }
+      ),
+    };
+    const connection = createBullConnection(env.redisUrl);
+    const prefix = `${env.prefix}-run`;
+    const workers = [1, 2].map(() =>
+      createMaintenanceWorker({ connection, prefix, target, logger: silentLogger }),
+    );
+    const queue = new Queue(MAINTENANCE_QUEUE, { connection, prefix });
+    const events = new QueueEvents(MAINTENANCE_QUEUE, { connection: connection.duplicate(), prefix });
+    try {
+      await events.waitUntilReady();
+      const job = await queue.add('reset-daily', {});
+      expect(await job.waitUntilFinished(events, 10_000)).toEqual({ keysReset: 2 });
+      expect(calls).toEqual(['reset-daily']);
+    } finally {
+      await Promise.all(workers.map((w) => w.close()));
+      await events.close();
+      await queue.close();
+      connection.disconnect();
+    }
+  });
+});
+
+describe('maintenance target', () => {
+  it('re-imports the env file only when it changed, and the new key can be leased at once', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'aikeys-maint-'));
+    const file = path.join(dir, '.env.local');
+    writeFileSync(
+      file,
+      `AI_ENCRYPTION_KEY=${generateMasterKey().reveal()}\nKEY_1=sk-first-${randomBytes(6).toString('hex')}\n`,
+    );
+    const manager = new ConfigManager({ file, env: env.env });
+    const container = await buildContainer(manager.config, silentLogger);
+    try {
+      const ring = KeyRing.fromSecrets(manager.config.system.encryptionKey);
+      await importConfig(container.db, manager.config, { ring });
+      await container.pool.hydrate();
+      const target = createMaintenanceTarget({
+        db: container.db,
+        pool: container.pool,
+        currentConfig: () => manager.config,
+        logger: silentLogger,
+      });
+      expect(await target.reimportConfig()).toEqual({ changed: false, summary: 'config unchanged' });
+
+      appendFileSync(file, `KEY_2=sk-second-${randomBytes(6).toString('hex')}\n`);
+      expect(await target.reimportConfig()).toMatchObject({
+        changed: true,
+        summary: expect.stringContaining('added 1'),
+      });
+      // key_2 joined as the fallback account: it serves once key_1 is ruled out.
+      const first = await container.pool.selectBestKey('openai', undefined, { estimatedTokens: 1 });
+      expect(first.ok && first.key.keyName).toBe('key_1');
+      const second = await container.pool.selectBestKey('openai', undefined, {
+        estimatedTokens: 1,
+        excludeKeyIds: [first.ok ? first.key.keyId : -1],
+      });
+      expect(second.ok && second.key.keyName).toBe('key_2');
+    } finally {
+      await container.close();
+    }
+  });
+});
