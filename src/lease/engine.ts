@@ -12,12 +12,44 @@ import type { KeyStateSnapshot } from '../store/key-rows.js';
 import type { ReleaseOutcome } from './outcome.js';
 import { createHydrator, type HydrateResult, type Hydrator } from './hydrate.js';
 import { leaseKeys, type LeaseKeys } from './redis-keys.js';
-import { decodeKeyChange, decodeKeyState, decodeLease, decodeList, decodeRelease, LeaseStateMissing } from './replies.js';
-import { createScriptCaller, type LeaseScriptName, type ScriptCaller, type ScriptReply } from './script-loader.js';
-import type { DisabledKind, KeyChange, KeyState, Lease, LeaseRequest, LeaseResult, LeaseSettings, ReleaseResult } from './types.js';
+import {
+  decodeKeyChange,
+  decodeKeyState,
+  decodeLease,
+  decodeList,
+  decodeRelease,
+  LeaseStateMissing,
+} from './replies.js';
+import {
+  createScriptCaller,
+  type LeaseScriptName,
+  type ScriptCaller,
+  type ScriptReply,
+} from './script-loader.js';
+import type {
+  DisabledKind,
+  KeyChange,
+  KeyState,
+  Lease,
+  LeaseRequest,
+  LeaseResult,
+  LeaseSettings,
+  ReleaseResult,
+} from './types.js';
 
 /** Hash fields in the order of decodeKeyState after the key id (see key_reply in lua/includes/common.lua). */
-const KEY_STATE_FIELDS = ['status', 'kind', 'reason', 'block_until', 'failures', 'used', 'last_used', 'probe_at', 'reserved', 'inflight'];
+const KEY_STATE_FIELDS = [
+  'status',
+  'kind',
+  'reason',
+  'block_until',
+  'failures',
+  'used',
+  'last_used',
+  'probe_at',
+  'reserved',
+  'inflight',
+];
 
 export interface LeaseEngineDeps {
   /** A connection of the engine's own, without keyPrefix. */
@@ -68,8 +100,13 @@ export class LeaseEngine {
   }
 
   /** Calls a script; if the state is gone, rebuilds it once and calls again. */
-  async #run<T>(op: LeaseScriptName, args: readonly (string | number)[], decode: (r: ScriptReply) => T): Promise<T> {
-    const call = async () => decode(await this.#scripts.call(op, this.keys.scriptKeys, [this.keys.base, this.#now(), ...args]));
+  async #run<T>(
+    op: LeaseScriptName,
+    args: readonly (string | number)[],
+    decode: (r: ScriptReply) => T,
+  ): Promise<T> {
+    const call = async () =>
+      decode(await this.#scripts.call(op, this.keys.scriptKeys, [this.keys.base, this.#now(), ...args]));
     try {
       return await call();
     } catch (error) {
@@ -100,7 +137,9 @@ export class LeaseEngine {
     const tokens = outcome.kind === 'success' ? Math.max(0, Math.round(outcome.tokens)) : 0;
     const cost = outcome.kind === 'success' ? (outcome.costUsd ?? 0) : 0;
     const retryAfter =
-      outcome.kind === 'rate_limited' && outcome.retryAfterMs !== undefined ? Math.max(0, Math.round(outcome.retryAfterMs)) : -1;
+      outcome.kind === 'rate_limited' && outcome.retryAfterMs !== undefined
+        ? Math.max(0, Math.round(outcome.retryAfterMs))
+        : -1;
     const status = 'status' in outcome ? outcome.status : 0;
     const s = this.#settings;
     return this.#run(

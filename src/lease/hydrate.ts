@@ -21,7 +21,11 @@ export interface HydrateResult {
 }
 
 /** The hydrate script's ARGV after base and now (see lua/hydrate-5.lua for the layout). */
-export function hydrateArgs(snapshot: KeyStateSnapshot, settings: LeaseSettings, generation: string): string[] {
+export function hydrateArgs(
+  snapshot: KeyStateSnapshot,
+  settings: LeaseSettings,
+  generation: string,
+): string[] {
   const args = [generation, String(snapshot.accounts.length), String(snapshot.keys.length)];
   for (const a of snapshot.accounts) {
     args.push(
@@ -37,7 +41,8 @@ export function hydrateArgs(snapshot: KeyStateSnapshot, settings: LeaseSettings,
   for (const k of snapshot.keys) {
     const cap = k.maxConcurrency ?? settings.keyMaxConcurrency ?? 0;
     // Postgres keeps no probe time: a breaker-disabled key is probed AI_KEY_PROBE_AFTER_MS after it was disabled.
-    const probeAt = k.status === 'disabled' && k.disabledKind === 'breaker' ? k.updatedAtMs + settings.keyProbeAfterMs : 0;
+    const probeAt =
+      k.status === 'disabled' && k.disabledKind === 'breaker' ? k.updatedAtMs + settings.keyProbeAfterMs : 0;
     args.push(
       String(k.keyId),
       k.provider,
@@ -104,9 +109,13 @@ export function createHydrator(deps: {
       }
       await sleep(WAIT_STEP_MS);
     }
-    throw new AikeysError('LEASE_HYDRATE_TIMEOUT', 'The lease state is missing and no replica rebuilt it in time', {
-      retryable: true,
-    });
+    throw new AikeysError(
+      'LEASE_HYDRATE_TIMEOUT',
+      'The lease state is missing and no replica rebuilt it in time',
+      {
+        retryable: true,
+      },
+    );
   }
 
   return { hydrate, recover };

@@ -96,7 +96,8 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
     const cached = envelopes.get(keyId);
     if (cached) return cached;
     const [envelope, view] = await Promise.all([loadEncryptedKey(db, keyId), findKeyById(db, keyId)]);
-    if (envelope === undefined || view === undefined) throw new CryptoError('KEY_ROW_MISSING', `Key ${keyId} has no row in ai_api_keys`);
+    if (envelope === undefined || view === undefined)
+      throw new CryptoError('KEY_ROW_MISSING', `Key ${keyId} has no row in ai_api_keys`);
     const entry = { envelope, keyName: view.name };
     envelopes.set(keyId, entry);
     return entry;
@@ -123,7 +124,7 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
     flushing = flushing
       .then(async () => writeKeyCounters(db, await engine.keyStates(ids)))
       .catch((error: unknown) => {
-      // Counters are absolute: the next write for these keys carries the newer values anyway.
+        // Counters are absolute: the next write for these keys carries the newer values anyway.
         logger.error({ err: error, keys: ids.length }, 'writing key usage counters to Postgres failed');
       });
     return flushing;
@@ -157,7 +158,16 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
         const { secret, keyName } = await decrypt(lease.keyId);
         return {
           ok: true,
-          key: { lease, leaseId: lease.leaseId, keyId: lease.keyId, keyName, accountId: lease.accountId, provider, model: lease.model, secret },
+          key: {
+            lease,
+            leaseId: lease.leaseId,
+            keyId: lease.keyId,
+            keyName,
+            accountId: lease.accountId,
+            provider,
+            model: lease.model,
+            secret,
+          },
         };
       } catch (error) {
         // A key we cannot open must not hold capacity until its TTL.
@@ -169,7 +179,10 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
     async updateKeyUsage(lease, outcome) {
       const result = await engine.release(lease, outcome);
       if (!result.released) {
-        logger.warn({ leaseId: lease.leaseId, reason: result.reason }, 'released a lease that had expired or was unknown; nothing counted');
+        logger.warn(
+          { leaseId: lease.leaseId, reason: result.reason },
+          'released a lease that had expired or was unknown; nothing counted',
+        );
         return result;
       }
       if (result.statusChanged) {
@@ -178,7 +191,11 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
       } else {
         queueCounters(result.key);
       }
-      if (result.providerEvent) logger.warn({ leaseId: lease.leaseId, event: result.providerEvent }, 'provider breaker changed state');
+      if (result.providerEvent)
+        logger.warn(
+          { leaseId: lease.leaseId, event: result.providerEvent },
+          'provider breaker changed state',
+        );
       return result;
     },
 

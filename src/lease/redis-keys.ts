@@ -41,6 +41,7 @@ export function leaseKeys(prefix: string): LeaseKeys {
     key: (keyId) => `${base}k:${keyId}`,
     account: (accountId) => `${base}a:${accountId}`,
     providerBreaker: (provider) => `${base}pv:${provider}`,
-    readySet: (provider, accountId, model) => `${base}r:${provider}:${accountId}:${model === null ? '*' : `m:${model}`}`,
+    readySet: (provider, accountId, model) =>
+      `${base}r:${provider}:${accountId}:${model === null ? '*' : `m:${model}`}`,
   };
 }

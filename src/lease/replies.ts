@@ -41,7 +41,8 @@ function codeOf(reply: ScriptReply): ScriptCode {
 
 const num = (v: unknown): number => Number(v ?? 0);
 const orNull = (v: unknown): number | null => (num(v) > 0 ? num(v) : null);
-const textOrNull = (v: unknown): string | null => (v === null || v === undefined || v === '' ? null : String(v));
+const textOrNull = (v: unknown): string | null =>
+  v === null || v === undefined || v === '' ? null : String(v);
 
 /** Reads the 11-field key reply (see key_reply in lua/includes/common.lua) starting at `at`. */
 export function decodeKeyState(reply: ScriptReply, at: number): KeyState {
@@ -83,7 +84,12 @@ export function decodeLease(reply: ScriptReply, provider: string, estimatedToken
   }
   if (code === ScriptCode.NoKey) {
     const retry = num(reply[1]);
-    return { ok: false, reason: 'no_key', retryAtMs: retry >= 0 ? retry : null, onlyExcludedCouldServe: num(reply[2]) === 1 };
+    return {
+      ok: false,
+      reason: 'no_key',
+      retryAtMs: retry >= 0 ? retry : null,
+      onlyExcludedCouldServe: num(reply[2]) === 1,
+    };
   }
   if (code === ScriptCode.ProviderPaused) {
     return { ok: false, reason: 'provider_paused', retryAtMs: num(reply[1]), onlyExcludedCouldServe: false };
@@ -95,7 +101,8 @@ export function decodeRelease(reply: ScriptReply): ReleaseResult {
   const code = codeOf(reply);
   if (code === ScriptCode.UnknownLease) return { released: false, reason: 'unknown' };
   if (code === ScriptCode.ExpiredLease) return { released: false, reason: 'expired' };
-  if (code !== ScriptCode.Ok) throw new AikeysError('LEASE_SCRIPT_REPLY', `release script answered with code ${code}`);
+  if (code !== ScriptCode.Ok)
+    throw new AikeysError('LEASE_SCRIPT_REPLY', `release script answered with code ${code}`);
   return {
     released: true,
     seq: num(reply[1]),
@@ -108,7 +115,8 @@ export function decodeRelease(reply: ScriptReply): ReleaseResult {
 export function decodeKeyChange(reply: ScriptReply): KeyChange | null {
   const code = codeOf(reply);
   if (code === ScriptCode.UnknownKey) return null;
-  if (code !== ScriptCode.Ok) throw new AikeysError('LEASE_SCRIPT_REPLY', `admin script answered with code ${code}`);
+  if (code !== ScriptCode.Ok)
+    throw new AikeysError('LEASE_SCRIPT_REPLY', `admin script answered with code ${code}`);
   return { statusChanged: num(reply[1]) === 1, key: decodeKeyState(reply, 2) };
 }
 

@@ -10,7 +10,7 @@
   Returns {1, statusChanged 0|1, key reply...} or {6} unknown key, {0} state missing
 ]]
 local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
-if redis.call('EXISTS', C.meta) == 0 then return { 0 } end
+if not open_state(C) then return { 0 } end
 reclaim(C)
 local k = load_key(C, ARGV[3])
 if not k then return { 6 } end

@@ -39,6 +39,16 @@ if fresh then
     redis.call('DEL', account_name(C, aid))
   end
   redis.call('DEL', keys_set, accounts_set)
+  -- A partial loss may have taken the registries but left per-provider state and ready sets behind.
+  for i = 0, n_accounts - 1 do
+    local provider = ARGV[6 + i * 7 + 1]
+    redis.call('DEL', C.base .. 'accts:' .. provider, C.base .. 'pv:' .. provider, C.base .. 'pvfail:' .. provider)
+  end
+  for i = 0, n_keys - 1 do
+    local at = 6 + n_accounts * 7 + i * 14
+    local ready = C.base .. 'r:' .. ARGV[at + 1] .. ':' .. ARGV[at + 3] .. ':'
+    redis.call('DEL', ready .. 'm:' .. ARGV[at + 2], ready .. '*')
+  end
 end
 
 local used_by_account, reserved_by_account = {}, {}
@@ -97,6 +107,7 @@ for aid, used in pairs(used_by_account) do
   redis.call('HSET', account_name(C, aid), 'used', used, 'reserved', reserved_by_account[aid] or 0)
 end
 
-redis.call('HSET', C.meta, 'gen', ARGV[3], 'seq', seq, 'hydrated_at', C.now)
+-- next_due 0: the first call after a hydration reclaims and computes it.
+redis.call('HSET', C.meta, 'gen', ARGV[3], 'seq', seq, 'hydrated_at', C.now, 'next_due', 0)
 redis.call('HSETNX', C.meta, 'violations', 0)
 return { 1, fresh and 1 or 0, n_keys }

@@ -25,7 +25,7 @@
        or {0}                                                  state missing: hydrate and retry
 ]]
 local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
-local gen = redis.call('HGET', C.meta, 'gen')
+local gen = open_state(C)
 if not gen then return { 0 } end
 local provider, model, fallback = ARGV[3], ARGV[4], ARGV[5]
 local estimate, ttl = tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -67,8 +67,12 @@ for _, m in ipairs(models) do
       local heads = redis.call('ZRANGE', ready, 0, LOOKAHEAD + n_excluded - 1, 'WITHSCORES')
       for i = 1, #heads, 2 do
         local kid = string.match(heads[i], ':(.*)$')
-        local limit = tonumber(redis.call('HGET', key_name(C, kid), 'limit')) or 0
-        if tonumber(heads[i + 1]) + estimate <= limit then
+        local limit, member = unpack(redis.call('HMGET', key_name(C, kid), 'limit', 'member'))
+        limit = tonumber(limit) or 0
+        if member ~= heads[i] then
+          -- Left behind by a partial loss of state (never by these scripts): drop it.
+          redis.call('ZREM', ready, heads[i])
+        elseif tonumber(heads[i + 1]) + estimate <= limit then
           if excluded[kid] then only_excluded = true else chosen = kid; break end
         end
       end
@@ -105,7 +109,7 @@ local flags = ''
 if k.probing == 1 then flags = flags .. 'k' end
 if provider_probe then flags = flags .. 'p'; redis.call('HSET', pv, 'probe', lid) end
 local expires = C.now + ttl
-redis.call('ZADD', C.leases, expires, lid)
+schedule(C, C.leases, expires, lid)
 redis.call('HSET', C.leasedata, lid, chosen .. '|' .. k.account .. '|' .. estimate .. '|' .. flags .. '|' .. provider)
 
 -- Invariant check on values the grant just produced: counted, never expected to move.

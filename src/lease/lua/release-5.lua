@@ -26,19 +26,17 @@
        or {4} unknown lease, {5} expired lease, {0} state missing
 ]]
 local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
-if redis.call('EXISTS', C.meta) == 0 then return { 0 } end
+if not open_state(C) then return { 0 } end
 local lid, outcome = ARGV[3], ARGV[4]
 local tokens, cost, retry_after, http = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
 local block_seconds, threshold = tonumber(ARGV[9]), tonumber(ARGV[10])
 local probe_after, cooldown = tonumber(ARGV[11]), tonumber(ARGV[12])
 
+-- Look at the lease before reclaim would end it, to tell 'expired' from 'unknown'.
 local expires = redis.call('ZSCORE', C.leases, lid)
-if not expires then return { 4 } end
-if tonumber(expires) <= C.now then
-  reclaim(C)
-  return { 5 }
-end
 reclaim(C)
+if not expires then return { 4 } end
+if tonumber(expires) <= C.now then return { 5 } end
 
 local k, lease = end_lease(C, lid)
 if not k then return { 4 } end

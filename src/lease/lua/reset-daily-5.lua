@@ -10,7 +10,7 @@
   Returns {1, keysReset} or {0} state missing
 ]]
 local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
-if redis.call('EXISTS', C.meta) == 0 then return { 0 } end
+if not open_state(C) then return { 0 } end
 reclaim(C)
 local ids = redis.call('SMEMBERS', C.base .. 'keys')
 for _, kid in ipairs(ids) do
@@ -20,7 +20,7 @@ for _, kid in ipairs(ids) do
     if k.status == 'exhausted' then
       if k.block_until > C.now then
         k.status = 'temporarily_blocked'
-        redis.call('ZADD', C.blocked, k.block_until, k.id)
+        schedule(C, C.blocked, k.block_until, k.id)
       else
         k.status = 'active'
       end

@@ -8,7 +8,7 @@
   Returns {1, keyId...} the keys whose block ended, or {0} state missing
 ]]
 local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
-if redis.call('EXISTS', C.meta) == 0 then return { 0 } end
+if not open_state(C) then return { 0 } end
 local reply = { 1 }
 for _, kid in ipairs(reclaim(C)) do reply[#reply + 1] = kid end
 return reply

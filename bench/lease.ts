@@ -1,0 +1,128 @@
+/**
+ * Lease engine throughput: lease+release pairs per second and p50/p99 latency per pair, for 10,
+ * 1,000 and 10,000 keys with 16 and 64 concurrent callers, each next to a ceiling measured in the
+ * same run: the same callers doing pairs of a trivial EVALSHA (`return 1`) on the same connection.
+ * ratio = lease pairs/s / ceiling pairs/s. Slices of each key count and of the ceiling alternate
+ * (5 x 600 ms each by default), so a change in the machine's load hits all of them alike. Run alone: `npx tsx bench/lease.ts`; all: `npm run bench`.
+ */
+import { Redis } from 'ioredis';
+import { pathToFileURL } from 'node:url';
+import { LeaseEngine } from '../src/lease/engine.js';
+import type { LeaseSettings } from '../src/lease/types.js';
+import { sampleLoop, summarise, type LoopResult, type LoopSample } from './lib/closed-loop.js';
+import { benchPrefix, deletePrefix } from './lib/redis-prefix.js';
+import { syntheticSnapshot } from './lib/synthetic-keys.js';
+
+export interface LeaseBenchRow {
+  readonly keys: number;
+  readonly concurrency: number;
+  readonly lease: LoopResult;
+  readonly ceiling: LoopResult;
+  readonly ratio: number;
+}
+
+export interface LeaseBenchOptions {
+  readonly redisUrl?: string;
+  readonly keyCounts?: readonly number[];
+  readonly concurrencies?: readonly number[];
+  /** Length of one measured slice; slices of every key count and the ceiling alternate. */
+  readonly sliceMs?: number;
+  readonly slices?: number;
+}
+
+const SETTINGS: LeaseSettings = {
+  leaseTtlMs: 120_000,
+  circuitBreakerThreshold: 3,
+  blockSeconds: 1800,
+  keyProbeAfterMs: 300_000,
+  providerCooldownMs: 30_000,
+  fallbackModel: 'gpt-3.5-turbo',
+  keyMaxConcurrency: null,
+};
+
+export async function benchLease(options: LeaseBenchOptions = {}): Promise<LeaseBenchRow[]> {
+  const redisUrl = options.redisUrl ?? 'redis://127.0.0.1:6379';
+  const sliceMs = options.sliceMs ?? 600;
+  const slices = options.slices ?? 5;
+  const keyCounts = options.keyCounts ?? [10, 1000, 10_000];
+  const redis = new Redis(redisUrl);
+  const rows: LeaseBenchRow[] = [];
+  const trivialSha = (await redis.script('LOAD', 'return 1')) as string;
+  const prefixes: string[] = [];
+  try {
+    // Every key count is hydrated up front, so the slices below can interleave them.
+    const engines = new Map<number, LeaseEngine>();
+    for (const keys of keyCounts) {
+      const prefix = benchPrefix('lease');
+      prefixes.push(prefix);
+      const engine = new LeaseEngine({
+        redis,
+        prefix,
+        settings: SETTINGS,
+        loadSnapshot: async () => syntheticSnapshot(keys),
+      });
+      await engine.hydrate();
+      engines.set(keys, engine);
+    }
+    for (const concurrency of options.concurrencies ?? [16, 64]) {
+      const leaseSamples = new Map<number, LoopSample[]>(keyCounts.map((k) => [k, []]));
+      const ceilingSamples = new Map<number, LoopSample[]>(keyCounts.map((k) => [k, []]));
+      for (let slice = 0; slice < slices; slice++) {
+        for (const [keys, engine] of engines) {
+          ceilingSamples.get(keys)!.push(
+            await sampleLoop(concurrency, sliceMs, async () => {
+              await redis.evalsha(trivialSha, 0);
+              await redis.evalsha(trivialSha, 0);
+            }),
+          );
+          leaseSamples.get(keys)!.push(
+            await sampleLoop(concurrency, sliceMs, async () => {
+              const r = await engine.lease({
+                provider: 'openai',
+                model: 'gpt-4-turbo',
+                estimatedTokens: 100,
+              });
+              if (!r.ok) throw new Error(`bench: no key (${r.reason})`);
+              await engine.release(r.lease, { kind: 'success', tokens: 80 });
+            }),
+          );
+        }
+      }
+      for (const keys of keyCounts) {
+        const lease = summarise(leaseSamples.get(keys)!);
+        const ceiling = summarise(ceilingSamples.get(keys)!);
+        rows.push({ keys, concurrency, lease, ceiling, ratio: lease.perSecond / ceiling.perSecond });
+      }
+    }
+  } finally {
+    for (const prefix of prefixes) await deletePrefix(redis, prefix);
+    redis.disconnect();
+  }
+  return rows;
+}
+
+export function formatLeaseBench(rows: readonly LeaseBenchRow[]): string {
+  const head =
+    '| keys | callers | lease+release pairs/s | p50 ms | p99 ms | ceiling pairs/s (2x trivial EVALSHA) | ratio |';
+  const line = '|---:|---:|---:|---:|---:|---:|---:|';
+  const body = rows.map(
+    (r) =>
+      `| ${r.keys} | ${r.concurrency} | ${Math.round(r.lease.perSecond)} | ${r.lease.p50Ms.toFixed(2)} | ${r.lease.p99Ms.toFixed(2)} | ${Math.round(r.ceiling.perSecond)} | ${r.ratio.toFixed(2)} |`,
+  );
+  const by = (k: number) => rows.filter((r) => r.keys === k);
+  const scaling = [16, 64]
+    .map((c) => {
+      const small = by(10).find((r) => r.concurrency === c);
+      const large = by(10_000).find((r) => r.concurrency === c);
+      return small && large
+        ? `10,000 vs 10 keys at ${c} callers: ${(large.lease.perSecond / small.lease.perSecond).toFixed(2)}x`
+        : '';
+    })
+    .filter(Boolean);
+  return [head, line, ...body, '', ...scaling].join('\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const rows = await benchLease({ redisUrl: process.argv[2] });
+  console.log(formatLeaseBench(rows));
+}

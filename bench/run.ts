@@ -1,0 +1,24 @@
+/**
+ * `npm run bench`: runs every bench and prints its table. Each bench uses a Redis prefix of its own
+ * and deletes it afterwards. REDIS_URL is read here only as the bench's own entry point argument.
+ * `npm run bench -- --only lease` or `--only pipeline` runs one of them; a Redis URL may follow.
+ */
+import { parseArgs } from 'node:util';
+import { benchLease, formatLeaseBench } from './lease.js';
+import { benchPipeline, formatPipelineBench } from './pipeline.js';
+
+const { values, positionals } = parseArgs({ options: { only: { type: 'string' } }, allowPositionals: true });
+const wanted = (name: string) => values.only === undefined || values.only === name;
+
+const redisUrl = positionals[0] ?? 'redis://127.0.0.1:6379';
+if (wanted('lease')) {
+  console.log(`## Lease engine (${redisUrl})\n`);
+  console.log(formatLeaseBench(await benchLease({ redisUrl })));
+}
+
+// Pipeline: aikeys end to end next to raw BullMQ and direct provider calls (bench/pipeline.ts).
+if (wanted('pipeline')) {
+  console.log(`\n## Pipeline (${redisUrl})\n`);
+  const results = await benchPipeline({ redisUrl, log: (line) => console.error(`[pipeline] ${line}`) });
+  console.log(formatPipelineBench(results));
+}
