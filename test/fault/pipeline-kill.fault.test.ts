@@ -1,0 +1,129 @@
+/**
+ * A worker replica is SIGKILLed while it has provider calls in flight. BullMQ's stalled-job check
+ * (in the surviving replica) hands its jobs back, so every job still completes, with its own answer;
+ * a killed call may have been made twice (the new run is a new job_run, so its log rows stay unique);
+ * the killed replica's unacknowledged usage records are claimed by another flusher; and the key
+ * counters equal the logged tokens exactly.
+ *
+ * The workers run test/e2e/support/short-lock-worker.ts: the production processor and container
+ * with a 4 s job lock and a 2 s stalled check (production: 60 s / 30 s, not configurable yet).
+ */
+import path from 'node:path';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/core/logger.js';
+import type { AiJobData, AiJobResult } from '../../src/queues/job-schema.js';
+import { startSimulatedProvider, type SimulatedProvider } from '../../src/simulator/server.js';
+import type { Db } from '../../src/store/database.js';
+import { UsageFlusher } from '../../src/usage/usage-flusher.js';
+import { usageStreamKey } from '../../src/usage/usage-stream.js';
+import { isolate } from '../setup/isolation.js';
+import { importTestKeys, writeTestEnvFile, type TestEnvFile } from '../e2e/support/env-file.js';
+import {
+  jobsFor,
+  requestLogs,
+  sumUsedToday,
+  uniquePrompts,
+  waitForCompleted,
+  type AiQueue,
+} from '../e2e/support/pipeline.js';
+import { killAll, ROOT, spawnWorker, stopWorker, type WorkerProcess } from '../e2e/support/worker-process.js';
+
+const JOBS = 300;
+const SHORT_LOCK_WORKER = path.join(ROOT, 'test/e2e/support/short-lock-worker.ts');
+
+const env = isolate('pipeline-kill');
+let simulator: SimulatedProvider;
+let envFile: TestEnvFile;
+let db: Db;
+let redis: Redis;
+let queue: AiQueue;
+const workers: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  simulator = await startSimulatedProvider({ port: 0, latencyMs: 300, jitterMs: 50, seed: 5 });
+  envFile = await writeTestEnvFile(
+    [{ prefix: 'sim-ok-one' }, { prefix: 'sim-ok-two' }, { prefix: 'sim-ok-three' }],
+    {
+      AI_PROVIDER_OPENAI_BASE_URL: simulator.openaiBaseUrl,
+      AI_DAILY_QUOTA_PER_KEY: 10_000_000,
+      AI_WORKER_CONCURRENCY: 16,
+      AI_LEASE_TTL_MS: 5_000,
+      AI_RETRY_DELAY_MS: 5,
+    },
+  );
+  ({ db } = await importTestKeys(env, envFile));
+  redis = new Redis(env.redisUrl, { maxRetriesPerRequest: null });
+  queue = new Queue<AiJobData, AiJobResult>(env.queueName, {
+    connection: redis,
+    prefix: env.prefix,
+    defaultJobOptions: { removeOnComplete: false, removeOnFail: false },
+  });
+});
+
+afterAll(async () => {
+  await killAll(workers);
+  await queue?.close();
+  redis?.disconnect();
+  await db?.destroy();
+  await simulator?.close();
+  await env.cleanup();
+});
+
+describe('a worker replica killed with SIGKILL mid-flight', () => {
+  it('loses no job and no usage; counters equal logged tokens', async () => {
+    for (let i = 0; i < 2; i++) {
+      workers.push(spawnWorker({ isolated: env, envFile: envFile.file, entry: SHORT_LOCK_WORKER }));
+    }
+    await Promise.all(workers.map((w) => w.ready));
+    const [victim, survivor] = workers as [WorkerProcess, WorkerProcess];
+
+    const prompts = uniquePrompts(JOBS);
+    const added = await queue.addBulk(jobsFor(prompts).map((data) => ({ name: 'chat', data })));
+    const promptOf = new Map(added.map((job, i) => [job.id!, prompts[i]!]));
+
+    // Kill once work is well under way and the queue still has plenty left.
+    await waitForCompleted(queue, JOBS, { atLeast: 40, timeoutMs: 60_000, workers });
+    expect((await queue.getJobCounts('active')).active).toBeGreaterThan(0);
+    victim.child.kill('SIGKILL');
+    expect(await victim.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    const completedAtKill = (await queue.getJobCounts('completed')).completed ?? 0;
+    expect(completedAtKill).toBeLessThan(JOBS);
+
+    await waitForCompleted(queue, JOBS, { timeoutMs: 75_000, workers: [survivor] });
+    expect(await stopWorker(survivor)).toEqual({ code: 0, signal: null });
+    // What the dead replica's flusher had read but not yet written waits in its consumer's pending
+    // list; a later replica claims it (here: at once rather than after the 30 s idle default).
+    await new UsageFlusher({ redis, db, prefix: env.prefix, logger: silentLogger, claimAfterMs: 0 }).drain();
+    expect(await redis.xlen(usageStreamKey(env.prefix))).toBe(0);
+
+    const jobs = await queue.getJobs(['completed'], 0, -1);
+    expect(jobs).toHaveLength(JOBS);
+    expect((await queue.getJobCounts('failed')).failed).toBe(0);
+    for (const job of jobs) expect(job.returnvalue.content).toBe(`echo: ${promptOf.get(job.id!)}`);
+    // The kill hit jobs in flight: they ran again (BullMQ counts a new run).
+    const rerun = jobs.filter((j) => j.attemptsStarted > 1);
+    expect(rerun.length).toBeGreaterThan(0);
+
+    const rows = await requestLogs(db);
+    const ids = rows.map((r) => `${r.job_id}/${r.job_run}/${r.attempt}`);
+    expect(new Set(ids).size).toBe(rows.length);
+    const ok = rows.filter((r) => r.response_status === 200);
+    expect(ok.length).toBeGreaterThanOrEqual(JOBS);
+    expect(new Set(ok.map((r) => r.job_id)).size).toBe(JOBS);
+    // Each job's final run is logged exactly as its result says.
+    for (const job of jobs) {
+      const finalRun = rows.filter((r) => r.job_id === job.id && r.job_run === job.attemptsStarted);
+      expect(finalRun.map((r) => [r.key_name, r.response_status, r.tokens_used])).toEqual(
+        job.returnvalue.attempts.map((a, i, all) => [
+          a.keyName,
+          a.status,
+          i === all.length - 1 ? job.returnvalue.usage.totalTokens : 0,
+        ]),
+      );
+    }
+    const loggedTokens = rows.reduce((s, r) => s + r.tokens_used, 0);
+    expect(await sumUsedToday(db)).toBe(loggedTokens);
+  }, 150_000);
+});
