@@ -78,6 +78,12 @@ export interface SystemSettings {
   readonly noKeyWaitMs: number;
   /** Provider call timeout (`AI_REQUEST_TIMEOUT_MS`, 60000). */
   readonly requestTimeoutMs: number;
+  /** BullMQ job lock (`AI_JOB_LOCK_MS`, 60000): renewed while a job runs; a dead worker's jobs return after it lapses. */
+  readonly jobLockMs: number;
+  /** How often workers look for jobs whose lock lapsed (`AI_STALLED_INTERVAL_MS`, 30000). */
+  readonly stalledIntervalMs: number;
+  /** Usage records a stopped worker read but did not write are claimed by another after this (`AI_USAGE_CLAIM_AFTER_MS`, 30000). */
+  readonly usageClaimAfterMs: number;
   /** Jobs per worker process (`AI_WORKER_CONCURRENCY`, 16). */
   readonly workerConcurrency: number;
   /** Per-account overrides; null = derived (see AccountConfig). */

@@ -11,8 +11,9 @@ export interface AiWorkerOptions {
   concurrency: number;
   deps: CallProviderDeps;
   logger: Logger;
-  /** Lock long enough for a slow provider call plus retries; BullMQ renews it while the job runs. */
-  lockDurationMs?: number;
+  /** BullMQ renews the lock while the job runs; when a worker dies its jobs return once it lapses. */
+  lockDurationMs: number;
+  stalledIntervalMs: number;
 }
 
 export function createAiWorker(options: AiWorkerOptions): Worker<AiJobData, AiJobResult> {
@@ -24,7 +25,8 @@ export function createAiWorker(options: AiWorkerOptions): Worker<AiJobData, AiJo
       connection,
       prefix,
       concurrency,
-      lockDuration: options.lockDurationMs ?? 60_000,
+      lockDuration: options.lockDurationMs,
+      stalledInterval: options.stalledIntervalMs,
       // A job whose worker died mid-call is picked up again (and its stale lease expires by itself).
       maxStalledCount: 3,
       autorun: true,

@@ -60,7 +60,13 @@ export async function buildContainer(config: AikeysConfig, logger: Logger): Prom
   const providers = createProviderRegistry(config.providers);
   const prices = createPriceTable({ overridesFile: system.pricesFile, logger });
   const usage = new UsageStream(commandConnection, services.prefix);
-  const flusher = new UsageFlusher({ redis: flusherConnection, db, prefix: services.prefix, logger });
+  const flusher = new UsageFlusher({
+    redis: flusherConnection,
+    db,
+    prefix: services.prefix,
+    logger,
+    claimAfterMs: system.usageClaimAfterMs,
+  });
   const jobDeps: CallProviderDeps = {
     leaser: createKeyLeaser({ pool, usage, db, logger }),
     providers,

@@ -46,6 +46,8 @@ export async function startWorkerReplica(
     concurrency: options.concurrency ?? config.system.workerConcurrency,
     deps: container.jobDeps,
     logger,
+    lockDurationMs: config.system.jobLockMs,
+    stalledIntervalMs: config.system.stalledIntervalMs,
   });
   logger.info(
     { queue: config.services.queueName, concurrency: options.concurrency ?? config.system.workerConcurrency },

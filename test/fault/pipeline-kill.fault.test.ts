@@ -5,18 +5,15 @@
  * the killed replica's unacknowledged usage records are claimed by another flusher; and the key
  * counters equal the logged tokens exactly.
  *
- * The workers run test/e2e/support/short-lock-worker.ts: the production processor and container
- * with a 4 s job lock and a 2 s stalled check (production: 60 s / 30 s, not configurable yet).
+ * The workers are the production entry point (workers/worker.ts) with a 4 s job lock, a 2 s stalled
+ * check and a 1 s usage claim delay (defaults: 60 s, 30 s, 30 s), so recovery fits in a test.
  */
-import path from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/core/logger.js';
 import type { AiJobData, AiJobResult } from '../../src/queues/job-schema.js';
 import { startSimulatedProvider, type SimulatedProvider } from '../../src/simulator/server.js';
 import type { Db } from '../../src/store/database.js';
-import { UsageFlusher } from '../../src/usage/usage-flusher.js';
 import { usageStreamKey } from '../../src/usage/usage-stream.js';
 import { isolate } from '../setup/isolation.js';
 import { importTestKeys, writeTestEnvFile, type TestEnvFile } from '../e2e/support/env-file.js';
@@ -28,10 +25,9 @@ import {
   waitForCompleted,
   type AiQueue,
 } from '../e2e/support/pipeline.js';
-import { killAll, ROOT, spawnWorker, stopWorker, type WorkerProcess } from '../e2e/support/worker-process.js';
+import { killAll, spawnWorker, stopWorker, type WorkerProcess } from '../e2e/support/worker-process.js';
 
 const JOBS = 300;
-const SHORT_LOCK_WORKER = path.join(ROOT, 'test/e2e/support/short-lock-worker.ts');
 
 const env = isolate('pipeline-kill');
 let simulator: SimulatedProvider;
@@ -51,6 +47,9 @@ beforeAll(async () => {
       AI_WORKER_CONCURRENCY: 16,
       AI_LEASE_TTL_MS: 5_000,
       AI_RETRY_DELAY_MS: 5,
+      AI_JOB_LOCK_MS: 4_000,
+      AI_STALLED_INTERVAL_MS: 2_000,
+      AI_USAGE_CLAIM_AFTER_MS: 1_000,
     },
   );
   ({ db } = await importTestKeys(env, envFile));
@@ -74,7 +73,7 @@ afterAll(async () => {
 describe('a worker replica killed with SIGKILL mid-flight', () => {
   it('loses no job and no usage; counters equal logged tokens', async () => {
     for (let i = 0; i < 2; i++) {
-      workers.push(spawnWorker({ isolated: env, envFile: envFile.file, entry: SHORT_LOCK_WORKER }));
+      workers.push(spawnWorker({ isolated: env, envFile: envFile.file }));
     }
     await Promise.all(workers.map((w) => w.ready));
     const [victim, survivor] = workers as [WorkerProcess, WorkerProcess];
@@ -93,9 +92,7 @@ describe('a worker replica killed with SIGKILL mid-flight', () => {
 
     await waitForCompleted(queue, JOBS, { timeoutMs: 75_000, workers: [survivor] });
     expect(await stopWorker(survivor)).toEqual({ code: 0, signal: null });
-    // What the dead replica's flusher had read but not yet written waits in its consumer's pending
-    // list; a later replica claims it (here: at once rather than after the 30 s idle default).
-    await new UsageFlusher({ redis, db, prefix: env.prefix, logger: silentLogger, claimAfterMs: 0 }).drain();
+    // What the dead replica's flusher had read but not yet written was claimed by the survivor.
     expect(await redis.xlen(usageStreamKey(env.prefix))).toBe(0);
 
     const jobs = await queue.getJobs(['completed'], 0, -1);
