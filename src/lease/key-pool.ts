@@ -15,7 +15,7 @@ import { findAccountById, listAccounts, type AccountView } from '../store/accoun
 import type { Db } from '../store/database.js';
 import { getSystemHealth, type SystemHealth } from '../store/health.js';
 import { resetDailyInDb, unblockExpiredInDb, writeKeyCounters, writeKeyState } from '../store/key-state.js';
-import { findKeyById, listKeys, loadEncryptedKey, type KeyView } from '../store/keys.js';
+import { findKeyById, listKeys, loadEncryptedKey, loadEncryptedKeys, type KeyView } from '../store/keys.js';
 import type { LeaseEngine } from './engine.js';
 import type { HydrateResult } from './hydrate.js';
 import type { ReleaseOutcome } from './outcome.js';
@@ -227,7 +227,11 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
     async hydrate() {
       await flush();
       envelopes.clear();
-      return engine.hydrate();
+      const result = await engine.hydrate();
+      // Cached up front so a Postgres outage does not stop keys that were never used yet.
+      for (const k of await loadEncryptedKeys(db))
+        envelopes.set(k.keyId, { envelope: k.envelope, keyName: k.keyName });
+      return result;
     },
 
     flush,

@@ -22,7 +22,8 @@ export interface MaintenanceSchedule {
 
 export const MAINTENANCE_SCHEDULES: readonly MaintenanceSchedule[] = [
   { task: 'reset-daily', repeat: { pattern: DAILY_RESET_CRON, tz: 'UTC' } },
-  { task: 'unblock-expired', repeat: { every: 60_000 } },
+  // Redis ends blocks by itself; this brings Postgres (and so the dashboard) up to date soon after.
+  { task: 'unblock-expired', repeat: { every: 15_000 } },
   { task: 'import-config', repeat: { every: 5 * 60_000 } },
 ];
 

@@ -144,11 +144,28 @@ export async function findKeyByName(db: Db, name: string): Promise<KeyView | und
 
 /**
  * The sealed envelope of one key (see src/crypto/envelope.ts), for the caller to open with the key
- * ring right before use. The only query that reads `api_key_encrypted`.
+ * ring right before use. With loadEncryptedKeys, the only queries that read `api_key_encrypted`.
  */
 export async function loadEncryptedKey(db: Db, keyId: number): Promise<string | undefined> {
   const row = await db('ai_api_keys')
     .where('key_id', keyId)
     .first<{ api_key_encrypted: string } | undefined>('api_key_encrypted');
   return row?.api_key_encrypted;
+}
+
+/**
+ * Envelopes and names of every key that may be leased (not removed from the config), so a worker
+ * can hold them in memory and keep serving through a Postgres outage. Still sealed: opened only at use.
+ */
+export async function loadEncryptedKeys(
+  db: Db,
+): Promise<{ keyId: number; keyName: string; envelope: string }[]> {
+  const rows = await db('ai_api_keys')
+    .whereRaw(`disabled_kind IS DISTINCT FROM 'removed'`)
+    .select<{ key_id: number; key_name: string; api_key_encrypted: string }[]>(
+      'key_id',
+      'key_name',
+      'api_key_encrypted',
+    );
+  return rows.map((r) => ({ keyId: r.key_id, keyName: r.key_name, envelope: r.api_key_encrypted }));
 }
