@@ -138,7 +138,8 @@ export async function callProvider(
     attempts.push({ keyName: key.keyName, status: result.status, error: result.ok ? null : result.message });
 
     if (result.ok) {
-      await deps.waits.clear(jobId);
+      // Only a job that ran before (after a wait for a key, or a crash) can have a wait record.
+      if (job.attemptsStarted > 1) await deps.waits.clear(jobId);
       return {
         content: result.content,
         provider: key.provider,

@@ -46,10 +46,13 @@ export function createKeyLeaser(deps: {
       };
     },
     async release(key, outcome, record) {
-      const released = await pool.updateKeyUsage({ leaseId: key.leaseId }, outcome);
+      // Both go out at once on the same connection: one round trip instead of two.
+      const [released] = await Promise.all([
+        pool.updateKeyUsage({ leaseId: key.leaseId }, outcome),
+        usage.append(record),
+      ]);
       if (!released.released)
         logger.warn({ keyName: key.keyName, reason: released.reason }, 'lease was no longer held at release');
-      await usage.append(record);
     },
   };
 }
