@@ -73,10 +73,17 @@ export function open(envelope: string, ring: KeyRing): Secret {
   const [, , , , ivText, tagText, ciphertextText] = envelope.split(':') as [string, ...string[]];
   const iv = Buffer.from(ivText!, 'base64url');
   const tag = Buffer.from(tagText!, 'base64url');
-  if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) {
+  const ciphertext = Buffer.from(ciphertextText!, 'base64url');
+  // Only the canonical encoding is accepted: base64 leaves spare bits in its last character, and a
+  // changed spare bit must not go unnoticed.
+  const canonical =
+    iv.toString('base64url') === ivText &&
+    tag.toString('base64url') === tagText &&
+    ciphertext.toString('base64url') === ciphertextText;
+  if (!canonical || iv.length !== IV_BYTES || tag.length !== TAG_BYTES) {
     throw new CryptoError(
       'ENVELOPE_MALFORMED',
-      'Stored key envelope is truncated; re-import it with `aikeys import`',
+      'Stored key envelope is truncated or altered; re-import it with `aikeys import`',
     );
   }
   try {

@@ -45,6 +45,10 @@ beforeAll(async () => {
     AI_PROVIDER_OPENAI_BASE_URL: simulator.openaiBaseUrl,
     AI_DAILY_QUOTA_PER_KEY: 10_000_000,
     AI_WORKER_CONCURRENCY: 8,
+    // A job whose completion could not be written while Redis was down stays active until its lock
+    // lapses and the stalled check hands it back: short here, so the test sees that path quickly.
+    AI_JOB_LOCK_MS: 5_000,
+    AI_STALLED_INTERVAL_MS: 2_000,
   });
   ({ db } = await importTestKeys(env, envFile));
   redis = new Redis(privateRedis.url, { maxRetriesPerRequest: null });
