@@ -40,10 +40,14 @@ export function createProducer({ connection, prefix, queueName }: ProducerOption
     defaultJobOptions: DEFAULT_JOB_OPTIONS,
   });
   let events: QueueEvents | undefined;
+  // QueueEvents blocks its connection, so it gets a duplicate; BullMQ leaves a connection it was
+  // given open, so this one is ours to close.
+  let eventsConnection: Redis | undefined;
 
   async function queueEvents(): Promise<QueueEvents> {
     if (!events) {
-      events = new QueueEvents(queueName, { connection: connection.duplicate(), prefix });
+      eventsConnection = connection.duplicate();
+      events = new QueueEvents(queueName, { connection: eventsConnection, prefix });
       await events.waitUntilReady();
     }
     return events;
@@ -70,6 +74,7 @@ export function createProducer({ connection, prefix, queueName }: ProducerOption
     },
     async close() {
       await events?.close();
+      eventsConnection?.disconnect();
       await queue.close();
     },
   };

@@ -203,6 +203,20 @@ describe('aikeys enqueue --wait (worker running)', () => {
     expectNoSecret(run);
   });
 
+  it('as a real process, exits by itself once the answer is printed (no connection left open)', async () => {
+    const { execFile } = await import('node:child_process');
+    const result = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = execFile(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli/main.ts', 'enqueue', '--prompt', 'from a process', '--wait'],
+        { env: { ...process.env, ...env.env, AIKEYS_ENV_FILE: envFile }, timeout: 45_000 },
+        (_error, stdout) => resolve({ code: child.exitCode, stdout }),
+      );
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout.split('\n')[0]).toBe('echo: from a process');
+  });
+
   it('a job that fails exits 1 with its failure reason on one line', async () => {
     const run = await aikeys(
       'enqueue',
