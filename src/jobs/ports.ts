@@ -3,7 +3,7 @@
  * wires the lease engine's KeyPool, the provider registry, the price table and the usage stream in;
  * tests wire the same real pieces against their own Redis prefix and database.
  */
-import type { Secret } from '../core/secret.js';
+import type { SelectedKey } from '../lease/key-pool.js';
 import type { ReleaseOutcome } from '../lease/outcome.js';
 import type { ChatProvider } from '../providers/types.js';
 import type { TokenUsage } from '../queues/job-schema.js';
@@ -17,17 +17,8 @@ export interface LeaseRequest {
   excludeKeyIds: readonly number[];
 }
 
-export interface LeasedKey {
-  readonly leaseId: string;
-  readonly keyId: number;
-  readonly keyName: string;
-  readonly accountId: number;
-  readonly provider: string;
-  /** The model the lease serves: the requested one, or AI_FALLBACK_MODEL's key when none could serve it. */
-  readonly model: string;
-  /** Decrypted at lease time, only in this process's memory, only for this call. */
-  readonly secret: Secret;
-}
+/** A leased key as the key pool hands it out (secret decrypted at lease time, in this process only). */
+export type LeasedKey = Omit<SelectedKey, 'lease'>;
 
 export type LeaseAnswer =
   | { readonly ok: true; readonly key: LeasedKey }
