@@ -90,6 +90,8 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
   // Keys whose counters changed since the last write; the values are read from Redis at flush time.
   const pendingCounters = new Set<number>();
   let timer: NodeJS.Timeout | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let retryDelayMs = 1000;
   let flushing: Promise<void> = Promise.resolve();
 
   async function loadKey(keyId: number): Promise<CachedKey> {
@@ -122,10 +124,23 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
     const ids = [...pendingCounters];
     pendingCounters.clear();
     flushing = flushing
-      .then(async () => writeKeyCounters(db, await engine.keyStates(ids)))
+      .then(async () => {
+        await writeKeyCounters(db, await engine.keyStates(ids));
+        retryDelayMs = 1000;
+      })
       .catch((error: unknown) => {
-        // Counters are absolute: the next write for these keys carries the newer values anyway.
-        logger.error({ err: error, keys: ids.length }, 'writing key usage counters to Postgres failed');
+        // Counters are absolute, so a retry writes the newest values; without one, a key that is not
+        // used again after an outage would keep its stale counters in Postgres.
+        logger.warn(
+          { err: error, keys: ids.length },
+          'writing key usage counters to Postgres failed; will retry',
+        );
+        for (const id of ids) pendingCounters.add(id);
+        retryTimer ??= setTimeout(() => {
+          retryTimer = undefined;
+          void flush();
+        }, retryDelayMs).unref();
+        retryDelayMs = Math.min(retryDelayMs * 2, 30_000);
       });
     return flushing;
   }
@@ -238,6 +253,11 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
 
     async close() {
       await flush();
+      if (retryTimer) clearTimeout(retryTimer);
+      if (pendingCounters.size > 0) {
+        // Redis still holds them; the next replica writes them when it flushes these keys.
+        logger.warn({ keys: pendingCounters.size }, 'key usage counters not written to Postgres at shutdown');
+      }
     },
   };
 }

@@ -21,7 +21,7 @@ import {
   waitForCompleted,
   type AiQueue,
 } from '../e2e/support/pipeline.js';
-import { startTcpProxy, type TcpProxy } from '../e2e/support/tcp-proxy.js';
+import { startTcpProxy, type TcpProxy } from '../setup/tcp-proxy.js';
 import { killAll, spawnWorker, stopWorker, type WorkerProcess } from '../e2e/support/worker-process.js';
 
 const WARM_UP = 20;

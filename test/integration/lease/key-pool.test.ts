@@ -96,3 +96,35 @@ describe('KeyPool', () => {
     expect(await redis.hget(`${env.prefix}:lease:v1:k:${seeded.keyIds[1]}`, 'used')).toBe('0');
   });
 });
+
+describe('KeyPool counters during a Postgres outage', () => {
+  it('keeps the counters it could not write and writes them once Postgres is back', async () => {
+    const { startTcpProxy } = await import('../../setup/tcp-proxy.js');
+    const { createDb } = await import('../../../src/store/database.js');
+    const target = new URL(env.databaseUrl);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+    const viaProxy = createDb(proxy.via(env.databaseUrl), { poolMax: 2 });
+    const outagePool = createKeyPool({
+      db: viaProxy,
+      engine: createEngine(redis, db, env.prefix),
+      ring: seeded.ring,
+      counterFlushMs: 60_000,
+    });
+    try {
+      const picked = await outagePool.selectBestKey('openai', undefined, { estimatedTokens: 1 });
+      if (!picked.ok) throw new Error('no key');
+      const before = (await row(picked.key.keyId)).used_today as number;
+      await proxy.cut();
+      await outagePool.updateKeyUsage(picked.key, { kind: 'success', tokens: 77 });
+      await outagePool.flush(); // fails: Postgres is unreachable through the proxy
+      expect((await row(picked.key.keyId)).used_today).toBe(before);
+      await proxy.restore();
+      await outagePool.flush();
+      expect((await row(picked.key.keyId)).used_today).toBe(before + 77);
+    } finally {
+      await outagePool.close();
+      await viaProxy.destroy();
+      await proxy.close();
+    }
+  });
+});
