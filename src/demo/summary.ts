@@ -52,7 +52,13 @@ function bar(value: number, max: number, width = 16): string {
 
 function why(row: KeySummaryRow): string {
   if (row.status === 'disabled') return row.reason ?? 'disabled';
-  if (row.status === 'temporarily_blocked') return `blocked until ${row.blockUntil?.toISOString() ?? '?'}`;
+  if (row.status === 'temporarily_blocked') {
+    const until = row.blockUntil?.toISOString() ?? '?';
+    // Redis ends a block on time; Postgres catches up at the next unblock-expired run.
+    return row.blockUntil && row.blockUntil.getTime() <= Date.now()
+      ? `rate limited; block ended ${until}`
+      : `rate limited; blocked until ${until}`;
+  }
   if (row.status === 'exhausted') return 'provider said the quota is used up';
   if (row.usedToday >= row.dailyLimit * 0.9)
     return `daily limit nearly used (${row.usedToday}/${row.dailyLimit})`;
