@@ -8,8 +8,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliContext } from '../../src/cli/context.js';
-import { runCli } from '../../src/cli/program.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { generateMasterKey, KeyRing } from '../../src/crypto/key-ring.js';
 import { LeaseEngine } from '../../src/lease/engine.js';
@@ -19,6 +17,7 @@ import { createCommandConnection } from '../../src/queues/connections.js';
 import { createDb, type Db } from '../../src/store/database.js';
 import { loadKeyStateSnapshot } from '../../src/store/key-rows.js';
 import { findKeyByName, type KeyView } from '../../src/store/keys.js';
+import { runCliCaptured, type CliRun } from '../setup/cli-run.js';
 import { isolate } from '../setup/isolation.js';
 
 const SECRETS = [
@@ -36,23 +35,10 @@ let redis: Redis;
 let engine: LeaseEngine;
 let pool: KeyPool;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
-async function aikeys(...args: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const ctx: CliContext = {
-    out: (t) => void (stdout += t),
-    err: (t) => void (stderr += t),
-    env: { ...env.env, AIKEYS_ENV_FILE: envFile },
-    cwd: dir,
-  };
-  const code = await runCli(args, ctx);
-  return { code, stdout, stderr };
+function aikeys(...args: string[]): Promise<Run> {
+  return runCliCaptured(args, { env: { ...env.env, AIKEYS_ENV_FILE: envFile }, cwd: dir });
 }
 
 async function writeKeys(count: number): Promise<void> {

@@ -9,8 +9,6 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliContext } from '../../src/cli/context.js';
-import { runCli } from '../../src/cli/program.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { generateMasterKey } from '../../src/crypto/key-ring.js';
@@ -20,6 +18,7 @@ import { buildContainer } from '../../src/runtime/container.js';
 import { closeInOrder, type CloseStep } from '../../src/runtime/shutdown.js';
 import { startWorkerReplica } from '../../src/runtime/worker-replica.js';
 import { startSimulatedProvider, type SimulatedProvider } from '../../src/simulator/server.js';
+import { runCliCaptured, type CliRun } from '../setup/cli-run.js';
 import { isolate } from '../setup/isolation.js';
 
 const SECRETS = ['sim-ok-enqueue-first-0123456789', 'sim-ok-enqueue-second-0123456789'];
@@ -33,23 +32,10 @@ let connection: Redis;
 let queue: Queue;
 const closers: CloseStep[] = [];
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
-async function aikeys(...args: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const ctx: CliContext = {
-    out: (t) => void (stdout += t),
-    err: (t) => void (stderr += t),
-    env: { ...env.env, AIKEYS_ENV_FILE: envFile },
-    cwd: dir,
-  };
-  const code = await runCli(args, ctx);
-  return { code, stdout, stderr };
+function aikeys(...args: string[]): Promise<Run> {
+  return runCliCaptured(args, { env: { ...env.env, AIKEYS_ENV_FILE: envFile }, cwd: dir });
 }
 
 function expectNoSecret(run: Run): void {
