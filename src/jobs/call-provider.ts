@@ -17,7 +17,7 @@ import {
   type ValidAiJobData,
 } from '../queues/job-schema.js';
 import type { UsageRecord } from '../usage/usage-record.js';
-import type { KeyLeaser, LeasedKey, NoKeyWaits, PriceLookup, ProviderLookup } from './ports.js';
+import type { KeyLeaser, LeaseAnswer, LeasedKey, NoKeyWaits, PriceLookup, ProviderLookup } from './ports.js';
 import { nextDailyReset } from './daily-reset-time.js';
 
 export interface CallProviderSettings {
@@ -107,12 +107,18 @@ export async function callProvider(
   const tried: number[] = [];
 
   for (let call = 1; call <= settings.maxRetries + 1; call++) {
-    const answer = await deps.leaser.lease({
-      provider,
-      model: data.model,
-      estimatedTokens,
-      excludeKeyIds: tried,
-    });
+    let answer: LeaseAnswer;
+    try {
+      answer = await deps.leaser.lease({
+        provider,
+        model: data.model,
+        estimatedTokens,
+        excludeKeyIds: tried,
+      });
+    } catch (error) {
+      if (attempts.length > 0) throw error;
+      return retryLater(job, token, deps, error);
+    }
     if (!answer.ok) {
       if (attempts.length > 0 && answer.onlyTriedKeysAvailable) {
         throw new Error(`All keys that could serve failed: ${summarise(attempts)}`);
@@ -134,7 +140,15 @@ export async function callProvider(
       { id: jobId, run: job.attemptsStarted, attempt: call },
       now(),
     );
-    await deps.leaser.release(key, outcomeOf(result, cost), record);
+    try {
+      await deps.leaser.release(key, outcomeOf(result, cost), record);
+    } catch (error) {
+      // The call happened; failing the job now would lose its answer. The lease expires by itself.
+      deps.logger.error(
+        { jobId, keyName: key.keyName, err: error },
+        'could not release the key after its call',
+      );
+    }
     attempts.push({ keyName: key.keyName, status: result.status, error: result.ok ? null : result.message });
 
     if (result.ok) {
@@ -188,5 +202,29 @@ async function waitForKey(
   );
   // Delayed at least a little, so a key that frees itself "now" is not spun on.
   await job.moveToDelayed(Math.max(wakeAt, now + 50), token);
+  throw new DelayedError();
+}
+
+/** Runs of one job after which an infrastructure error is no longer waited out. */
+export const MAX_INFRA_RETRIES = 30;
+
+/**
+ * Leasing failed for a reason of our own (Redis or Postgres unreachable), before any provider call
+ * in this run: the job is not the problem, so it waits and runs again rather than failing. Only the
+ * queue's connection is used here, since the lease engine's may be the one that is down.
+ */
+async function retryLater(
+  job: AiJobHandle,
+  token: string | undefined,
+  deps: CallProviderDeps,
+  error: unknown,
+): Promise<never> {
+  if (job.attemptsStarted > MAX_INFRA_RETRIES) throw error;
+  const delayMs = Math.min(30_000, 500 * 2 ** Math.min(job.attemptsStarted, 6));
+  deps.logger.warn(
+    { jobId: job.id, err: error, delayMs },
+    'could not lease a key (infrastructure error); job delayed',
+  );
+  await job.moveToDelayed((deps.now ?? Date.now)() + delayMs, token);
   throw new DelayedError();
 }

@@ -10,10 +10,10 @@ let sim: SimulatedProvider;
 const envs: Isolated[] = [];
 const systems: TestSystem[] = [];
 
-async function system(lines: string[]): Promise<TestSystem> {
+async function system(lines: string[], options: Parameters<typeof startSystem>[3] = {}): Promise<TestSystem> {
   const env = isolate('jobs');
   envs.push(env);
-  const s = await startSystem(env, sim.openaiBaseUrl, lines);
+  const s = await startSystem(env, sim.openaiBaseUrl, lines, options);
   systems.push(s);
   return s;
 }
@@ -97,5 +97,35 @@ describe('the AI job processor', () => {
     await expect(s.producer.run(ask('nobody home'), { timeoutMs: 20_000 })).rejects.toThrow(
       /^No available API keys: openai keys: 1 disabled/,
     );
+  });
+
+  it('waits out an infrastructure error while leasing instead of failing the job', async () => {
+    let failuresLeft = 1;
+    const s = await system([`KEY_1=${secret('sim-ok')}`], {
+      wrapLeaser: (leaser) => ({
+        lease: (request) => {
+          if (failuresLeft-- > 0) return Promise.reject(new Error('connect ECONNREFUSED (simulated outage)'));
+          return leaser.lease(request);
+        },
+        release: (...args) => leaser.release(...args),
+      }),
+    });
+    const id = await s.producer.enqueue(ask('after the outage'));
+    const job = (await s.queue.getJob(id))!;
+    const result = await job.waitUntilFinished(s.events, 20_000);
+    expect(result.content).toBe('echo: after the outage');
+    expect((await s.queue.getJob(id))!.attemptsStarted).toBe(2);
+  });
+
+  it('keeps the answer when the key cannot be released after a successful call', async () => {
+    const s = await system([`KEY_1=${secret('sim-ok')}`], {
+      wrapLeaser: (leaser) => ({
+        lease: (request) => leaser.lease(request),
+        release: () => Promise.reject(new Error('connection lost (simulated)')),
+      }),
+    });
+    const result = await s.producer.run(ask('answer survives'), { timeoutMs: 20_000 });
+    expect(result.content).toBe('echo: answer survives');
+    expect(result.attempts).toEqual([{ keyName: 'key_1', status: 200, error: null }]);
   });
 });

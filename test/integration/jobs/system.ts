@@ -10,6 +10,7 @@ import { Queue, QueueEvents } from 'bullmq';
 import { loadConfig } from '../../../src/config/load-config.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { generateMasterKey, KeyRing } from '../../../src/crypto/key-ring.js';
+import type { KeyLeaser } from '../../../src/jobs/ports.js';
 import { createProducer, type AiJobProducer } from '../../../src/queues/producer.js';
 import { buildContainer, type Container } from '../../../src/runtime/container.js';
 import { closeInOrder } from '../../../src/runtime/shutdown.js';
@@ -31,6 +32,7 @@ export async function startSystem(
   env: Isolated,
   providerBaseUrl: string,
   lines: readonly string[],
+  options: { wrapLeaser?: (leaser: KeyLeaser) => KeyLeaser } = {},
 ): Promise<TestSystem> {
   const dir = mkdtempSync(path.join(tmpdir(), 'aikeys-jobs-'));
   const file = path.join(dir, '.env.local');
@@ -46,6 +48,7 @@ export async function startSystem(
   const config = loadConfig({ file, env: { ...env.env, AI_PROVIDER_OPENAI_BASE_URL: providerBaseUrl } });
   const container = await buildContainer(config, silentLogger);
   await importConfig(container.db, config, { ring: KeyRing.fromSecrets(config.system.encryptionKey) });
+  if (options.wrapLeaser) container.jobDeps.leaser = options.wrapLeaser(container.jobDeps.leaser);
   const replica = await startWorkerReplica(container, { concurrency: 4 });
   const connection = container.bullConnection;
   const producer = createProducer({ connection, prefix: env.prefix, queueName: env.queueName });
