@@ -13,7 +13,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { Secret } from '../core/secret.js';
 import { DEFAULT_COMPLETION_TOKENS } from '../pricing/estimate-tokens.js';
 import { unreadableReply } from './classify.js';
-import { failureFromSdkError } from './sdk-failure.js';
+import { callThroughSdk } from './sdk-call.js';
 import type { ChatCallOptions, ChatMessage, ChatProvider, ChatRequest, ChatResult } from './types.js';
 
 export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
@@ -116,27 +116,21 @@ export function createAnthropicProvider(options: AnthropicOptions): ChatProvider
       logLevel: 'off',
     });
     const { system, messages } = toAnthropicMessages(request.messages);
-    try {
-      const reply: unknown = await client.messages.create(
-        {
-          model: request.model,
-          max_tokens: request.maxTokens ?? DEFAULT_COMPLETION_TOKENS,
-          messages,
-          ...(system === undefined ? {} : { system }),
-          ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
-        },
-        callOptions.signal === undefined ? {} : { signal: callOptions.signal },
-      );
-      return readAnthropicMessage(name, reply, request, credentials.secret);
-    } catch (error) {
-      return failureFromSdkError(error, {
-        provider: name,
-        secret: credentials.secret,
-        timeoutMs: callOptions.timeoutMs,
-        now: now(),
-        ...(callOptions.signal === undefined ? {} : { signal: callOptions.signal }),
-      });
-    }
+    return callThroughSdk(
+      { provider: name, secret: credentials.secret, callOptions, now },
+      (requestOptions) =>
+        client.messages.create(
+          {
+            model: request.model,
+            max_tokens: request.maxTokens ?? DEFAULT_COMPLETION_TOKENS,
+            messages,
+            ...(system === undefined ? {} : { system }),
+            ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+          },
+          requestOptions,
+        ),
+      (reply) => readAnthropicMessage(name, reply, request, credentials.secret),
+    );
   }
 
   return { name, chat };

@@ -12,7 +12,7 @@ import OpenAI from 'openai';
 import type { Secret } from '../core/secret.js';
 import { countTextTokens, estimatePromptTokens } from '../pricing/estimate-tokens.js';
 import { unreadableReply } from './classify.js';
-import { failureFromSdkError } from './sdk-failure.js';
+import { callThroughSdk } from './sdk-call.js';
 import type { ChatCallOptions, ChatProvider, ChatRequest, ChatResult, TokenUsage } from './types.js';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -109,28 +109,22 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleOptions)
       timeout: callOptions.timeoutMs,
       logLevel: 'off',
     });
-    try {
-      // The body is read as-is (not through the SDK's typed result) so that a malformed reply
-      // becomes a classified failure rather than a TypeError further down.
-      const reply: unknown = await client.chat.completions.create(
-        {
-          model: request.model,
-          messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
-          ...(request.maxTokens === undefined ? {} : { max_tokens: request.maxTokens }),
-          ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
-        },
-        callOptions.signal === undefined ? {} : { signal: callOptions.signal },
-      );
-      return readChatCompletion(name, reply, request, credentials.secret);
-    } catch (error) {
-      return failureFromSdkError(error, {
-        provider: name,
-        secret: credentials.secret,
-        timeoutMs: callOptions.timeoutMs,
-        now: now(),
-        ...(callOptions.signal === undefined ? {} : { signal: callOptions.signal }),
-      });
-    }
+    // The body is read as-is (not through the SDK's typed result) so that a malformed reply
+    // becomes a classified failure rather than a TypeError further down.
+    return callThroughSdk(
+      { provider: name, secret: credentials.secret, callOptions, now },
+      (requestOptions) =>
+        client.chat.completions.create(
+          {
+            model: request.model,
+            messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+            ...(request.maxTokens === undefined ? {} : { max_tokens: request.maxTokens }),
+            ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+          },
+          requestOptions,
+        ),
+      (reply) => readChatCompletion(name, reply, request, credentials.secret),
+    );
   }
 
   return { name, chat };
