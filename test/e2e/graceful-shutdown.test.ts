@@ -4,17 +4,22 @@
  * usage, and exits 0; the jobs it never started wait for the next replica, which gets the key's
  * full capacity at once. A second signal during the shutdown exits at once, non-zero.
  */
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leaseKeys } from '../../src/lease/redis-keys.js';
-import type { AiJobData, AiJobResult } from '../../src/queues/job-schema.js';
 import { startSimulatedProvider, type SimulatedProvider } from '../../src/simulator/server.js';
 import type { Db } from '../../src/store/database.js';
 import { usageStreamKey } from '../../src/usage/usage-stream.js';
 import { isolate } from '../setup/isolation.js';
 import { importTestKeys, writeTestEnvFile, type TestEnvFile } from './support/env-file.js';
-import { jobsFor, requestLogs, sumUsedToday, uniquePrompts, type AiQueue } from './support/pipeline.js';
+import {
+  jobsFor,
+  requestLogs,
+  sumUsedToday,
+  uniquePrompts,
+  type AiQueue,
+  openTestQueue,
+} from './support/pipeline.js';
 import { killAll, spawnWorker, type WorkerProcess } from './support/worker-process.js';
 
 const CONCURRENCY = 4;
@@ -40,12 +45,7 @@ beforeAll(async () => {
     },
   );
   ({ db } = await importTestKeys(env, envFile));
-  redis = new Redis(env.redisUrl, { maxRetriesPerRequest: null });
-  queue = new Queue<AiJobData, AiJobResult>(env.queueName, {
-    connection: redis,
-    prefix: env.prefix,
-    defaultJobOptions: { removeOnComplete: false, removeOnFail: false },
-  });
+  ({ redis, queue } = openTestQueue(env.redisUrl, env.queueName, env.prefix));
   await queue.addBulk(jobsFor(uniquePrompts(JOBS)).map((data) => ({ name: 'chat', data })));
 });
 

@@ -9,12 +9,10 @@
  * - usage reconciles exactly: logs == job results == key counters;
  * - no secret is written anywhere: job data, results, worker logs, any Redis value.
  */
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leaseKeys } from '../../src/lease/redis-keys.js';
 import { estimateTokens } from '../../src/pricing/estimate-tokens.js';
-import type { AiJobData, AiJobResult } from '../../src/queues/job-schema.js';
 import { startSimulatedProvider, type SimulatedProvider } from '../../src/simulator/server.js';
 import type { Db } from '../../src/store/database.js';
 import { usageStreamKey } from '../../src/usage/usage-stream.js';
@@ -31,6 +29,7 @@ import {
   waitForCompleted,
   type AiQueue,
   type LogRow,
+  openTestQueue,
 } from './support/pipeline.js';
 import { killAll, spawnWorker, stopWorker, type WorkerProcess } from './support/worker-process.js';
 
@@ -81,12 +80,7 @@ beforeAll(async () => {
     },
   );
   ({ db } = await importTestKeys(env, envFile));
-  redis = new Redis(env.redisUrl, { maxRetriesPerRequest: null });
-  queue = new Queue<AiJobData, AiJobResult>(env.queueName, {
-    connection: redis,
-    prefix: env.prefix,
-    defaultJobOptions: { removeOnComplete: false, removeOnFail: false },
-  });
+  ({ redis, queue } = openTestQueue(env.redisUrl, env.queueName, env.prefix));
 });
 
 afterAll(async () => {

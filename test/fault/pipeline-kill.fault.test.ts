@@ -8,10 +8,8 @@
  * The workers are the production entry point (workers/worker.ts) with a 4 s job lock, a 2 s stalled
  * check and a 1 s usage claim delay (defaults: 60 s, 30 s, 30 s), so recovery fits in a test.
  */
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AiJobData, AiJobResult } from '../../src/queues/job-schema.js';
 import { startSimulatedProvider, type SimulatedProvider } from '../../src/simulator/server.js';
 import type { Db } from '../../src/store/database.js';
 import { usageStreamKey } from '../../src/usage/usage-stream.js';
@@ -24,6 +22,7 @@ import {
   uniquePrompts,
   waitForCompleted,
   type AiQueue,
+  openTestQueue,
 } from '../e2e/support/pipeline.js';
 import { killAll, spawnWorker, stopWorker, type WorkerProcess } from '../e2e/support/worker-process.js';
 
@@ -53,12 +52,7 @@ beforeAll(async () => {
     },
   );
   ({ db } = await importTestKeys(env, envFile));
-  redis = new Redis(env.redisUrl, { maxRetriesPerRequest: null });
-  queue = new Queue<AiJobData, AiJobResult>(env.queueName, {
-    connection: redis,
-    prefix: env.prefix,
-    defaultJobOptions: { removeOnComplete: false, removeOnFail: false },
-  });
+  ({ redis, queue } = openTestQueue(env.redisUrl, env.queueName, env.prefix));
 });
 
 afterAll(async () => {

@@ -4,10 +4,8 @@
  * so jobs keep completing; usage records wait in the Redis stream; once Postgres is back every
  * record lands exactly once and the key counters catch up with them.
  */
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AiJobData, AiJobResult } from '../../src/queues/job-schema.js';
 import { startSimulatedProvider, type SimulatedProvider } from '../../src/simulator/server.js';
 import type { Db } from '../../src/store/database.js';
 import { usageStreamKey } from '../../src/usage/usage-stream.js';
@@ -20,6 +18,7 @@ import {
   uniquePrompts,
   waitForCompleted,
   type AiQueue,
+  openTestQueue,
 } from '../e2e/support/pipeline.js';
 import { startTcpProxy, type TcpProxy } from '../setup/tcp-proxy.js';
 import { killAll, spawnWorker, stopWorker, type WorkerProcess } from '../e2e/support/worker-process.js';
@@ -47,12 +46,7 @@ beforeAll(async () => {
   ({ db } = await importTestKeys(env, envFile));
   const pgUrl = new URL(env.databaseUrl);
   proxy = await startTcpProxy({ host: pgUrl.hostname, port: Number(pgUrl.port || 5432) });
-  redis = new Redis(env.redisUrl, { maxRetriesPerRequest: null });
-  queue = new Queue<AiJobData, AiJobResult>(env.queueName, {
-    connection: redis,
-    prefix: env.prefix,
-    defaultJobOptions: { removeOnComplete: false, removeOnFail: false },
-  });
+  ({ redis, queue } = openTestQueue(env.redisUrl, env.queueName, env.prefix));
 });
 
 afterAll(async () => {

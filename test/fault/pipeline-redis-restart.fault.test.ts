@@ -4,10 +4,8 @@
  * record is lost: every job has its successful call logged, log rows stay unique, and the key
  * counters equal the logged tokens.
  */
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AiJobData, AiJobResult } from '../../src/queues/job-schema.js';
 import { startSimulatedProvider, type SimulatedProvider } from '../../src/simulator/server.js';
 import type { Db } from '../../src/store/database.js';
 import { usageStreamKey } from '../../src/usage/usage-stream.js';
@@ -20,6 +18,7 @@ import {
   uniquePrompts,
   waitForCompleted,
   type AiQueue,
+  openTestQueue,
 } from '../e2e/support/pipeline.js';
 import { startPrivateRedis, type PrivateRedis } from '../e2e/support/private-redis.js';
 import { killAll, spawnWorker, stopWorker, type WorkerProcess } from '../e2e/support/worker-process.js';
@@ -51,13 +50,8 @@ beforeAll(async () => {
     AI_STALLED_INTERVAL_MS: 2_000,
   });
   ({ db } = await importTestKeys(env, envFile));
-  redis = new Redis(privateRedis.url, { maxRetriesPerRequest: null });
+  ({ redis, queue } = openTestQueue(privateRedis.url, env.queueName, env.prefix));
   redis.on('error', () => undefined); // expected while it restarts
-  queue = new Queue<AiJobData, AiJobResult>(env.queueName, {
-    connection: redis,
-    prefix: env.prefix,
-    defaultJobOptions: { removeOnComplete: false, removeOnFail: false },
-  });
   queue.on('error', () => undefined); // the same
 });
 

@@ -4,8 +4,8 @@
  * every Redis value under a prefix for the no-secret check.
  */
 import { randomBytes } from 'node:crypto';
-import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { AiJobData, AiJobResult } from '../../../src/queues/job-schema.js';
 import type { Db } from '../../../src/store/database.js';
 import type { WorkerProcess } from './worker-process.js';
@@ -19,6 +19,21 @@ export function jobsFor(prompts: readonly string[], maxTokens = 32): AiJobData[]
 }
 
 export type AiQueue = Queue<AiJobData, AiJobResult>;
+
+/** A connection and a queue handle for the test to add and inspect jobs; finished jobs are kept. */
+export function openTestQueue(
+  redisUrl: string,
+  queueName: string,
+  prefix: string,
+): { redis: Redis; queue: AiQueue } {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queue: AiQueue = new Queue<AiJobData, AiJobResult>(queueName, {
+    connection: redis,
+    prefix,
+    defaultJobOptions: { removeOnComplete: false, removeOnFail: false },
+  });
+  return { redis, queue };
+}
 
 export interface WaitOptions {
   readonly timeoutMs: number;
