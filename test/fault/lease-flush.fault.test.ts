@@ -18,7 +18,7 @@ import {
   type KeySpec,
 } from '../integration/lease/fixtures.js';
 import type { GrantEvent } from '../integration/lease/lease-worker.js';
-import { readEvents, spawnWorker, startWhenReady } from '../integration/lease/processes.js';
+import { allDone, readEvents, spawnWorker, startWhenReady } from '../integration/lease/processes.js';
 import { replay, type KeyRules } from '../integration/lease/replay.js';
 
 const env = isolate('lease-flush');
@@ -77,11 +77,14 @@ describe('Redis flushed mid-run', () => {
         out,
       }),
     );
-    await startWhenReady(redis, env.prefix, workers.length);
-    while (Number((await redis.hget(engine.keys.meta, 'seq')) ?? 0) < 600)
+    await startWhenReady(redis, env.prefix, workers);
+    while (Number((await redis.hget(engine.keys.meta, 'seq')) ?? 0) < 600) {
+      const dead = workers.find((w) => w.exited());
+      if (dead) await dead.done;
       await new Promise((r) => setTimeout(r, 5));
+    }
     expect(await loseState(redis, env.prefix)).toBeGreaterThan(0);
-    await Promise.all(workers.map((w) => w.done));
+    await allDone(workers);
 
     const events = readEvents(files);
     const gen = await redis.hget(engine.keys.meta, 'gen');
@@ -117,5 +120,5 @@ describe('Redis flushed mid-run', () => {
       );
       expect(used).toBeLessThanOrEqual(spent);
     }
-  });
+  }, 150_000);
 });

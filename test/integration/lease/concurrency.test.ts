@@ -12,7 +12,7 @@ import { createKeyPool } from '../../../src/lease/key-pool.js';
 import { openDatabase, type Db } from '../../../src/store/database.js';
 import { isolate } from '../../setup/isolation.js';
 import { connectRedis, createEngine, seedKeys, TEST_SETTINGS, type KeySpec } from './fixtures.js';
-import { readEvents, spawnWorker, startWhenReady } from './processes.js';
+import { allDone, readEvents, spawnWorker, startWhenReady } from './processes.js';
 import { replay, type KeyRules } from './replay.js';
 
 const PROCESSES = 4;
@@ -62,8 +62,8 @@ describe('lease under concurrency', () => {
         out,
       }),
     );
-    await startWhenReady(redis, env.prefix, PROCESSES);
-    await Promise.all(workers.map((w) => w.done));
+    await startWhenReady(redis, env.prefix, workers);
+    await allDone(workers);
 
     const events = readEvents(files);
     const rules = new Map<number, KeyRules>(
@@ -102,5 +102,5 @@ describe('lease under concurrency', () => {
     for (const accountId of seeded.accountIds.values()) {
       expect(await redis.hget(engine.keys.account(accountId), 'reserved')).toBe('0');
     }
-  });
+  }, 150_000);
 });

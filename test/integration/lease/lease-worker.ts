@@ -28,6 +28,8 @@ export interface WorkerJob {
   clockMs?: number;
   hold?: boolean;
   models?: string[];
+  /** After this long the child reports where each caller is and exits 3 (default 90 s). */
+  watchdogMs?: number;
 }
 
 export interface GrantEvent {
@@ -92,15 +94,29 @@ async function main(): Promise<void> {
     return;
   }
 
+  // A hang must end as a failure that says where it is, before the parent's test timeout.
+  const progress = {
+    phase: 'barrier',
+    rounds: new Array<number>(job.callers).fill(0),
+    at: new Array<string>(job.callers).fill(''),
+  };
+  setTimeout(() => {
+    console.error(`lease worker ${process.pid} watchdog: ${JSON.stringify(progress)}`);
+    process.exit(3);
+  }, job.watchdogMs ?? 90_000).unref();
+
   const barrier = new Redis(job.redisUrl);
   await redis.rpush(`${job.prefix}:test:ready`, String(process.pid));
   await barrier.blpop(`${job.prefix}:test:go`, 0);
   barrier.disconnect();
+  progress.phase = 'rounds';
 
   const events: WorkerEvent[] = [];
   const models = job.models ?? [undefined as unknown as string];
-  async function caller(): Promise<void> {
+  async function caller(_: unknown, index: number): Promise<void> {
     for (let round = 0; round < job.rounds; round++) {
+      progress.rounds[index] = round;
+      progress.at[index] = 'lease';
       const estimate = 50 + Math.floor(Math.random() * 150);
       const model = models[Math.floor(Math.random() * models.length)];
       const picked = await pool.selectBestKey('openai', model, { estimatedTokens: estimate });
@@ -121,6 +137,7 @@ async function main(): Promise<void> {
         model: lease.model,
       });
       if (Math.random() < 0.5) await new Promise((resolve) => setImmediate(resolve));
+      progress.at[index] = 'release';
       const outcome = randomOutcome(estimate);
       const r = await pool.updateKeyUsage(lease, outcome);
       events.push(
@@ -146,9 +163,11 @@ async function main(): Promise<void> {
     }
   }
   await Promise.all(Array.from({ length: job.callers }, caller));
+  progress.phase = 'close';
   await pool.close();
   writeFileSync(job.out, JSON.stringify(events));
   redis.disconnect();
+  progress.phase = 'db.destroy';
   await db.destroy();
 }
 
