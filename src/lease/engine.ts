@@ -10,16 +10,16 @@ import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
 import type { KeyStateSnapshot } from '../store/key-rows.js';
 import type { ReleaseOutcome } from './outcome.js';
+import {
+  decodeLeaseId,
+  decodePackedAccount,
+  decodePackedKey,
+  type AccountCounters,
+  type OpenLease,
+} from './packed-state.js';
 import { createHydrator, type HydrateResult, type Hydrator } from './hydrate.js';
 import { leaseKeys, type LeaseKeys } from './redis-keys.js';
-import {
-  decodeKeyChange,
-  decodeKeyState,
-  decodeLease,
-  decodeList,
-  decodeRelease,
-  LeaseStateMissing,
-} from './replies.js';
+import { decodeKeyChange, decodeLease, decodeList, decodeRelease, LeaseStateMissing } from './replies.js';
 import {
   createScriptCaller,
   type LeaseScriptName,
@@ -36,20 +36,6 @@ import type {
   LeaseSettings,
   ReleaseResult,
 } from './types.js';
-
-/** Hash fields in the order of decodeKeyState after the key id (see key_reply in lua/includes/common.lua). */
-const KEY_STATE_FIELDS = [
-  'status',
-  'kind',
-  'reason',
-  'block_until',
-  'failures',
-  'used',
-  'last_used',
-  'probe_at',
-  'reserved',
-  'inflight',
-];
 
 export interface LeaseEngineDeps {
   /** A connection of the engine's own, without keyPrefix. */
@@ -185,16 +171,29 @@ export class LeaseEngine {
   /** Current hot state of some keys, read directly (no script: a read needs no atomicity across keys). */
   async keyStates(keyIds: readonly number[]): Promise<KeyState[]> {
     if (keyIds.length === 0) return [];
-    const pipeline = this.#redis.pipeline();
-    for (const id of keyIds) pipeline.hmget(this.keys.key(id), ...KEY_STATE_FIELDS);
-    const replies = (await pipeline.exec()) ?? [];
+    const packed = await this.#redis.mgetBuffer(keyIds.map((id) => this.keys.key(id)));
     const states: KeyState[] = [];
-    replies.forEach(([error, values], i) => {
-      const v = values as (string | null)[] | undefined;
-      if (error || !v || v[0] === null) return;
-      states.push(decodeKeyState([String(keyIds[i]), ...v], 0));
+    packed.forEach((p, i) => {
+      if (p !== null) states.push(decodePackedKey(keyIds[i]!, p));
     });
     return states;
+  }
+
+  /** An account's counters as the lease engine holds them (null: not in Redis). */
+  async accountCounters(accountId: number): Promise<AccountCounters | null> {
+    const packed = await this.#redis.getBuffer(this.keys.account(accountId));
+    return packed === null ? null : decodePackedAccount(accountId, packed);
+  }
+
+  /** Leases granted and not yet released or expired-and-reclaimed, oldest expiry first. */
+  async openLeases(): Promise<OpenLease[]> {
+    const flat = await this.#redis.zrange(this.keys.leases, 0, -1, 'WITHSCORES');
+    const leases: OpenLease[] = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      const lease = decodeLeaseId(flat[i]!, Number(flat[i + 1]));
+      if (lease) leases.push(lease);
+    }
+    return leases;
   }
 
   /** The daily reset; `monthly` also resets the accounts' spend (first day of a month). */

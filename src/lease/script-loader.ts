@@ -22,7 +22,7 @@ export type LeaseScriptName =
   | 'hydrate';
 
 const LUA_DIR = join(dirname(fileURLToPath(import.meta.url)), 'lua');
-const NUM_KEYS = 5;
+const NUM_KEYS = 4;
 
 interface LoadedScript {
   readonly source: string;

@@ -7,6 +7,7 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leaseKeys } from '../../src/lease/redis-keys.js';
+import { decodePackedKey } from '../../src/lease/packed-state.js';
 import { startSimulatedProvider, type SimulatedProvider } from '../../src/simulator/server.js';
 import type { Db } from '../../src/store/database.js';
 import { usageStreamKey } from '../../src/usage/usage-stream.js';
@@ -73,8 +74,9 @@ async function until(
 async function leaseState(): Promise<{ leases: number; inflight: number; reserved: number }> {
   const keys = leaseKeys(env.prefix);
   const [keyId] = (await db('ai_api_keys').pluck('key_id')) as number[];
-  const [inflight, reserved] = await redis.hmget(keys.key(keyId!), 'inflight', 'reserved');
-  return { leases: await redis.zcard(keys.leases), inflight: Number(inflight), reserved: Number(reserved) };
+  const packed = await redis.getBuffer(keys.key(keyId!));
+  const { inflight, reserved } = decodePackedKey(keyId!, packed!);
+  return { leases: await redis.zcard(keys.leases), inflight, reserved };
 }
 
 describe('a worker replica that gets SIGTERM with calls in flight', () => {

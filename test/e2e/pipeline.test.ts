@@ -11,7 +11,9 @@
  */
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodePackedKey } from '../../src/lease/packed-state.js';
 import { leaseKeys } from '../../src/lease/redis-keys.js';
+import type { KeyState } from '../../src/lease/types.js';
 import { estimateTokens } from '../../src/pricing/estimate-tokens.js';
 import { startSimulatedProvider, type SimulatedProvider } from '../../src/simulator/server.js';
 import type { Db } from '../../src/store/database.js';
@@ -101,6 +103,13 @@ function byJob(rows: readonly LogRow[]): Map<string, LogRow[]> {
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 
+/** A key's state as the lease engine holds it in Redis. */
+async function hotState(keyId: number): Promise<KeyState> {
+  const packed = await redis.getBuffer(leaseKeys(env.prefix).key(keyId));
+  if (!packed) throw new Error(`key ${keyId} has no lease state in Redis`);
+  return decodePackedKey(keyId, packed);
+}
+
 describe('the AI job pipeline with three worker processes', () => {
   it('serves 2000 jobs through failing keys, spends primary first, reconciles usage and leaks no secret', async () => {
     for (let i = 0; i < WORKERS; i++) workers.push(spawnWorker({ isolated: env, envFile: envFile.file }));
@@ -111,7 +120,7 @@ describe('the AI job pipeline with three worker processes', () => {
     const first = await queue.addBulk(data.slice(0, JOBS).map((d) => ({ name: 'chat', data: d })));
     await waitForCompleted(queue, JOBS, { timeoutMs: 90_000, workers });
     const key5Id = (await db('ai_api_keys').where('key_name', 'key_5').first('key_id')).key_id as number;
-    const blockEnd = Number(await redis.hget(leaseKeys(env.prefix).key(key5Id), 'block_until')) || 0;
+    const blockEnd = (await hotState(key5Id)).blockUntilMs ?? 0;
     if (blockEnd > Date.now()) await new Promise((r) => setTimeout(r, blockEnd - Date.now() + 10));
     const second = await queue.addBulk(data.slice(JOBS).map((d) => ({ name: 'chat', data: d })));
     await waitForCompleted(queue, TOTAL, { timeoutMs: 30_000, workers });
@@ -193,7 +202,7 @@ describe('the AI job pipeline with three worker processes', () => {
     // The lease engine (Redis) has it active again; Postgres follows lazily (the unblock-expired
     // maintenance task, every 15 s), so there it may still say blocked, but only with a past end.
     const key5 = keys.get('key_5')!;
-    expect(await redis.hget(leaseKeys(env.prefix).key(key5.key_id), 'status')).toBe('active');
+    expect((await hotState(key5.key_id)).status).toBe('active');
     if (key5.status !== 'active') {
       expect(key5.status).toBe('temporarily_blocked');
       const [until] = await db('ai_api_keys').where('key_id', key5.key_id).pluck('temporary_block_until');

@@ -90,8 +90,8 @@ describe('lease under concurrency', () => {
     const rows = await db('ai_api_keys').select('key_id', 'used_today');
     for (const id of seeded.keyIds) {
       const counted = report.usedTokens.get(id)!;
-      const hot = await redis.hmget(engine.keys.key(id), 'used', 'reserved', 'inflight');
-      expect({ id, used: Number(hot[0]), reserved: Number(hot[1]), inflight: Number(hot[2]) }).toEqual({
+      const [hot] = await engine.keyStates([id]);
+      expect({ id, used: hot!.usedToday, reserved: hot!.reserved, inflight: hot!.inflight }).toEqual({
         id,
         used: counted,
         reserved: 0,
@@ -100,7 +100,7 @@ describe('lease under concurrency', () => {
       expect(rows.find((r) => r.key_id === id)!.used_today).toBe(counted);
     }
     for (const accountId of seeded.accountIds.values()) {
-      expect(await redis.hget(engine.keys.account(accountId), 'reserved')).toBe('0');
+      expect((await engine.accountCounters(accountId))!.reserved).toBe(0);
     }
   }, 150_000);
 });

@@ -189,7 +189,7 @@ describe('release', () => {
       released: false,
       reason: 'expired',
     });
-    expect(await redis.hget(engine.keys.key(ids[0]!), 'used')).toBe('0');
+    expect((await engine.keyStates([ids[0]!]))[0]).toMatchObject({ usedToday: 0, reserved: 0, inflight: 0 });
   });
 
   it('rate limits block until retry-after (default AI_BLOCK_SECONDS); the later block wins', async () => {
@@ -212,8 +212,7 @@ describe('release', () => {
     const { engine, ids } = await setup([{}, {}, {}]);
     const [a, b, c] = [await leaseKey(engine), await leaseKey(engine), await leaseKey(engine)];
     expect([a, b, c].sort()).toEqual([...ids].sort());
-    const leases = await redis.hgetall(engine.keys.leaseData);
-    const byKey = new Map(Object.entries(leases).map(([lid, rec]) => [Number(rec.split('|')[0]), lid]));
+    const byKey = new Map((await engine.openLeases()).map((l) => [l.keyId, l.leaseId]));
     const auth = await engine.release({ leaseId: byKey.get(ids[0]!)! }, { kind: 'auth_failed', status: 401 });
     expect(auth).toMatchObject({
       key: { status: 'disabled', disabledKind: 'invalid_key', disabledReason: 'invalid key (HTTP 401)' },

@@ -55,8 +55,7 @@ describe('fairness', () => {
       const values = [...used.values()];
       expect(Math.max(...values) - Math.min(...values)).toBeLessThanOrEqual(COST);
     }
-    for (const id of seeded.keyIds)
-      expect(Number(await redis.hget(engine.keys.key(id), 'used'))).toBe(used.get(id));
+    for (const id of seeded.keyIds) expect((await engine.keyStates([id]))[0]!.usedToday).toBe(used.get(id));
   });
 
   it('never chooses the fallback account while a primary key could serve', async () => {
@@ -92,10 +91,8 @@ describe('fairness', () => {
       if (id !== fallback) committed.set(id, committed.get(id)! + cost);
       // release every other lease, so the caps both bind and free up
       if (i % 2 === 1) {
-        const leases = await redis.hgetall(engine.keys.leaseData);
-        for (const [leaseId, rec] of Object.entries(leases)) {
-          const keyId = Number(rec.split('|')[0]);
-          await engine.release({ leaseId }, { kind: 'success', tokens: Number(rec.split('|')[2]) });
+        for (const { leaseId, keyId, estimatedTokens } of await engine.openLeases()) {
+          await engine.release({ leaseId }, { kind: 'success', tokens: estimatedTokens });
           open.set(keyId, open.get(keyId)! - 1);
         }
       }

@@ -93,7 +93,8 @@ describe('KeyPool', () => {
   it('reset-daily zeroes usage in Redis and Postgres', async () => {
     expect(await pool.resetDailyCounters()).toBe(3);
     expect(await db('ai_api_keys').sum('used_today as s').first()).toMatchObject({ s: 0 });
-    expect(await redis.hget(`${env.prefix}:lease:v1:k:${seeded.keyIds[1]}`, 'used')).toBe('0');
+    const [state] = await createEngine(redis, db, env.prefix).keyStates([seeded.keyIds[1]!]);
+    expect(state!.usedToday).toBe(0);
   });
 });
 

@@ -2,25 +2,37 @@
   Shared helpers, concatenated by the script loader ahead of every lease script (one copy per
   script, so each script stays self-contained for EVALSHA).
 
-  Key layout (all names start with `base`, ARGV[1], which begins with the prefix's hash tag, so
+  Layout v2. Every name starts with `base`, ARGV[1], which begins with the prefix's hash tag, so
   every key a script touches lives in one Redis Cluster slot; derived names are built here the way
-  BullMQ derives job keys from its queue prefix):
-    base..'k:'..keyId                 hash   one key's hot state (see KEY_FIELDS)
-    base..'a:'..accountId             hash   status, priority, quota, budget (-1 = none), used, reserved, spent
-    base..'accts:'..provider          zset   accountId scored by priority (lower = preferred)
-    base..'r:'..provider..':'..accountId..':m:'..model / ':*'
-                                      zset   READY keys of that account (for one model / any model),
-                                             score = used + reserved, member = '%012d:keyId' lease sequence
-    base..'pv:'..provider             hash   provider breaker while open: until (ms), probe (lease id)
-    base..'pvfail:'..provider         set    keys that failed with a server error since the provider's last success
+  BullMQ derives job keys from its queue prefix.
+    base..'k:'..keyId        string  one key's state, a MessagePack array (parse_key below)
+    base..'a:'..accountId    string  one account's state, a MessagePack array (load_account below)
+    base..'accts:'..provider zset    accountId scored by priority (lower = preferred)
+    base..'r:'..provider..':'..accountId..':m:'..model
+                             zset    READY keys of that account and model, score = used + reserved,
+                                     member = '%012d:keyId' lease sequence (a lease for any model
+                                     merges the heads of the account's model sets)
+    base..'pvfail:'..provider set    keys that failed with a server error since the provider's last success
     base..'keys' / base..'accounts'   set    every key id / account id (reset-daily and hydrate walk them)
-  Fixed keys passed as KEYS: meta (hash: gen, seq, violations), leases (zset leaseId by expiry ms),
-  leasedata (hash leaseId -> 'keyId|accountId|tokens|flags|provider'), blocked (zset keyId by block end),
-  probes (zset keyId by half-open probe time).
+  Fixed keys passed as KEYS:
+    meta     hash  gen, seq, next_due, violations, hydrated_at, and per provider P 'pv:'..P, the
+                   provider breaker, packed {until ms (0 = never opened), probe lease id}; present
+                   whenever the breaker was opened or pvfail may hold keys (a success removes both)
+    leases   zset  lease id scored by expiry ms; the id carries the lease record (LEASE_ID_FORMAT)
+    blocked  zset  keyId by block end ms
+    probes   zset  keyId by half-open probe time ms
+
+  Why MessagePack arrays: a redis.call from Lua pays per call and per returned element (measured
+  on Redis 7.0 here: a 19-field HMGET about 6 us, a GET about 0.5 us), and a lease touches every
+  field of its key. One GET + cmsgpack.unpack and one cmsgpack.pack + SET per key and per account
+  cost a fraction of the v1 hash layout, and cmsgpack (C) beat Lua patterns and table.concat
+  (BENCHMARKS.md). src/lease/packed-state.ts reads the same arrays.
 ]]
 
 local LOOKAHEAD = 8
 local RECLAIM_BATCH = 1000
+-- LEASE_ID_FORMAT: gen-seq:keyId:accountId:tokens:flags:provider
+local LEASE_PATTERN = '^[^:]*:([^:]*):([^:]*):([^:]*):([^:]*):(.*)$'
 
 local function now_ms(arg)
   local n = tonumber(arg)
@@ -30,18 +42,35 @@ local function now_ms(arg)
 end
 
 local function context(keys, base, now)
-  return { meta = keys[1], leases = keys[2], leasedata = keys[3], blocked = keys[4], probes = keys[5],
+  return { meta = keys[1], leases = keys[2], blocked = keys[3], probes = keys[4],
            base = base, now = now, next_due = 0 }
 end
 
 -- A moment after every lease expiry, block end and probe time (14 digits: Lua prints it exactly).
 local NEVER = 99999999999999
 
--- Reads the generation (nil = the state is missing) and the earliest moment anything may fall due.
--- meta.next_due lets most calls skip reclaim's range reads: measured, the three ZRANGEBYSCOREs were
--- about a sixth of a lease's time in Redis. It is only ever lowered by schedule() and recomputed
--- after a reclaim, so it is never later than the true earliest due time.
-local function open_state(C)
+-- A provider breaker: present = opened at some point or failures recorded since the last success;
+-- opened = until > 0 (paused while now < until, then one probe lease at a time).
+local function parse_breaker(packed)
+  if not packed then return { present = false, opened = false, ['until'] = 0, probe = '' } end
+  local t = cmsgpack.unpack(packed)
+  return { present = true, opened = t[1] > 0, ['until'] = t[1], probe = t[2] }
+end
+
+local function save_breaker(C, provider, until_ms, probe)
+  redis.call('HSET', C.meta, 'pv:' .. provider, cmsgpack.pack({ until_ms, probe }))
+end
+
+-- Reads the generation (nil = the state is missing), the earliest moment anything may fall due and,
+-- given a provider, its breaker, in one HMGET. meta.next_due lets most calls skip reclaim's range
+-- reads; it is only ever lowered by schedule() and recomputed after a reclaim, so it is never later
+-- than the true earliest due time.
+local function open_state(C, provider)
+  if provider then
+    local m = redis.call('HMGET', C.meta, 'gen', 'next_due', 'pv:' .. provider)
+    C.next_due = tonumber(m[2]) or 0
+    return m[1], parse_breaker(m[3])
+  end
   local m = redis.call('HMGET', C.meta, 'gen', 'next_due')
   C.next_due = tonumber(m[2]) or 0
   return m[1]
@@ -56,33 +85,8 @@ local function schedule(C, zset, score, member)
   end
 end
 
-local KEY_FIELDS = { 'provider', 'model', 'account', 'limit', 'cap', 'used', 'reserved', 'inflight', 'status',
-  'kind', 'reason', 'block_until', 'failures', 'probe_at', 'probing', 'last_used', 'member', 'rz_model', 'rz_any' }
-local NUMERIC = { limit = true, cap = true, used = true, reserved = true, inflight = true, block_until = true,
-  failures = true, probe_at = true, probing = true, last_used = true }
-
 local function key_name(C, kid) return C.base .. 'k:' .. kid end
 local function account_name(C, aid) return C.base .. 'a:' .. aid end
-
-local function load_key(C, kid)
-  local vals = redis.call('HMGET', key_name(C, kid), unpack(KEY_FIELDS))
-  if not vals[1] then return nil end
-  local k = { id = kid }
-  for i, f in ipairs(KEY_FIELDS) do
-    local v = vals[i]
-    if NUMERIC[f] then k[f] = tonumber(v) or 0 else k[f] = v or '' end
-  end
-  return k
-end
-
-local function save_key(C, k)
-  redis.call('HSET', key_name(C, k.id), 'used', k.used, 'reserved', k.reserved, 'inflight', k.inflight,
-    'status', k.status, 'kind', k.kind, 'reason', k.reason, 'block_until', k.block_until, 'failures', k.failures,
-    'probe_at', k.probe_at, 'probing', k.probing, 'last_used', k.last_used, 'member', k.member,
-    'rz_model', k.rz_model, 'rz_any', k.rz_any)
-end
-
-local function member_for(seq, kid) return string.format('%012d:%s', seq, kid) end
 
 -- Ready = may be leased now, capacity permitting: active and below its cap, or a breaker-disabled key
 -- whose half-open probe is due (one lease at a time). Limits per request are checked at lease time.
@@ -92,22 +96,67 @@ local function is_ready(k)
   return k.status == 'disabled' and k.probing == 1 and k.inflight == 0
 end
 
-local function leave_ready(k)
-  if k.rz_model ~= '' then redis.call('ZREM', k.rz_model, k.member) end
-  if k.rz_any ~= '' then redis.call('ZREM', k.rz_any, k.member) end
-  k.rz_model, k.rz_any = '', ''
+-- in_ready is derived, not stored: after every script a key is in its ready set, under its
+-- member, exactly when is_ready holds for its saved state.
+local function parse_key(kid, s)
+  local t = cmsgpack.unpack(s)
+  local k = { id = kid, provider = t[1], model = t[2], account = t[3], limit = t[4], cap = t[5], used = t[6],
+              reserved = t[7], inflight = t[8], status = t[9], kind = t[10], block_until = t[11],
+              failures = t[12], probe_at = t[13], probing = t[14], last_used = t[15], member = t[16],
+              reason = t[17] }
+  k.in_ready = is_ready(k)
+  return k
 end
 
--- Puts the key into its ready sets with score used + reserved, or takes it out. Caller saves k.
+local function load_key(C, kid)
+  local s = redis.call('GET', key_name(C, kid))
+  if not s then return nil end
+  return parse_key(kid, s)
+end
+
+local function save_key(C, k)
+  redis.call('SET', key_name(C, k.id), cmsgpack.pack({ k.provider, k.model, k.account, k.limit, k.cap, k.used,
+    k.reserved, k.inflight, k.status, k.kind, k.block_until, k.failures, k.probe_at, k.probing, k.last_used,
+    k.member, k.reason }))
+end
+
+-- An account: provider, priority, status, quota (-1 = none), budget (-1 = none), used, reserved,
+-- spent, models (the models of its keys, for leases of any model). Its counters exist for its limits
+-- only: used and reserved are kept while it has a daily quota, spent while it has a monthly budget
+-- (hydrate recomputes used and reserved from its keys, and takes the larger spent of Redis and Postgres,
+-- so an import that sets a limit starts from the right values).
+local function load_account(C, aid)
+  local s = redis.call('GET', account_name(C, aid))
+  if not s then return nil end
+  local t = cmsgpack.unpack(s)
+  return { id = aid, provider = t[1], priority = t[2], status = t[3], quota = t[4], budget = t[5], used = t[6],
+           reserved = t[7], spent = t[8], models = t[9] }
+end
+
+local function save_account(C, a)
+  redis.call('SET', account_name(C, a.id), cmsgpack.pack({ a.provider, a.priority, a.status, a.quota, a.budget,
+    a.used, a.reserved, a.spent, a.models }))
+end
+
+local function tracks_quota(a) return a.quota >= 0 end
+local function tracks_budget(a) return a.budget >= 0 end
+
+local function member_for(seq, kid) return string.format('%012d:%s', seq, kid) end
+
+local function ready_set(C, provider, aid, model) return C.base .. 'r:' .. provider .. ':' .. aid .. ':m:' .. model end
+
+local function leave_ready(C, k)
+  if k.in_ready then
+    redis.call('ZREM', ready_set(C, k.provider, k.account, k.model), k.member)
+    k.in_ready = false
+  end
+end
+
+-- Puts the key into its ready set with score used + reserved, or takes it out. Caller saves k.
 local function sync_ready(C, k)
-  if not is_ready(k) then return leave_ready(k) end
-  local p = C.base .. 'r:' .. k.provider .. ':' .. k.account .. ':'
-  local rm, ra = p .. 'm:' .. k.model, p .. '*'
-  if k.rz_model ~= rm or k.rz_any ~= ra then leave_ready(k) end
-  local score = k.used + k.reserved
-  redis.call('ZADD', rm, score, k.member)
-  redis.call('ZADD', ra, score, k.member)
-  k.rz_model, k.rz_any = rm, ra
+  if not is_ready(k) then return leave_ready(C, k) end
+  redis.call('ZADD', ready_set(C, k.provider, k.account, k.model), k.used + k.reserved, k.member)
+  k.in_ready = true
 end
 
 local function set_block(C, k, until_ms)
@@ -130,31 +179,30 @@ local function set_disabled(C, k, kind, reason, probe_after_ms)
   end
 end
 
-local function parse_lease(rec)
-  local kid, aid, tokens, flags, provider = string.match(rec, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$')
-  return kid, aid, tonumber(tokens), flags, provider
-end
-
--- Ends a lease: its reservation and concurrency slot come back. Returns the key (unsaved) and the record.
+-- Ends a lease: its reservation and concurrency slot come back. Returns the key (unsaved; its ready
+-- sets not yet synced), its account (saved) and the record.
 local function end_lease(C, lid)
-  local rec = redis.call('HGET', C.leasedata, lid)
-  redis.call('HDEL', C.leasedata, lid)
   redis.call('ZREM', C.leases, lid)
-  if not rec then return nil end
-  local kid, aid, tokens, flags, provider = parse_lease(rec)
+  local kid, aid, tokens, flags, provider = string.match(lid, LEASE_PATTERN)
+  if not kid then return nil end
+  tokens = tonumber(tokens)
   local k = load_key(C, kid)
-  -- The key's current account: a hydration after an import may have moved the key (and its reservation).
-  if k then aid = k.account end
-  redis.call('HINCRBY', account_name(C, aid), 'reserved', 0 - tokens) -- never '-0', which HINCRBY rejects
-  if string.find(flags, 'p', 1, true) then
-    local pv = C.base .. 'pv:' .. provider
-    if redis.call('HGET', pv, 'probe') == lid then redis.call('HSET', pv, 'probe', '') end
-  end
   if k then
+    -- The key's current account: a hydration after an import may have moved the key (and its reservation).
+    aid = k.account
     k.reserved = math.max(0, k.reserved - tokens)
     k.inflight = math.max(0, k.inflight - 1)
   end
-  return k, { kid = kid, aid = aid, tokens = tokens, flags = flags, provider = provider }
+  local a = load_account(C, aid)
+  if a and tracks_quota(a) then
+    a.reserved = math.max(0, a.reserved - tokens)
+    a.dirty = true
+  end
+  if string.find(flags, 'p', 1, true) then
+    local pv = parse_breaker(redis.call('HGET', C.meta, 'pv:' .. provider))
+    if pv.probe == lid then save_breaker(C, provider, pv['until'], '') end
+  end
+  return k, { kid = kid, aid = aid, tokens = tokens, flags = flags, provider = provider }, a
 end
 
 -- Lazily applies what time has made due, so no sweeper is needed for correctness: expired leases give
@@ -165,7 +213,8 @@ local function reclaim(C)
   local unblocked = {}
   if C.now < C.next_due then return unblocked end
   for _, lid in ipairs(redis.call('ZRANGEBYSCORE', C.leases, '-inf', C.now, 'LIMIT', 0, RECLAIM_BATCH)) do
-    local k = end_lease(C, lid)
+    local k, _, a = end_lease(C, lid)
+    if a and a.dirty then save_account(C, a) end
     if k then sync_ready(C, k); save_key(C, k) end
   end
   for _, kid in ipairs(redis.call('ZRANGEBYSCORE', C.blocked, '-inf', C.now, 'LIMIT', 0, RECLAIM_BATCH)) do

@@ -2,7 +2,7 @@
   disable: takes a key out of service with a reason. Kind 'breaker' schedules a half-open probe
   after the probe delay; 'manual', 'invalid_key' and 'removed' keys come back only by enable.
 
-  KEYS[1] meta        KEYS[2] leases     KEYS[3] leasedata   KEYS[4] blocked    KEYS[5] probes
+  KEYS[1] meta        KEYS[2] leases     KEYS[3] blocked    KEYS[4] probes
   ARGV[1] base key prefix (starts with the hash tag)   ARGV[2] now, epoch ms (0 = Redis TIME)
   ARGV[3] key id      ARGV[4] kind (manual | breaker | invalid_key | removed)
   ARGV[5] reason      ARGV[6] probe delay, ms (breaker only)

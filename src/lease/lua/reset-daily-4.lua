@@ -3,7 +3,7 @@
   temporarily_blocked if a block is still running); accounts' used goes to 0, and their spent
   month too when asked (first day of a month). Reservations in flight stay. O(n) once a day.
 
-  KEYS[1] meta        KEYS[2] leases     KEYS[3] leasedata   KEYS[4] blocked    KEYS[5] probes
+  KEYS[1] meta        KEYS[2] leases     KEYS[3] blocked    KEYS[4] probes
   ARGV[1] base key prefix (starts with the hash tag)   ARGV[2] now, epoch ms (0 = Redis TIME)
   ARGV[3] '1' = also reset the accounts' monthly spend
 
@@ -30,7 +30,11 @@ for _, kid in ipairs(ids) do
   end
 end
 for _, aid in ipairs(redis.call('SMEMBERS', C.base .. 'accounts')) do
-  redis.call('HSET', account_name(C, aid), 'used', 0)
-  if ARGV[3] == '1' then redis.call('HSET', account_name(C, aid), 'spent', 0) end
+  local a = load_account(C, aid)
+  if a then
+    a.used = 0
+    if ARGV[3] == '1' then a.spent = 0 end
+    save_account(C, a)
+  end
 end
 return { 1, #ids }

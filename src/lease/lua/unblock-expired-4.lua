@@ -2,7 +2,7 @@
   unblock-expired: applies everything time has made due (ended blocks, due probes, expired leases).
   Every other script does this lazily too; this is the maintenance entry point that reports it.
 
-  KEYS[1] meta        KEYS[2] leases     KEYS[3] leasedata   KEYS[4] blocked    KEYS[5] probes
+  KEYS[1] meta        KEYS[2] leases     KEYS[3] blocked    KEYS[4] probes
   ARGV[1] base key prefix (starts with the hash tag)   ARGV[2] now, epoch ms (0 = Redis TIME)
 
   Returns {1, keyId...} the keys whose block ended, or {0} state missing

@@ -14,7 +14,7 @@
   request_error    no penalty
   An expired or unknown lease changes nothing and says so (its reservation was already returned).
 
-  KEYS[1] meta        KEYS[2] leases     KEYS[3] leasedata   KEYS[4] blocked    KEYS[5] probes
+  KEYS[1] meta        KEYS[2] leases     KEYS[3] blocked    KEYS[4] probes
   ARGV[1] base key prefix            ARGV[2] now, epoch ms (0 = Redis TIME)
   ARGV[3] lease id                   ARGV[4] outcome kind (as above)
   ARGV[5] actual tokens (success)    ARGV[6] cost, USD (success; decimal string)
@@ -25,9 +25,11 @@
   Returns {1, seq, statusChanged 0|1, providerEvent ('' | opened | reopened | closed), key reply...}
        or {4} unknown lease, {5} expired lease, {0} state missing
 ]]
-local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
-if not open_state(C) then return { 0 } end
 local lid, outcome = ARGV[3], ARGV[4]
+local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
+local lease_provider = string.match(lid, ':([^:]*)$') or ''
+local gen, pv = open_state(C, lease_provider)
+if not gen then return { 0 } end
 local tokens, cost, retry_after, http = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
 local block_seconds, threshold = tonumber(ARGV[9]), tonumber(ARGV[10])
 local probe_after, cooldown = tonumber(ARGV[11]), tonumber(ARGV[12])
@@ -38,26 +40,42 @@ reclaim(C)
 if not expires then return { 4 } end
 if tonumber(expires) <= C.now then return { 5 } end
 
-local k, lease = end_lease(C, lid)
-if not k then return { 4 } end
+local k, lease, account = end_lease(C, lid)
+if not k then
+  if account and account.dirty then save_account(C, account) end
+  return { 4 }
+end
 local key_probe = string.find(lease.flags, 'k', 1, true) ~= nil
 local provider_probe = string.find(lease.flags, 'p', 1, true) ~= nil
 local before = k.status .. '|' .. k.kind
-local pv, pvfail = C.base .. 'pv:' .. lease.provider, C.base .. 'pvfail:' .. lease.provider
+local pvfail = C.base .. 'pvfail:' .. lease.provider
 local event = ''
 
 local function close_provider_breaker()
+  if not pv.present then return end
   redis.call('DEL', pvfail)
-  if redis.call('DEL', pv) == 1 then event = 'closed' end
+  redis.call('HDEL', C.meta, 'pv:' .. lease.provider)
+  if pv.opened then event = 'closed' end
+  pv.present, pv.opened = false, false
+end
+
+local function open_provider_breaker()
+  save_breaker(C, lease.provider, C.now + cooldown, '')
+  pv.present, pv.opened = true, true
 end
 
 if outcome == 'success' then
   k.used = k.used + tokens
   k.failures = 0
   k.last_used = C.now
-  local acct = account_name(C, k.account)
-  redis.call('HINCRBY', acct, 'used', tokens)
-  if cost and cost > 0 then redis.call('HINCRBYFLOAT', acct, 'spent', ARGV[6]) end
+  if account and tracks_quota(account) then
+    account.used = account.used + tokens
+    account.dirty = true
+  end
+  if account and tracks_budget(account) and cost and cost > 0 then
+    account.spent = account.spent + cost
+    account.dirty = true
+  end
   if key_probe and k.status == 'disabled' and k.kind == 'breaker' then
     k.status, k.kind, k.reason, k.probing, k.probe_at = 'active', '', '', 0, 0
   end
@@ -73,16 +91,20 @@ elseif outcome == 'quota_exhausted' then
 elseif outcome == 'server_error' then
   k.failures = k.failures + 1
   if provider_probe then
-    redis.call('HSET', pv, 'until', C.now + cooldown, 'probe', '')
+    open_provider_breaker()
     event = 'reopened'
   elseif key_probe and k.status == 'disabled' and k.kind == 'breaker' then
     set_disabled(C, k, 'breaker', k.failures .. ' consecutive failures', probe_after)
   elseif k.status ~= 'disabled' then
     redis.call('SADD', pvfail, k.id)
+    if not pv.present then
+      save_breaker(C, lease.provider, 0, '')
+      pv.present = true
+    end
     if k.failures >= threshold then
       if redis.call('SCARD', pvfail) >= 2 then
-        if redis.call('EXISTS', pv) == 0 then event = 'opened' end
-        redis.call('HSET', pv, 'until', C.now + cooldown, 'probe', '')
+        if not pv.opened then event = 'opened' end
+        open_provider_breaker()
       else
         set_disabled(C, k, 'breaker', k.failures .. ' consecutive failures', probe_after)
       end
@@ -95,6 +117,7 @@ if k.status ~= 'disabled' then k.probing = 0 end
 
 sync_ready(C, k)
 save_key(C, k)
+if account and account.dirty then save_account(C, account) end
 local seq = redis.call('HINCRBY', C.meta, 'seq', 1)
 local reply = { 1, seq, (k.status .. '|' .. k.kind) ~= before and 1 or 0, event }
 for _, v in ipairs(key_reply(k)) do reply[#reply + 1] = v end

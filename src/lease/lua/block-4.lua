@@ -3,7 +3,7 @@
   shortens an existing one: the later end wins. A disabled or exhausted key keeps its status (the
   block end is still recorded and applies once it returns).
 
-  KEYS[1] meta        KEYS[2] leases     KEYS[3] leasedata   KEYS[4] blocked    KEYS[5] probes
+  KEYS[1] meta        KEYS[2] leases     KEYS[3] blocked    KEYS[4] probes
   ARGV[1] base key prefix (starts with the hash tag)   ARGV[2] now, epoch ms (0 = Redis TIME)
   ARGV[3] key id                     ARGV[4] block duration from now, ms
 

@@ -7,7 +7,7 @@
   and status come from Postgres, the source of truth; counters in flight (used, reserved, inflight,
   failures, last use, lease order) stay as Redis has them, since Redis is ahead of Postgres there.
 
-  KEYS[1] meta        KEYS[2] leases     KEYS[3] leasedata   KEYS[4] blocked    KEYS[5] probes
+  KEYS[1] meta        KEYS[2] leases     KEYS[3] blocked    KEYS[4] probes
   ARGV[1] base key prefix (starts with the hash tag)   ARGV[2] now, epoch ms (0 = Redis TIME)
   ARGV[3] generation (unique per hydration; prefixes lease ids)
   ARGV[4] number of accounts A       ARGV[5] number of keys N
@@ -25,44 +25,41 @@ local n_accounts, n_keys = tonumber(ARGV[4]), tonumber(ARGV[5])
 local keys_set, accounts_set = C.base .. 'keys', C.base .. 'accounts'
 
 if fresh then
-  redis.call('DEL', C.leases, C.leasedata, C.blocked, C.probes)
+  redis.call('DEL', C.leases, C.blocked, C.probes)
   for _, kid in ipairs(redis.call('SMEMBERS', keys_set)) do
     local k = load_key(C, kid)
-    if k then leave_ready(k) end
+    if k then leave_ready(C, k) end
     redis.call('DEL', key_name(C, kid))
   end
   for _, aid in ipairs(redis.call('SMEMBERS', accounts_set)) do
-    local provider = redis.call('HGET', account_name(C, aid), 'provider')
-    if provider then
-      redis.call('DEL', C.base .. 'accts:' .. provider, C.base .. 'pv:' .. provider, C.base .. 'pvfail:' .. provider)
-    end
+    local a = load_account(C, aid)
+    if a then redis.call('DEL', C.base .. 'accts:' .. a.provider, C.base .. 'pvfail:' .. a.provider) end
     redis.call('DEL', account_name(C, aid))
   end
   redis.call('DEL', keys_set, accounts_set)
   -- A partial loss may have taken the registries but left per-provider state and ready sets behind.
   for i = 0, n_accounts - 1 do
     local provider = ARGV[6 + i * 7 + 1]
-    redis.call('DEL', C.base .. 'accts:' .. provider, C.base .. 'pv:' .. provider, C.base .. 'pvfail:' .. provider)
+    redis.call('DEL', C.base .. 'accts:' .. provider, C.base .. 'pvfail:' .. provider)
   end
   for i = 0, n_keys - 1 do
     local at = 6 + n_accounts * 7 + i * 14
-    local ready = C.base .. 'r:' .. ARGV[at + 1] .. ':' .. ARGV[at + 3] .. ':'
-    redis.call('DEL', ready .. 'm:' .. ARGV[at + 2], ready .. '*')
+    redis.call('DEL', ready_set(C, ARGV[at + 1], ARGV[at + 3], ARGV[at + 2]))
   end
 end
 
-local used_by_account, reserved_by_account = {}, {}
+local accounts = {}
 local at = 6
 for _ = 1, n_accounts do
   local aid, provider, priority = ARGV[at], ARGV[at + 1], ARGV[at + 2]
-  local name = account_name(C, aid)
-  local spent = tonumber(ARGV[at + 6])
-  if not fresh then spent = math.max(spent, tonumber(redis.call('HGET', name, 'spent')) or 0) end
-  redis.call('HSET', name, 'provider', provider, 'priority', priority, 'status', ARGV[at + 3],
-    'quota', ARGV[at + 4], 'budget', ARGV[at + 5], 'spent', spent)
-  redis.call('ZADD', C.base .. 'accts:' .. provider, tonumber(priority), aid)
+  local a = { id = aid, provider = provider, priority = tonumber(priority), status = ARGV[at + 3],
+              quota = tonumber(ARGV[at + 4]), budget = tonumber(ARGV[at + 5]), used = 0, reserved = 0,
+              spent = tonumber(ARGV[at + 6]), models = {}, has_model = {} }
+  local existing = (not fresh) and load_account(C, aid) or nil
+  if existing then a.spent = math.max(a.spent, existing.spent) end
+  accounts[aid] = a
+  redis.call('ZADD', C.base .. 'accts:' .. provider, a.priority, aid)
   redis.call('SADD', accounts_set, aid)
-  used_by_account[aid], reserved_by_account[aid] = 0, 0
   at = at + 7
 end
 
@@ -70,10 +67,13 @@ local seq = tonumber(redis.call('HGET', C.meta, 'seq')) or 0
 for i = 1, n_keys do
   local kid = ARGV[at]
   local k = (not fresh) and load_key(C, kid) or nil
-  if not k then
+  if k then
+    -- Its ready sets are named after provider, account and model, which may change below.
+    leave_ready(C, k)
+  else
     seq = seq + 1
     k = { id = kid, used = tonumber(ARGV[at + 6]), reserved = 0, inflight = 0, failures = tonumber(ARGV[at + 11]),
-          last_used = tonumber(ARGV[at + 13]), member = member_for(seq, kid), rz_model = '', rz_any = '', probing = 0 }
+          last_used = tonumber(ARGV[at + 13]), member = member_for(seq, kid), in_ready = false, probing = 0 }
   end
   local was = (k.status or '') .. '|' .. (k.kind or '')
   k.provider, k.model, k.account = ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]
@@ -94,18 +94,21 @@ for i = 1, n_keys do
   else
     k.probing = 0
   end
-  redis.call('HSET', key_name(C, kid), 'provider', k.provider, 'model', k.model, 'account', k.account,
-    'limit', k.limit, 'cap', k.cap)
   sync_ready(C, k)
   save_key(C, k)
   redis.call('SADD', keys_set, kid)
-  used_by_account[k.account] = (used_by_account[k.account] or 0) + k.used
-  reserved_by_account[k.account] = (reserved_by_account[k.account] or 0) + k.reserved
+  local a = accounts[k.account]
+  if a then
+    a.used = a.used + k.used
+    a.reserved = a.reserved + k.reserved
+    if not a.has_model[k.model] then
+      a.has_model[k.model] = true
+      a.models[#a.models + 1] = k.model
+    end
+  end
   at = at + 14
 end
-for aid, used in pairs(used_by_account) do
-  redis.call('HSET', account_name(C, aid), 'used', used, 'reserved', reserved_by_account[aid] or 0)
-end
+for _, a in pairs(accounts) do save_account(C, a) end
 
 -- next_due 0: the first call after a hydration reclaims and computes it.
 redis.call('HSET', C.meta, 'gen', ARGV[3], 'seq', seq, 'hydrated_at', C.now, 'next_due', 0)
