@@ -1,0 +1,69 @@
+/**
+ * The compose file's promises to operators, checked statically (this machine has no Docker engine
+ * and no image registry, so `docker compose up` itself is not run here): Redis persists and never
+ * evicts, a one-shot migrate+import runs before workers and the admin server start, workers scale
+ * (no fixed port or container name), and every aikeys service reads the same env file.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+interface Service {
+  image?: string;
+  build?: string;
+  command?: string[];
+  ports?: string[];
+  container_name?: string;
+  depends_on?: Record<string, { condition: string }>;
+  environment?: Record<string, string>;
+  volumes?: string[];
+  stop_grace_period?: string;
+}
+
+const compose = parse(readFileSync(new URL('../../../docker-compose.yml', import.meta.url), 'utf8'), {
+  merge: true,
+}) as { services: Record<string, Service> };
+const { redis, postgres, migrate, worker, admin } = compose.services;
+
+describe('docker-compose.yml', () => {
+  it('runs Redis with AOF persistence and maxmemory-policy noeviction', () => {
+    const args = redis!.command!.join(' ');
+    expect(args).toMatch(/--appendonly yes/);
+    expect(args).toMatch(/--maxmemory-policy noeviction/);
+    expect(redis!.volumes!.some((v) => v.endsWith(':/data'))).toBe(true);
+  });
+
+  it('migrates and imports once, after Redis and Postgres are healthy', () => {
+    expect(migrate!.command).toEqual(['npx', 'tsx', 'src/cli/main.ts', 'import']);
+    expect(migrate!.depends_on).toMatchObject({
+      redis: { condition: 'service_healthy' },
+      postgres: { condition: 'service_healthy' },
+    });
+    expect(postgres!.environment!.POSTGRES_DB).toBe('aikeys');
+  });
+
+  it('starts workers and the admin server only after the import succeeded', () => {
+    for (const service of [worker!, admin!]) {
+      expect(service.depends_on).toMatchObject({ migrate: { condition: 'service_completed_successfully' } });
+    }
+  });
+
+  it('lets workers scale: no fixed port or container name, and time to finish in-flight calls', () => {
+    expect(worker!.command).toEqual(['npm', 'run', 'worker']);
+    expect(worker!.ports).toBeUndefined();
+    expect(worker!.container_name).toBeUndefined();
+    expect(worker!.stop_grace_period).toBeDefined();
+  });
+
+  it('gives every aikeys service the same image, services and env file', () => {
+    for (const service of [migrate!, worker!, admin!]) {
+      expect(service.build).toBe('.');
+      expect(service.environment).toMatchObject({
+        REDIS_URL: 'redis://redis:6379',
+        DATABASE_URL: expect.stringMatching(/@postgres:5432\/aikeys$/),
+        AIKEYS_ENV_FILE: '/app/config/.env.local',
+      });
+    }
+    expect(admin!.environment!.HOST).toBe('0.0.0.0');
+  });
+});
