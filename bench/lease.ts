@@ -3,7 +3,9 @@
  * 1,000 and 10,000 keys with 16 and 64 concurrent callers, each next to a ceiling measured in the
  * same run: the same callers doing pairs of a trivial EVALSHA (`return 1`) on the same connection.
  * ratio = lease pairs/s / ceiling pairs/s. Slices of each key count and of the ceiling alternate
- * (5 x 600 ms each by default), so a change in the machine's load hits all of them alike. Run alone: `npx tsx bench/lease.ts`; all: `npm run bench`.
+ * (5 x 600 ms each by default), so a change in the machine's load hits all of them alike. After the
+ * slices, 2,000 more pairs of each are bracketed by INFO commandstats to show how many µs Redis spent
+ * inside the scripts per pair: where the time goes (a server-wide counter: run on a quiet Redis). Run alone: `npx tsx bench/lease.ts`; all: `npm run bench`.
  */
 import { Redis } from 'ioredis';
 import { pathToFileURL } from 'node:url';
@@ -19,6 +21,32 @@ export interface LeaseBenchRow {
   readonly lease: LoopResult;
   readonly ceiling: LoopResult;
   readonly ratio: number;
+  /** Redis time spent inside EVALSHA per pair (INFO commandstats), lease and ceiling: where the time goes. */
+  readonly redisUsPerPair: number;
+  readonly ceilingRedisUsPerPair: number;
+}
+
+/** Microseconds Redis spent inside EVALSHA (server-wide counter, so run it on a quiet Redis). */
+async function evalshaMicros(redis: Redis): Promise<number> {
+  const info = await redis.info('commandstats');
+  return Number(/cmdstat_evalsha:calls=\d+,usec=(\d+)/.exec(info)?.[1] ?? 0);
+}
+
+/** Redis µs inside scripts per call of `pair`, over `pairs` calls by `concurrency` callers. */
+async function redisMicrosPerPair(
+  redis: Redis,
+  pairs: number,
+  concurrency: number,
+  pair: () => Promise<void>,
+): Promise<number> {
+  const before = await evalshaMicros(redis);
+  let left = pairs;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (left-- > 0) await pair();
+    }),
+  );
+  return ((await evalshaMicros(redis)) - before) / pairs;
 }
 
 export interface LeaseBenchOptions {
@@ -39,6 +67,14 @@ const SETTINGS: LeaseSettings = {
   fallbackModel: 'gpt-3.5-turbo',
   keyMaxConcurrency: null,
 };
+
+const PROFILE_PAIRS = 2000;
+
+async function leasePair(engine: LeaseEngine): Promise<void> {
+  const r = await engine.lease({ provider: 'openai', model: 'gpt-4-turbo', estimatedTokens: 100 });
+  if (!r.ok) throw new Error(`bench: no key (${r.reason})`);
+  await engine.release(r.lease, { kind: 'success', tokens: 80 });
+}
 
 export async function benchLease(options: LeaseBenchOptions = {}): Promise<LeaseBenchRow[]> {
   const redisUrl = options.redisUrl ?? 'redis://127.0.0.1:6379';
@@ -77,21 +113,35 @@ export async function benchLease(options: LeaseBenchOptions = {}): Promise<Lease
           );
           leaseSamples.get(keys)!.push(
             await sampleLoop(concurrency, sliceMs, async () => {
-              const r = await engine.lease({
-                provider: 'openai',
-                model: 'gpt-4-turbo',
-                estimatedTokens: 100,
-              });
-              if (!r.ok) throw new Error(`bench: no key (${r.reason})`);
-              await engine.release(r.lease, { kind: 'success', tokens: 80 });
+              await leasePair(engine);
             }),
           );
         }
       }
-      for (const keys of keyCounts) {
+      for (const [keys, engine] of engines) {
         const lease = summarise(leaseSamples.get(keys)!);
         const ceiling = summarise(ceilingSamples.get(keys)!);
-        rows.push({ keys, concurrency, lease, ceiling, ratio: lease.perSecond / ceiling.perSecond });
+        const redisUsPerPair = await redisMicrosPerPair(redis, PROFILE_PAIRS, concurrency, () =>
+          leasePair(engine),
+        );
+        const ceilingRedisUsPerPair = await redisMicrosPerPair(
+          redis,
+          PROFILE_PAIRS,
+          concurrency,
+          async () => {
+            await redis.evalsha(trivialSha, 0);
+            await redis.evalsha(trivialSha, 0);
+          },
+        );
+        rows.push({
+          keys,
+          concurrency,
+          lease,
+          ceiling,
+          ratio: lease.perSecond / ceiling.perSecond,
+          redisUsPerPair,
+          ceilingRedisUsPerPair,
+        });
       }
     }
   } finally {
@@ -103,11 +153,11 @@ export async function benchLease(options: LeaseBenchOptions = {}): Promise<Lease
 
 export function formatLeaseBench(rows: readonly LeaseBenchRow[]): string {
   const head =
-    '| keys | callers | lease+release pairs/s | p50 ms | p99 ms | ceiling pairs/s (2x trivial EVALSHA) | ratio |';
-  const line = '|---:|---:|---:|---:|---:|---:|---:|';
+    '| keys | callers | lease+release pairs/s | p50 ms | p99 ms | ceiling pairs/s (2x trivial EVALSHA) | ratio | Redis µs in scripts per pair (lease / ceiling) |';
+  const line = '|---:|---:|---:|---:|---:|---:|---:|---:|';
   const body = rows.map(
     (r) =>
-      `| ${r.keys} | ${r.concurrency} | ${Math.round(r.lease.perSecond)} | ${r.lease.p50Ms.toFixed(2)} | ${r.lease.p99Ms.toFixed(2)} | ${Math.round(r.ceiling.perSecond)} | ${r.ratio.toFixed(2)} |`,
+      `| ${r.keys} | ${r.concurrency} | ${Math.round(r.lease.perSecond)} | ${r.lease.p50Ms.toFixed(2)} | ${r.lease.p99Ms.toFixed(2)} | ${Math.round(r.ceiling.perSecond)} | ${r.ratio.toFixed(2)} | ${r.redisUsPerPair.toFixed(1)} / ${r.ceilingRedisUsPerPair.toFixed(1)} |`,
   );
   const by = (k: number) => rows.filter((r) => r.keys === k);
   const scaling = [16, 64]
