@@ -7,7 +7,7 @@
  * ratio = aikeys jobs/s / ceiling jobs/s (target >= 0.8). Redis commands and round trips per job
  * are counted client side for each worker variant.
  *
- * Alone: `npx tsx bench/pipeline.ts [--concurrency 32] [--duration-ms 6000] [--profile]`;
+ * Alone: `npx tsx bench/pipeline.ts [--concurrency 32] [--duration-ms 6000] [--warmup-ms 3000] [--profile]`;
  * with the lease bench: `npm run bench` (or `npm run bench -- --only pipeline`).
  */
 import { writeFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import type { AiJobData } from '../src/queues/job-schema.js';
 import { summarise as summariseLoop, type LoopResult, type LoopSample } from './lib/closed-loop.js';
 import { startAikeysBench } from './lib/pipeline-aikeys.js';
-import { batchSize, runBatch, type BatchResult, type BatchTarget } from './lib/pipeline-batch.js';
+import { batchSize, runBatch, warmUp, type BatchResult, type BatchTarget } from './lib/pipeline-batch.js';
 import { formatProfile, profile, summarise, type ProfileSummary } from './lib/pipeline-cpu-profile.js';
 import { ceilingProcessor, directCalls, noopProcessor, startRawWorker } from './lib/pipeline-raw.js';
 import {
@@ -67,6 +67,8 @@ export interface PipelineBenchOptions {
   /** The variants take turns this many times, so a burst of load elsewhere hits all of them. */
   readonly rounds?: number;
   readonly warmupJobs?: number;
+  /** Each variant runs this long before the measured rounds (default 3000). */
+  readonly warmupMs?: number;
   readonly profile?: boolean;
   /** Also write the raw profile here (open it in Chrome DevTools or speedscope). */
   readonly profileFile?: string;
@@ -121,6 +123,7 @@ async function benchOneLatency(
     durationMs: number;
     rounds: number;
     warmupJobs: number;
+    warmupMs: number;
     profile: boolean;
     profileFile: string | undefined;
   },
@@ -171,7 +174,11 @@ async function benchOneLatency(
     const sizes = {} as Record<WorkerVariant, number>;
     for (const variant of Object.keys(targets) as WorkerVariant[]) {
       log(`latency ${latencyMs} ms: warming up ${variant}`);
-      sizes[variant] = batchSize(await runBatch(targets[variant], options.warmupJobs), slice, 100);
+      sizes[variant] = await warmUp(targets[variant], {
+        firstJobs: options.warmupJobs,
+        warmupMs: options.warmupMs,
+        durationMs: slice,
+      });
     }
     const direct: LoopSample[] = [];
     for (let round = 1; round <= rounds; round++) {
@@ -180,6 +187,9 @@ async function benchOneLatency(
         counter.reset();
         const batch = await runBatch(targets[variant], sizes[variant]);
         tallies[variant].add(batch, counter.snapshot());
+        log(
+          `latency ${latencyMs} ms: ${variant} ${batch.jobs} jobs, ${Math.round(batch.perSecond)} jobs/s, ${Math.round((batch.cpuMs * 1000) / Math.max(1, batch.jobs))} CPU µs/job`,
+        );
         // Re-sized from the last batch: a warm-up can run slower than the steady state.
         sizes[variant] = batchSize(batch, slice, 100);
       }
@@ -217,6 +227,7 @@ export async function benchPipeline(options: PipelineBenchOptions = {}): Promise
     durationMs: options.durationMs ?? 6000,
     rounds: options.rounds ?? 3,
     warmupJobs: options.warmupJobs ?? 300,
+    warmupMs: options.warmupMs ?? 3000,
     profile: false,
     profileFile: options.profileFile,
   };
@@ -274,6 +285,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       concurrency: { type: 'string' },
       'duration-ms': { type: 'string' },
       rounds: { type: 'string' },
+      'warmup-ms': { type: 'string' },
       latencies: { type: 'string' },
       profile: { type: 'boolean' },
       'profile-file': { type: 'string' },
@@ -287,6 +299,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     concurrency: values.concurrency ? Number(values.concurrency) : undefined,
     durationMs: values['duration-ms'] ? Number(values['duration-ms']) : undefined,
     rounds: values.rounds ? Number(values.rounds) : undefined,
+    warmupMs: values['warmup-ms'] ? Number(values['warmup-ms']) : undefined,
     latencies: values.latencies?.split(',').map(Number),
     profile: values.profile === true || values['profile-file'] !== undefined,
     profileFile: values['profile-file'],

@@ -1,8 +1,9 @@
 /**
  * Jobs per second through a BullMQ worker, measured the same way for every variant: the queue is
  * paused, N jobs are enqueued (so enqueueing costs nothing inside the window), the queue is resumed
- * and the clock runs until the worker has finished all N. A warm-up batch first fills connection
- * pools, JIT and the key caches, and its rate sizes the measured batch to about `durationMs`.
+ * and the clock runs until the worker has finished all N. A warm-up of a few seconds first fills
+ * connection pools, JIT and the key caches, and its last rate sizes the measured batch to about
+ * `durationMs`.
  */
 import { performance } from 'node:perf_hooks';
 import type { Queue, Worker } from 'bullmq';
@@ -82,4 +83,22 @@ export async function runBatch(target: BatchTarget, count: number): Promise<Batc
 /** A measured batch sized from a warm-up's rate to last about `durationMs` (within [min, max]). */
 export function batchSize(warm: BatchResult, durationMs: number, min = 200, max = 60_000): number {
   return Math.min(max, Math.max(min, Math.round((warm.perSecond * durationMs) / 1000)));
+}
+
+/**
+ * Runs batches for about `warmupMs` and returns the size of a measured batch of about `durationMs`.
+ * A few hundred jobs are not enough: a variant that runs more code (the aikeys pipeline: lease
+ * engine, Postgres writes, token counts) is still far from its steady rate after them.
+ */
+export async function warmUp(
+  target: BatchTarget,
+  options: { firstJobs: number; warmupMs: number; durationMs: number },
+): Promise<number> {
+  const began = performance.now();
+  let batch = await runBatch(target, options.firstJobs);
+  for (;;) {
+    const leftMs = options.warmupMs - (performance.now() - began);
+    if (leftMs <= 0) return batchSize(batch, options.durationMs, 100);
+    batch = await runBatch(target, batchSize(batch, Math.min(leftMs, options.durationMs), 100));
+  }
 }

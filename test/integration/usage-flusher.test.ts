@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { createDb, openDatabase, type Db } from '../../src/store/database.js';
 import { UsageFlusher } from '../../src/usage/usage-flusher.js';
@@ -31,6 +31,13 @@ function record(over: Partial<UsageRecord> = {}): UsageRecord {
     at: Date.now(),
     ...over,
   };
+}
+
+async function loggedCount(jobIdLike: string): Promise<number> {
+  const [row] = (await db('ai_request_logs').where('job_id', 'like', jobIdLike).count({ n: '*' })) as {
+    n: number | string;
+  }[];
+  return Number(row?.n ?? 0);
 }
 
 async function loggedTokens(): Promise<number> {
@@ -86,6 +93,32 @@ describe('usage write-back', () => {
     await flusher.drain();
     expect(await loggedTokens()).toBe(before + 7);
     expect(await db('ai_request_logs').where({ job_id: 'replayed' }).count({ n: '*' })).toEqual([{ n: 1 }]);
+  });
+
+  it('writes the first record after a quiet spell at once, gathers the next ones, and writes them at stop', async () => {
+    const stream = new UsageStream(redis, env.prefix);
+    // An interval far longer than the test: only stop() can end the pause.
+    const flusher = new UsageFlusher({
+      redis,
+      db,
+      prefix: env.prefix,
+      logger: silentLogger,
+      minFlushIntervalMs: 600_000,
+    });
+    flusher.start();
+    try {
+      await stream.append(record({ jobId: 'paced-1' }));
+      await vi.waitFor(async () => expect(await loggedCount('paced-%')).toBe(1), { timeout: 10_000 });
+      await stream.append(record({ jobId: 'paced-2' }));
+      await stream.append(record({ jobId: 'paced-3' }));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await loggedCount('paced-%')).toBe(1);
+      expect(await stream.length()).toBe(2);
+    } finally {
+      await flusher.stop();
+    }
+    expect(await loggedCount('paced-%')).toBe(3);
+    expect(await stream.length()).toBe(0);
   });
 
   it('keeps records in Redis while Postgres is unreachable and writes them once it is back', async () => {
