@@ -4,14 +4,10 @@
  * Only readers live here: every write goes through a script.
  */
 import { decode } from '@msgpack/msgpack';
+import { num, positiveOrNull, textOrNull } from './reply-values.js';
 import type { DisabledKind, KeyState, KeyStatus } from './types.js';
 
 type Packed = (string | number)[];
-
-const num = (v: unknown): number => Number(v ?? 0) || 0;
-const positiveOrNull = (v: unknown): number | null => (num(v) > 0 ? num(v) : null);
-const textOrNull = (v: unknown): string | null =>
-  v === undefined || v === null || v === '' ? null : String(v);
 
 function unpack(packed: Uint8Array, what: string): Packed {
   const value = decode(packed);

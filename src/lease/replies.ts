@@ -14,6 +14,7 @@ import type {
   ProviderBreakerEvent,
   ReleaseResult,
 } from './types.js';
+import { num, positiveOrNull, textOrNull } from './reply-values.js';
 
 export enum ScriptCode {
   /** The hot state is missing (Redis restarted or was flushed): hydrate and call again. */
@@ -39,11 +40,6 @@ function codeOf(reply: ScriptReply): ScriptCode {
   return code;
 }
 
-const num = (v: unknown): number => Number(v ?? 0);
-const orNull = (v: unknown): number | null => (num(v) > 0 ? num(v) : null);
-const textOrNull = (v: unknown): string | null =>
-  v === null || v === undefined || v === '' ? null : String(v);
-
 /** Reads the 11-field key reply (see key_reply in lua/includes/common.lua) starting at `at`. */
 export function decodeKeyState(reply: ScriptReply, at: number): KeyState {
   const f = reply.slice(at);
@@ -52,11 +48,11 @@ export function decodeKeyState(reply: ScriptReply, at: number): KeyState {
     status: String(f[1]) as KeyStatus,
     disabledKind: textOrNull(f[2]) as DisabledKind | null,
     disabledReason: textOrNull(f[3]),
-    blockUntilMs: orNull(f[4]),
+    blockUntilMs: positiveOrNull(f[4]),
     consecutiveFailures: num(f[5]),
     usedToday: num(f[6]),
-    lastUsedAtMs: orNull(f[7]),
-    probeAtMs: orNull(f[8]),
+    lastUsedAtMs: positiveOrNull(f[7]),
+    probeAtMs: positiveOrNull(f[8]),
     reserved: num(f[9]),
     inflight: num(f[10]),
   };
