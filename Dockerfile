@@ -6,4 +6,5 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
 USER node
-CMD ["npm", "start"]
+# node itself as the first process, so SIGTERM from `docker stop` reaches the graceful shutdown.
+CMD ["node", "--import", "tsx", "workers/main.ts"]

@@ -34,7 +34,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('migrates and imports once, after Redis and Postgres are healthy', () => {
-    expect(migrate!.command).toEqual(['npx', 'tsx', 'src/cli/main.ts', 'import']);
+    expect(migrate!.command).toEqual(['node', '--import', 'tsx', 'src/cli/main.ts', 'import']);
     expect(migrate!.depends_on).toMatchObject({
       redis: { condition: 'service_healthy' },
       postgres: { condition: 'service_healthy' },
@@ -49,10 +49,15 @@ describe('docker-compose.yml', () => {
   });
 
   it('lets workers scale: no fixed port or container name, and time to finish in-flight calls', () => {
-    expect(worker!.command).toEqual(['npm', 'run', 'worker']);
+    expect(worker!.command).toEqual(['node', '--import', 'tsx', 'workers/worker.ts']);
     expect(worker!.ports).toBeUndefined();
     expect(worker!.container_name).toBeUndefined();
     expect(worker!.stop_grace_period).toBeDefined();
+  });
+
+  it("runs node itself as each aikeys container's first process, so docker stop's SIGTERM reaches it", () => {
+    for (const service of [migrate!, worker!, admin!]) expect(service.command![0]).toBe('node');
+    expect(readFileSync(new URL('../../../Dockerfile', import.meta.url), 'utf8')).toMatch(/^CMD \["node", /m);
   });
 
   it('gives every aikeys service the same image, services and env file', () => {

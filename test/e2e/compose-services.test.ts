@@ -1,0 +1,146 @@
+/**
+ * docker-compose.yml's aikeys services, run by their own `command` and `environment` as local
+ * processes against this test's Redis and Postgres (this machine has no Docker engine): `migrate`
+ * creates the database and imports the env file, `worker` serves a job, `admin` answers the health
+ * API, and both stop on SIGTERM. What differs from compose is only what isolation needs: the service
+ * URLs point at this test's Redis and database instead of the `redis` and `postgres` hosts, and the
+ * prefix, queue, env file and admin port are the test's own.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { createBullConnection } from '../../src/queues/connections.js';
+import { createProducer, type AiJobProducer } from '../../src/queues/producer.js';
+import { startSimulatedProvider, type SimulatedProvider } from '../../src/simulator/server.js';
+import { openDatabase } from '../../src/store/database.js';
+import { isolate } from '../setup/isolation.js';
+import { writeTestEnvFile, type TestEnvFile } from './support/env-file.js';
+import { ROOT } from './support/worker-process.js';
+
+interface ComposeService {
+  command: string[];
+  environment: Record<string, string>;
+}
+
+const compose = parse(readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8'), {
+  merge: true,
+}) as { services: Record<string, ComposeService> };
+
+const env = isolate('e2e-compose');
+let simulator: SimulatedProvider;
+let envFile: TestEnvFile;
+let producer: AiJobProducer | undefined;
+const started: ChildProcess[] = [];
+
+beforeAll(async () => {
+  simulator = await startSimulatedProvider({ port: 0, latencyMs: 5, seed: 11 });
+  envFile = await writeTestEnvFile([{ prefix: 'sim-ok-compose-a' }, { prefix: 'sim-ok-compose-b' }], {
+    AI_PROVIDER_OPENAI_BASE_URL: simulator.openaiBaseUrl,
+  });
+});
+
+afterAll(async () => {
+  for (const child of started)
+    if (child.exitCode === null && child.signalCode === null) killGroup(child, 'SIGKILL');
+  await producer?.close();
+  await simulator?.close();
+  await rm(envFile.dir, { recursive: true, force: true });
+  await env.cleanup();
+});
+
+/** The service's compose environment with this test's services in place of the compose hosts. */
+function environmentOf(name: string): Record<string, string> {
+  const fromCompose = compose.services[name]!.environment;
+  expect(fromCompose.REDIS_URL).toBe('redis://redis:6379');
+  expect(fromCompose.DATABASE_URL).toMatch(/@postgres:5432\/aikeys$/);
+  return {
+    ...fromCompose,
+    ...env.env,
+    AIKEYS_ENV_FILE: envFile.file,
+    ...(name === 'admin' ? { PORT: '0' } : {}),
+  };
+}
+
+interface Started {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  output(): string;
+}
+
+/** Starts the service's compose command, as the first process of a group of its own (like a container's). */
+function startService(name: string): Started {
+  const [command, ...args] = compose.services[name]!.command;
+  const child = spawn(command!, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...environmentOf(name) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  started.push(child);
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, exited, output: () => out };
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    // already gone
+  }
+}
+
+async function waitFor(service: Started, what: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const match = what.exec(service.output());
+    if (match) return match;
+    if (service.child.exitCode !== null) throw new Error(`exited before ${what}:\n${service.output()}`);
+    if (Date.now() > deadline) throw new Error(`no ${what} after ${timeoutMs} ms:\n${service.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("docker-compose's aikeys services, run by their own commands", () => {
+  it('migrate imports into a new database; worker serves a job; admin reports health; both stop on SIGTERM', async () => {
+    const migrate = startService('migrate');
+    expect(await migrate.exited, migrate.output()).toBe(0);
+    const db = await openDatabase(env.databaseUrl);
+    try {
+      expect(await db('ai_api_keys').pluck('key_name')).toEqual(['key_1', 'key_2']);
+    } finally {
+      await db.destroy();
+    }
+
+    const worker = startService('worker');
+    const admin = startService('admin');
+    await waitFor(worker, /"msg":"worker replica started"/);
+    const [, url] = await waitFor(admin, /"url":"([^"]+)","msg":"admin server listening"/);
+
+    producer = createProducer({
+      connection: createBullConnection(env.redisUrl),
+      prefix: env.prefix,
+      queueName: env.queueName,
+    });
+    const result = await producer.run(
+      { messages: [{ role: 'user', content: 'compose says hello' }], maxTokens: 16 },
+      { timeoutMs: 30_000 },
+    );
+    expect(result.keyName).toMatch(/^key_[12]$/);
+    expect(result.usage.totalTokens).toBeGreaterThan(0);
+
+    const health = (await (await fetch(`${url}/api/health`)).json()) as Record<string, unknown>;
+    expect(health).toMatchObject({ total_keys: 2, active_keys: 2, healthy: true });
+
+    // What `docker stop` does: SIGTERM to the container's first process only.
+    worker.child.kill('SIGTERM');
+    admin.child.kill('SIGTERM');
+    expect(await worker.exited, worker.output()).toBe(0);
+    expect(worker.output()).toMatch(/"msg":"shutting down: finishing in-flight jobs/);
+    expect(await admin.exited, admin.output()).toBe(0);
+  }, 120_000);
+});
