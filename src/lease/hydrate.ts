@@ -20,7 +20,7 @@ export interface HydrateResult {
   readonly keys: number;
 }
 
-/** The hydrate script's ARGV after base and now (see lua/hydrate-5.lua for the layout). */
+/** The hydrate script's ARGV after base and now (see lua/hydrate-4.lua for the layout). */
 export function hydrateArgs(
   snapshot: KeyStateSnapshot,
   settings: LeaseSettings,
