@@ -34,6 +34,7 @@ import type {
   LeaseRequest,
   LeaseResult,
   LeaseSettings,
+  ReleaseAppend,
   ReleaseResult,
 } from './types.js';
 
@@ -90,9 +91,10 @@ export class LeaseEngine {
     op: LeaseScriptName,
     args: readonly (string | number)[],
     decode: (r: ScriptReply) => T,
+    keys: readonly string[] = this.keys.scriptKeys,
   ): Promise<T> {
     const call = async () =>
-      decode(await this.#scripts.call(op, this.keys.scriptKeys, [this.keys.base, this.#now(), ...args]));
+      decode(await this.#scripts.call(op, keys, [this.keys.base, this.#now(), ...args]));
     try {
       return await call();
     } catch (error) {
@@ -119,7 +121,15 @@ export class LeaseEngine {
     );
   }
 
-  release(lease: Pick<Lease, 'leaseId'>, outcome: ReleaseOutcome): Promise<ReleaseResult> {
+  /**
+   * Ends the lease with what the call did. `append` (the call's usage record) is added to its stream
+   * by the same script, also when the lease had expired: the call happened either way.
+   */
+  release(
+    lease: Pick<Lease, 'leaseId'>,
+    outcome: ReleaseOutcome,
+    append?: ReleaseAppend,
+  ): Promise<ReleaseResult> {
     const tokens = outcome.kind === 'success' ? Math.max(0, Math.round(outcome.tokens)) : 0;
     const cost = outcome.kind === 'success' ? (outcome.costUsd ?? 0) : 0;
     const retryAfter =
@@ -141,8 +151,11 @@ export class LeaseEngine {
         s.circuitBreakerThreshold,
         s.keyProbeAfterMs,
         s.providerCooldownMs,
+        append?.entry ?? '',
       ],
       decodeRelease,
+      // Without an entry the fifth key is never written; leases stands in for it (same hash tag).
+      [...this.keys.scriptKeys, append?.stream ?? this.keys.leases],
     );
   }
 

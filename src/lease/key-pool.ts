@@ -19,7 +19,7 @@ import { findKeyById, listKeys, loadEncryptedKey, loadEncryptedKeys, type KeyVie
 import type { LeaseEngine } from './engine.js';
 import type { HydrateResult } from './hydrate.js';
 import type { ReleaseOutcome } from './outcome.js';
-import type { KeyChange, KeyState, Lease, LeaseRequest, ReleaseResult } from './types.js';
+import type { KeyChange, KeyState, Lease, LeaseRequest, ReleaseAppend, ReleaseResult } from './types.js';
 
 export interface SelectedKey {
   readonly lease: Lease;
@@ -59,8 +59,12 @@ export interface KeyPool {
     model?: string,
     options?: { estimatedTokens?: number; excludeKeyIds?: readonly number[] },
   ): Promise<SelectResult>;
-  /** Releases the lease with what the call did. */
-  updateKeyUsage(lease: Pick<Lease, 'leaseId'>, outcome: ReleaseOutcome): Promise<ReleaseResult>;
+  /** Releases the lease with what the call did; `append` (its usage record) goes in the same step. */
+  updateKeyUsage(
+    lease: Pick<Lease, 'leaseId'>,
+    outcome: ReleaseOutcome,
+    append?: ReleaseAppend,
+  ): Promise<ReleaseResult>;
   blockKey(keyId: number, seconds: number): Promise<KeyChange | null>;
   unblockKey(keyId: number): Promise<KeyChange | null>;
   disableKey(keyId: number, reason: string): Promise<KeyChange | null>;
@@ -191,8 +195,8 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
       }
     },
 
-    async updateKeyUsage(lease, outcome) {
-      const result = await engine.release(lease, outcome);
+    async updateKeyUsage(lease, outcome, append) {
+      const result = await engine.release(lease, outcome, append);
       if (!result.released) {
         logger.warn(
           { leaseId: lease.leaseId, reason: result.reason },

@@ -22,11 +22,11 @@ export type LeaseScriptName =
   | 'hydrate';
 
 const LUA_DIR = join(dirname(fileURLToPath(import.meta.url)), 'lua');
-const NUM_KEYS = 4;
 
 interface LoadedScript {
   readonly source: string;
   readonly sha: string;
+  readonly numKeys: number;
 }
 
 function readScripts(): Map<LeaseScriptName, LoadedScript> {
@@ -40,11 +40,11 @@ function readScripts(): Map<LeaseScriptName, LoadedScript> {
   for (const file of readdirSync(LUA_DIR)) {
     const match = /^(.+)-(\d+)\.lua$/.exec(file);
     if (!match) continue;
-    if (Number(match[2]) !== NUM_KEYS) throw new Error(`${file}: every lease script takes ${NUM_KEYS} KEYS`);
     const source = `${includes}\n${readFileSync(join(LUA_DIR, file), 'utf8')}`;
     scripts.set(match[1] as LeaseScriptName, {
       source,
       sha: createHash('sha1').update(source).digest('hex'),
+      numKeys: Number(match[2]),
     });
   }
   return scripts;
@@ -69,6 +69,8 @@ export function createScriptCaller(redis: Redis): ScriptCaller {
     async call(op, keys, args) {
       const script = scripts.get(op);
       if (!script) throw new Error(`No lease script named ${op}`);
+      if (keys.length !== script.numKeys)
+        throw new Error(`lease script ${op} takes ${script.numKeys} KEYS, not ${keys.length}`);
       // One array, not spread arguments: hydrate passes 14 values per key (140,000 for 10,000 keys).
       const argv = [script.sha, keys.length, ...keys, ...args];
       try {

@@ -62,6 +62,15 @@ export interface Lease {
   readonly providerProbe: boolean;
 }
 
+/**
+ * A stream entry the release appends in the same atomic step (the call's usage record): the stream's
+ * key, which shares the deployment's hash tag, and the value of its `r` field.
+ */
+export interface ReleaseAppend {
+  readonly stream: string;
+  readonly entry: string;
+}
+
 export type LeaseResult =
   | { readonly ok: true; readonly lease: Lease }
   | {

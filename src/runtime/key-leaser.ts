@@ -1,6 +1,6 @@
 /**
  * The job processor's view of the key pool: lease with exclusions, release with the outcome, and
- * the usage record appended to the usage stream right after the release.
+ * the usage record appended to the usage stream by the release itself.
  */
 import type { Logger } from '../core/logger.js';
 import type { KeyLeaser, LeaseAnswer } from '../jobs/ports.js';
@@ -46,11 +46,8 @@ export function createKeyLeaser(deps: {
       };
     },
     async release(key, outcome, record) {
-      // Both go out at once on the same connection: one round trip instead of two.
-      const [released] = await Promise.all([
-        pool.updateKeyUsage({ leaseId: key.leaseId }, outcome),
-        usage.append(record),
-      ]);
+      // One script: a worker killed mid-release leaves both the count and the record, or neither.
+      const released = await pool.updateKeyUsage({ leaseId: key.leaseId }, outcome, usage.entryFor(record));
       if (!released.released)
         logger.warn({ keyName: key.keyName, reason: released.reason }, 'lease was no longer held at release');
     },

@@ -1,4 +1,4 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { encodeUsageRecord, type UsageRecord } from './usage-record.js';
 
 export const USAGE_GROUP = 'usage-writers';
@@ -8,7 +8,7 @@ export function usageStreamKey(prefix: string): string {
   return `${prefix}:usage:v1:stream`;
 }
 
-/** Appends usage records; as a command on a MULTI it commits together with the lease release. */
+/** Appends usage records; a provider call's record goes with its lease release (entryFor). */
 export class UsageStream {
   readonly key: string;
 
@@ -23,9 +23,9 @@ export class UsageStream {
     return this.redis.xadd(this.key, '*', 'r', encodeUsageRecord(record));
   }
 
-  /** Adds the XADD to a pipeline or MULTI the caller is building. */
-  appendTo(chain: ChainableCommander, record: UsageRecord): ChainableCommander {
-    return chain.xadd(this.key, '*', 'r', encodeUsageRecord(record));
+  /** The record as the lease release appends it, in the same atomic step (ReleaseAppend). */
+  entryFor(record: UsageRecord): { stream: string; entry: string } {
+    return { stream: this.key, entry: encodeUsageRecord(record) };
   }
 
   async length(): Promise<number> {

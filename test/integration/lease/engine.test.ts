@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LeaseEngine } from '../../../src/lease/engine.js';
 import type { Lease, LeaseResult } from '../../../src/lease/types.js';
 import { openDatabase, type Db } from '../../../src/store/database.js';
+import { usageStreamKey } from '../../../src/usage/usage-stream.js';
 import { isolate } from '../../setup/isolation.js';
 import {
   connectRedis,
@@ -327,5 +328,42 @@ describe('state', () => {
     expect((await engine.lease({ provider: 'openai', estimatedTokens: 1 })).ok).toBe(false);
     expect(await engine.resetDaily()).toBe(1);
     expect(await leaseKey(engine, 10)).toBe(ids[0]);
+  });
+});
+
+describe('release: the usage record goes in the same step', () => {
+  const stream = () => usageStreamKey(env.prefix);
+  const entries = async () => (await redis.xrange(stream(), '-', '+')).map(([, fields]) => fields);
+
+  it('appends the entry with a counted release, and also when the lease had expired or was unknown', async () => {
+    const { engine, ids } = await setup([{}], {}, { leaseTtlMs: 1000 });
+    const counted = leased(await engine.lease({ provider: 'openai', estimatedTokens: 10 }));
+    const late = leased(await engine.lease({ provider: 'openai', estimatedTokens: 10 }));
+    const append = (entry: string) => ({ stream: stream(), entry });
+
+    expect(await engine.release(counted, { kind: 'success', tokens: 7 }, append('counted'))).toMatchObject({
+      released: true,
+      key: { usedToday: 7 },
+    });
+    clock.advance(1000);
+    expect(await engine.release(late, { kind: 'success', tokens: 5 }, append('late'))).toEqual({
+      released: false,
+      reason: 'expired',
+    });
+    expect(
+      await engine.release({ leaseId: 'nobody' }, { kind: 'success', tokens: 3 }, append('unknown')),
+    ).toEqual({ released: false, reason: 'unknown' });
+    await engine.release(leased(await engine.lease({ provider: 'openai', estimatedTokens: 1 })), {
+      kind: 'success',
+      tokens: 1,
+    });
+
+    // The calls happened whatever became of their leases; only the counted one counts on the key.
+    expect(await entries()).toEqual([
+      ['r', 'counted'],
+      ['r', 'late'],
+      ['r', 'unknown'],
+    ]);
+    expect((await engine.keyStates([ids[0]!]))[0]!.usedToday).toBe(8);
   });
 });

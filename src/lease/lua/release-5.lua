@@ -13,14 +13,19 @@
                    A failed key probe re-disables with a new probe time; a failed provider probe reopens.
   request_error    no penalty
   An expired or unknown lease changes nothing and says so (its reservation was already returned).
+  The call's usage record, when given, is appended to the usage stream in the same atomic step,
+  whatever the lease's state (the call happened): a worker killed after its release reached Redis
+  can then never leave tokens counted on the key without their usage record, or the reverse.
 
   KEYS[1] meta        KEYS[2] leases     KEYS[3] blocked    KEYS[4] probes
+  KEYS[5] usage stream (written only when ARGV[13] is not empty)
   ARGV[1] base key prefix            ARGV[2] now, epoch ms (0 = Redis TIME)
   ARGV[3] lease id                   ARGV[4] outcome kind (as above)
   ARGV[5] actual tokens (success)    ARGV[6] cost, USD (success; decimal string)
   ARGV[7] retry-after, ms (-1 = use the default)      ARGV[8] HTTP status (0 = no response)
   ARGV[9] default block, seconds     ARGV[10] breaker threshold (consecutive failures)
   ARGV[11] key probe delay, ms       ARGV[12] provider cool-down, ms
+  ARGV[13] usage record for the stream's 'r' field ('' = none)
 
   Returns {1, seq, statusChanged 0|1, providerEvent ('' | opened | reopened | closed), key reply...}
        or {4} unknown lease, {5} expired lease, {0} state missing
@@ -30,6 +35,7 @@ local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
 local lease_provider = string.match(lid, ':([^:]*)$') or ''
 local gen, pv = open_state(C, lease_provider)
 if not gen then return { 0 } end
+if ARGV[13] ~= '' then redis.call('XADD', KEYS[5], '*', 'r', ARGV[13]) end
 local tokens, cost, retry_after, http = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
 local block_seconds, threshold = tonumber(ARGV[9]), tonumber(ARGV[10])
 local probe_after, cooldown = tonumber(ARGV[11]), tonumber(ARGV[12])
