@@ -59,7 +59,7 @@ export async function buildContainer(config: AikeysConfig, logger: Logger): Prom
   const pool = createKeyPool({ db, engine, ring, config, logger });
   const providers = createProviderRegistry(config.providers);
   const prices = createPriceTable({ overridesFile: system.pricesFile, logger });
-  const usage = new UsageStream(commandConnection, services.prefix);
+  const usage = new UsageStream(services.prefix);
   const flusher = new UsageFlusher({
     redis: flusherConnection,
     db,

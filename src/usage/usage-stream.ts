@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { ReleaseAppend } from '../lease/types.js';
 import { encodeUsageRecord, type UsageRecord } from './usage-record.js';
 
 export const USAGE_GROUP = 'usage-writers';
@@ -8,27 +8,20 @@ export function usageStreamKey(prefix: string): string {
   return `${prefix}:usage:v1:stream`;
 }
 
-/** Appends usage records; a provider call's record goes with its lease release (entryFor). */
+/**
+ * Where usage records go. A provider call's record enters the stream only with its lease release
+ * (one script: the key's count and the record land together or not at all), so this hands the
+ * release its entry rather than writing to Redis itself.
+ */
 export class UsageStream {
   readonly key: string;
 
-  constructor(
-    private readonly redis: Redis,
-    prefix: string,
-  ) {
+  constructor(prefix: string) {
     this.key = usageStreamKey(prefix);
   }
 
-  append(record: UsageRecord): Promise<string | null> {
-    return this.redis.xadd(this.key, '*', 'r', encodeUsageRecord(record));
-  }
-
-  /** The record as the lease release appends it, in the same atomic step (ReleaseAppend). */
-  entryFor(record: UsageRecord): { stream: string; entry: string } {
+  /** The record as the lease release appends it to the stream's `r` field. */
+  entryFor(record: UsageRecord): ReleaseAppend {
     return { stream: this.key, entry: encodeUsageRecord(record) };
-  }
-
-  async length(): Promise<number> {
-    return this.redis.xlen(this.key);
   }
 }

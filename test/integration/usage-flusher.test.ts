@@ -33,6 +33,16 @@ function record(over: Partial<UsageRecord> = {}): UsageRecord {
   };
 }
 
+function testStream(): UsageStream {
+  return new UsageStream(env.prefix);
+}
+
+/** Puts a record on the stream as a release would (the flusher is what is under test here). */
+async function append(stream: UsageStream, r: UsageRecord): Promise<void> {
+  const { entry } = stream.entryFor(r);
+  await redis.xadd(stream.key, '*', 'r', entry);
+}
+
 async function loggedCount(jobIdLike: string): Promise<number> {
   const [row] = (await db('ai_request_logs').where('job_id', 'like', jobIdLike).count({ n: '*' })) as {
     n: number | string;
@@ -72,31 +82,31 @@ afterAll(async () => {
 
 describe('usage write-back', () => {
   it('writes a batch of records as log rows in one go', async () => {
-    const stream = new UsageStream(redis, env.prefix);
+    const stream = testStream();
     const flusher = new UsageFlusher({ redis, db, prefix: env.prefix, logger: silentLogger });
-    for (let i = 1; i <= 20; i++) await stream.append(record({ jobId: `batch-${i}` }));
+    for (let i = 1; i <= 20; i++) await append(stream, record({ jobId: `batch-${i}` }));
     expect(await flusher.drain()).toBe(20);
     expect(await db('ai_request_logs').where('job_id', 'like', 'batch-%').count({ n: '*' })).toEqual([
       { n: 20 },
     ]);
     expect(await loggedTokens()).toBe(300);
-    expect(await stream.length()).toBe(0);
+    expect(await redis.xlen(stream.key)).toBe(0);
   });
 
   it('counts a replayed record once', async () => {
-    const stream = new UsageStream(redis, env.prefix);
+    const stream = testStream();
     const flusher = new UsageFlusher({ redis, db, prefix: env.prefix, logger: silentLogger });
     const before = await loggedTokens();
     const r = record({ jobId: 'replayed', totalTokens: 7 });
-    await stream.append(r);
-    await stream.append(r);
+    await append(stream, r);
+    await append(stream, r);
     await flusher.drain();
     expect(await loggedTokens()).toBe(before + 7);
     expect(await db('ai_request_logs').where({ job_id: 'replayed' }).count({ n: '*' })).toEqual([{ n: 1 }]);
   });
 
   it('writes the first record after a quiet spell at once, gathers the next ones, and writes them at stop', async () => {
-    const stream = new UsageStream(redis, env.prefix);
+    const stream = testStream();
     // An interval far longer than the test: only stop() can end the pause.
     const flusher = new UsageFlusher({
       redis,
@@ -107,32 +117,32 @@ describe('usage write-back', () => {
     });
     flusher.start();
     try {
-      await stream.append(record({ jobId: 'paced-1' }));
+      await append(stream, record({ jobId: 'paced-1' }));
       await vi.waitFor(async () => expect(await loggedCount('paced-%')).toBe(1), { timeout: 10_000 });
-      await stream.append(record({ jobId: 'paced-2' }));
-      await stream.append(record({ jobId: 'paced-3' }));
+      await append(stream, record({ jobId: 'paced-2' }));
+      await append(stream, record({ jobId: 'paced-3' }));
       await new Promise((r) => setTimeout(r, 300));
       expect(await loggedCount('paced-%')).toBe(1);
-      expect(await stream.length()).toBe(2);
+      expect(await redis.xlen(stream.key)).toBe(2);
     } finally {
       await flusher.stop();
     }
     expect(await loggedCount('paced-%')).toBe(3);
-    expect(await stream.length()).toBe(0);
+    expect(await redis.xlen(stream.key)).toBe(0);
   });
 
   it('keeps records in Redis while Postgres is unreachable and writes them once it is back', async () => {
-    const stream = new UsageStream(redis, env.prefix);
+    const stream = testStream();
     const downUrl = new URL(env.databaseUrl);
     downUrl.port = '1'; // nothing listens there: what an outage looks like to the client
     const downDb = createDb(downUrl.toString());
     const broken = new UsageFlusher({ redis, db: downDb, prefix: env.prefix, logger: silentLogger });
     const before = await loggedTokens();
-    await stream.append(record({ jobId: 'outage-1', totalTokens: 11 }));
-    await stream.append(record({ jobId: 'outage-2', totalTokens: 13 }));
+    await append(stream, record({ jobId: 'outage-1', totalTokens: 11 }));
+    await append(stream, record({ jobId: 'outage-2', totalTokens: 13 }));
     await expect(broken.flushOnce()).rejects.toThrow();
     await downDb.destroy();
-    expect(await stream.length()).toBe(2);
+    expect(await redis.xlen(stream.key)).toBe(2);
     // The failed consumer's records are claimed by a healthy one.
     const healthy = new UsageFlusher({
       redis,
@@ -143,6 +153,6 @@ describe('usage write-back', () => {
     });
     expect(await healthy.drain()).toBe(2);
     expect(await loggedTokens()).toBe(before + 24);
-    expect(await stream.length()).toBe(0);
+    expect(await redis.xlen(stream.key)).toBe(0);
   });
 });
