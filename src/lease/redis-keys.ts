@@ -14,12 +14,10 @@ export interface LeaseKeys {
   readonly probes: string;
   /** Short lock so that only one replica hydrates after Redis lost the state. */
   readonly hydrateLock: string;
-  /** The four fixed KEYS every script takes, in order. */
+  /** The four fixed KEYS every script starts with, in order (release adds the usage stream). */
   readonly scriptKeys: readonly string[];
   key(keyId: number | string): string;
   account(accountId: number | string): string;
-  providerFailures(provider: string): string;
-  readySet(provider: string, accountId: number | string, model: string): string;
 }
 
 export function leaseKeys(prefix: string): LeaseKeys {
@@ -38,7 +36,5 @@ export function leaseKeys(prefix: string): LeaseKeys {
     scriptKeys: [meta, leases, blocked, probes],
     key: (keyId) => `${base}k:${keyId}`,
     account: (accountId) => `${base}a:${accountId}`,
-    providerFailures: (provider) => `${base}pvfail:${provider}`,
-    readySet: (provider, accountId, model) => `${base}r:${provider}:${accountId}:m:${model}`,
   };
 }
