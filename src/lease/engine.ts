@@ -19,7 +19,15 @@ import {
 } from './packed-state.js';
 import { createHydrator, type HydrateResult, type Hydrator } from './hydrate.js';
 import { leaseKeys, type LeaseKeys } from './redis-keys.js';
-import { decodeKeyChange, decodeLease, decodeList, decodeRelease, LeaseStateMissing } from './replies.js';
+import { CallBatcher } from './call-batcher.js';
+import {
+  decodeBatch,
+  decodeKeyChange,
+  decodeLease,
+  decodeList,
+  decodeRelease,
+  LeaseStateMissing,
+} from './replies.js';
 import {
   createScriptCaller,
   type LeaseScriptName,
@@ -59,6 +67,9 @@ export class LeaseEngine {
   readonly #now: () => number;
   readonly #logger: Logger;
   readonly #redis: Redis;
+  readonly #leases: CallBatcher<LeaseRequest, LeaseResult>;
+  /** Release batches per usage stream (the script's fifth key); '' = releases without a record. */
+  readonly #releases = new Map<string, CallBatcher<PendingRelease, ReleaseResult>>();
 
   constructor(deps: LeaseEngineDeps) {
     this.keys = leaseKeys(deps.prefix);
@@ -75,6 +86,7 @@ export class LeaseEngine {
       loadSnapshot: deps.loadSnapshot,
       now: this.#now,
     });
+    this.#leases = new CallBatcher((requests) => this.#leaseBatch(requests));
   }
 
   get settings(): LeaseSettings {
@@ -105,57 +117,65 @@ export class LeaseEngine {
     }
   }
 
+  /** Leases a key; concurrent requests share one script call (each served as if alone, in order). */
   lease(request: LeaseRequest): Promise<LeaseResult> {
-    const estimate = Math.max(0, Math.ceil(request.estimatedTokens));
-    return this.#run(
-      'lease',
-      [
+    return this.#leases.submit(request);
+  }
+
+  #leaseBatch(requests: readonly LeaseRequest[]): Promise<LeaseResult[]> {
+    const args: (string | number)[] = [this.#settings.leaseTtlMs, requests.length];
+    const estimates = requests.map((r) => Math.max(0, Math.ceil(r.estimatedTokens)));
+    requests.forEach((request, i) => {
+      const excluded = request.excludeKeyIds ?? [];
+      args.push(
         request.provider,
         request.model ?? '',
         request.model === undefined ? '' : this.#settings.fallbackModel,
-        estimate,
-        this.#settings.leaseTtlMs,
-        ...(request.excludeKeyIds ?? []).map(String),
-      ],
-      (r) => decodeLease(r, request.provider, estimate),
+        estimates[i]!,
+        excluded.length,
+        ...excluded.map(String),
+      );
+    });
+    return this.#run('lease', args, (reply) =>
+      decodeBatch(reply).map((r, i) => decodeLease(r, requests[i]!.provider, estimates[i]!)),
     );
   }
 
   /**
    * Ends the lease with what the call did. `append` (the call's usage record) is added to its stream
-   * by the same script, also when the lease had expired: the call happened either way.
+   * by the same script, also when the lease had expired: the call happened either way. Concurrent
+   * releases share one script call.
    */
   release(
     lease: Pick<Lease, 'leaseId'>,
     outcome: ReleaseOutcome,
     append?: ReleaseAppend,
   ): Promise<ReleaseResult> {
-    const tokens = outcome.kind === 'success' ? Math.max(0, Math.round(outcome.tokens)) : 0;
-    const cost = outcome.kind === 'success' ? (outcome.costUsd ?? 0) : 0;
-    const retryAfter =
-      outcome.kind === 'rate_limited' && outcome.retryAfterMs !== undefined
-        ? Math.max(0, Math.round(outcome.retryAfterMs))
-        : -1;
-    const status = 'status' in outcome ? outcome.status : 0;
+    const stream = append?.stream ?? '';
+    let batcher = this.#releases.get(stream);
+    if (!batcher) {
+      batcher = new CallBatcher((items) => this.#releaseBatch(stream, items));
+      this.#releases.set(stream, batcher);
+    }
+    return batcher.submit({ leaseId: lease.leaseId, outcome, entry: append?.entry ?? '' });
+  }
+
+  #releaseBatch(stream: string, items: readonly PendingRelease[]): Promise<ReleaseResult[]> {
     const s = this.#settings;
+    const args: (string | number)[] = [
+      s.blockSeconds,
+      s.circuitBreakerThreshold,
+      s.keyProbeAfterMs,
+      s.providerCooldownMs,
+      items.length,
+    ];
+    for (const { leaseId, outcome, entry } of items) args.push(leaseId, ...outcomeArgs(outcome), entry);
     return this.#run(
       'release',
-      [
-        lease.leaseId,
-        outcome.kind,
-        tokens,
-        cost.toFixed(8),
-        retryAfter,
-        status,
-        s.blockSeconds,
-        s.circuitBreakerThreshold,
-        s.keyProbeAfterMs,
-        s.providerCooldownMs,
-        append?.entry ?? '',
-      ],
-      decodeRelease,
-      // Without an entry the fifth key is never written; leases stands in for it (same hash tag).
-      [...this.keys.scriptKeys, append?.stream ?? this.keys.leases],
+      args,
+      (reply) => decodeBatch(reply).map(decodeRelease),
+      // Without a stream the fifth key is never written; leases stands in for it (same hash tag).
+      [...this.keys.scriptKeys, stream || this.keys.leases],
     );
   }
 
@@ -214,4 +234,22 @@ export class LeaseEngine {
     const rest = await this.#run('reset-daily', [options.monthly ? '1' : '0'], decodeList);
     return Number(rest[0] ?? 0);
   }
+}
+
+interface PendingRelease {
+  readonly leaseId: string;
+  readonly outcome: ReleaseOutcome;
+  readonly entry: string;
+}
+
+/** kind, actual tokens, cost USD, retry-after ms (-1 = default), HTTP status: as release-5.lua reads them. */
+function outcomeArgs(outcome: ReleaseOutcome): (string | number)[] {
+  const tokens = outcome.kind === 'success' ? Math.max(0, Math.round(outcome.tokens)) : 0;
+  const cost = outcome.kind === 'success' ? (outcome.costUsd ?? 0) : 0;
+  const retryAfter =
+    outcome.kind === 'rate_limited' && outcome.retryAfterMs !== undefined
+      ? Math.max(0, Math.round(outcome.retryAfterMs))
+      : -1;
+  const status = 'status' in outcome ? outcome.status : 0;
+  return [outcome.kind, tokens, cost.toFixed(8), retryAfter, status];
 }

@@ -116,6 +116,12 @@ export function decodeKeyChange(reply: ScriptReply): KeyChange | null {
   return { statusChanged: num(reply[1]) === 1, key: decodeKeyState(reply, 2) };
 }
 
+/** A batch script's reply: one reply per request (throws LeaseStateMissing on code 0). */
+export function decodeBatch(reply: ScriptReply): ScriptReply[] {
+  codeOf(reply);
+  return reply.slice(1) as unknown as ScriptReply[];
+}
+
 /** Throws LeaseStateMissing on code 0; returns the rest of the reply. */
 export function decodeList(reply: ScriptReply): ScriptReply {
   codeOf(reply);

@@ -9,47 +9,28 @@
   first, since it nearly always serves. An account over its daily quota or monthly budget is skipped
   as a whole.
 
+  One call carries a batch of requests (the engine gathers the leases its callers ask for while its
+  previous call is under way). They are served in order, each exactly as if it were a call of its
+  own at the same moment; what they share (the generation, account lists, account and key states,
+  breakers, a block of sequence numbers) is read once.
+
   KEYS[1] meta        KEYS[2] leases     KEYS[3] blocked    KEYS[4] probes
   ARGV[1] base key prefix (starts with the hash tag; derived keys, see includes/common.lua)
   ARGV[2] now, epoch ms (0 = Redis TIME)
-  ARGV[3] provider
-  ARGV[4] model ('' = any model of the provider)
-  ARGV[5] fallback model ('' = none)
-  ARGV[6] estimated tokens (integer >= 0)
-  ARGV[7] lease TTL, ms
-  ARGV[8..] key ids this request must not get (already tried)
+  ARGV[3] lease TTL, ms
+  ARGV[4] number of requests, then per request:
+          provider, model ('' = any model of the provider), fallback model ('' = none),
+          estimated tokens (integer >= 0), n, then n key ids it must not get (already tried)
 
-  Returns {1, leaseId, keyId, accountId, model, expiresAtMs, seq, inflight, usedPlusReserved, flags}
-          flags: 'k' = half-open key probe, 'p' = provider breaker probe
-       or {2, retryAtMs | -1, onlyExcludedCouldServe 0|1}      no key can serve now
-       or {3, retryAtMs}                                       provider paused by its breaker
+  Returns {1, reply per request...}, each reply one of
+          {1, leaseId, keyId, accountId, model, expiresAtMs, seq, inflight, usedPlusReserved, flags}
+             flags: 'k' = half-open key probe, 'p' = provider breaker probe
+          {2, retryAtMs | -1, onlyExcludedCouldServe 0|1}      no key can serve now
+          {3, retryAtMs}                                       provider paused by its breaker
        or {0}                                                  state missing: hydrate and retry
 ]]
-local provider, model, fallback = ARGV[3], ARGV[4], ARGV[5]
-local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
-local gen, pv = open_state(C, provider)
-if not gen then return { 0 } end
-local estimate, ttl = tonumber(ARGV[6]), tonumber(ARGV[7])
-local excluded, n_excluded = {}, 0
-for i = 8, #ARGV do excluded[ARGV[i]] = true; n_excluded = n_excluded + 1 end
 
-reclaim(C)
-
-local provider_probe = false
-if pv.opened then
-  if C.now < pv['until'] then return { 3, pv['until'] } end
-  if pv.probe ~= '' then
-    return { 3, tonumber(redis.call('ZSCORE', C.leases, pv.probe)) or C.now }
-  end
-  provider_probe = true
-end
-
-local accounts = redis.call('ZRANGE', C.base .. 'accts:' .. provider, 0, -1)
--- '' = any model of the account
-local models = { model }
-if model ~= '' and fallback ~= '' and fallback ~= model then models[2] = fallback end
-
-local function account_open(a)
+local function account_open(a, estimate)
   if not a or a.status ~= 'active' then return false end
   if a.quota >= 0 and a.used + a.reserved + estimate > a.quota then return false end
   if a.budget >= 0 and a.spent >= a.budget then return false end
@@ -57,9 +38,8 @@ local function account_open(a)
 end
 
 -- The first acceptable key among ready-set entries (ZRANGE ... WITHSCORES); else nil, how many
--- entries were seen and how many of those were dropped.
-local only_excluded = false
-local function pick_from(ready, heads)
+-- entries were seen and how many of those were dropped. R is the request.
+local function pick_from(C, R, ready, heads)
   local dropped = 0
   for i = 1, #heads, 2 do
     local kid = string.match(heads[i], ':(.*)$')
@@ -68,33 +48,31 @@ local function pick_from(ready, heads)
       -- Left behind by a partial loss of state (never by these scripts): drop it.
       redis.call('ZREM', ready, heads[i])
       dropped = dropped + 1
-    elseif tonumber(heads[i + 1]) + estimate <= k.limit then
-      if excluded[kid] then only_excluded = true else return k end
+    elseif tonumber(heads[i + 1]) + R.estimate <= k.limit then
+      if R.excluded[kid] then R.only_excluded = true else return k end
     end
   end
   return nil, #heads / 2, dropped
 end
 
-local window = LOOKAHEAD + n_excluded
-
 -- One model: the head of its set nearly always serves; the rest of the window only when it does not.
-local function pick_in_model(aid, m)
-  local ready = ready_set(C, provider, aid, m)
-  local k, seen, dropped = pick_from(ready, redis.call('ZRANGE', ready, 0, 0, 'WITHSCORES'))
-  if not k and seen == 1 and window > 1 then
-    k = pick_from(ready, redis.call('ZRANGE', ready, 1 - dropped, window - 1 - dropped, 'WITHSCORES'))
+local function pick_in_model(C, R, aid, m)
+  local ready = ready_set(C, R.provider, aid, m)
+  local k, seen, dropped = pick_from(C, R, ready, redis.call('ZRANGE', ready, 0, 0, 'WITHSCORES'))
+  if not k and seen == 1 and R.window > 1 then
+    k = pick_from(C, R, ready, redis.call('ZRANGE', ready, 1 - dropped, R.window - 1 - dropped, 'WITHSCORES'))
   end
   return k
 end
 
 -- Any model: the window of the union of the account's model sets, in the same order one set of all
 -- its keys would give (score, then member).
-local function pick_in_any(a)
-  if #a.models == 1 then return pick_in_model(a.id, a.models[1]) end
+local function pick_in_any(C, R, a)
+  if #a.models == 1 then return pick_in_model(C, R, a.id, a.models[1]) end
   local merged = {}
   for _, m in ipairs(a.models) do
-    local ready = ready_set(C, provider, a.id, m)
-    local heads = redis.call('ZRANGE', ready, 0, window - 1, 'WITHSCORES')
+    local ready = ready_set(C, R.provider, a.id, m)
+    local heads = redis.call('ZRANGE', ready, 0, R.window - 1, 'WITHSCORES')
     for i = 1, #heads, 2 do
       merged[#merged + 1] = { member = heads[i], score = tonumber(heads[i + 1]), set = ready }
     end
@@ -103,27 +81,15 @@ local function pick_in_any(a)
     if x.score ~= y.score then return x.score < y.score end
     return x.member < y.member
   end)
-  for i = 1, math.min(window, #merged) do
+  for i = 1, math.min(R.window, #merged) do
     local e = merged[i]
-    local k = pick_from(e.set, { e.member, e.score })
+    local k = pick_from(C, R, e.set, { e.member, e.score })
     if k then return k end
   end
   return nil
 end
 
-local k, account = nil, nil
-for _, m in ipairs(models) do
-  for _, aid in ipairs(accounts) do
-    local a = load_account(C, aid)
-    if account_open(a) then
-      if m == '' then k = pick_in_any(a) else k = pick_in_model(aid, m) end
-      if k then account = a; break end
-    end
-  end
-  if k then break end
-end
-
-if not k then
+local function no_key(C, R)
   local soonest = -1
   for _, z in ipairs({ C.blocked, C.probes, C.leases }) do
     local head = redis.call('ZRANGE', z, 0, 0, 'WITHSCORES')
@@ -132,31 +98,76 @@ if not k then
       if soonest < 0 or t < soonest then soonest = t end
     end
   end
-  return { 2, soonest, only_excluded and 1 or 0 }
+  return { 2, soonest, R.only_excluded and 1 or 0 }
 end
 
-local seq = redis.call('HINCRBY', C.meta, 'seq', 1)
-leave_ready(C, k)
-k.member = member_for(seq, k.id)
-k.reserved = k.reserved + estimate
-k.inflight = k.inflight + 1
-sync_ready(C, k)
-save_key(C, k)
-if tracks_quota(account) then
-  account.reserved = account.reserved + estimate
-  save_account(C, account)
+local function lease_one(C, gen, ttl, R)
+  reclaim(C)
+  local pv = breaker(C, R.provider)
+  local provider_probe = false
+  if pv.opened then
+    if C.now < pv['until'] then return { 3, pv['until'] } end
+    if pv.probe ~= '' then
+      return { 3, tonumber(redis.call('ZSCORE', C.leases, pv.probe)) or C.now }
+    end
+    provider_probe = true
+  end
+
+  -- '' = any model of the account
+  local models = { R.model }
+  if R.model ~= '' and R.fallback ~= '' and R.fallback ~= R.model then models[2] = R.fallback end
+  local k, account = nil, nil
+  for _, m in ipairs(models) do
+    for _, aid in ipairs(accounts_of(C, R.provider)) do
+      local a = load_account(C, aid)
+      if account_open(a, R.estimate) then
+        if m == '' then k = pick_in_any(C, R, a) else k = pick_in_model(C, R, aid, m) end
+        if k then account = a; break end
+      end
+    end
+    if k then break end
+  end
+  if not k then return no_key(C, R) end
+
+  local seq = next_seq(C)
+  leave_ready(C, k)
+  k.member = member_for(seq, k.id)
+  k.reserved = k.reserved + R.estimate
+  k.inflight = k.inflight + 1
+  sync_ready(C, k)
+  save_key(C, k)
+  if tracks_quota(account) then
+    account.reserved = account.reserved + R.estimate
+    save_account(C, account)
+  end
+
+  local flags = ''
+  if k.probing == 1 then flags = flags .. 'k' end
+  if provider_probe then flags = flags .. 'p' end
+  local lid = gen .. '-' .. seq .. ':' .. k.id .. ':' .. k.account .. ':' .. R.estimate .. ':' .. flags .. ':' .. R.provider
+  if provider_probe then save_breaker(C, R.provider, pv['until'], lid) end
+  local expires = C.now + ttl
+  schedule(C, C.leases, expires, lid)
+
+  -- Invariant check on values the grant just produced: counted, never expected to move.
+  if (k.cap > 0 and k.inflight > k.cap) or k.used + k.reserved > k.limit then
+    redis.call('HINCRBY', C.meta, 'violations', 1)
+  end
+  return { 1, lid, k.id, k.account, k.model, expires, seq, k.inflight, k.used + k.reserved, flags }
 end
 
-local flags = ''
-if k.probing == 1 then flags = flags .. 'k' end
-if provider_probe then flags = flags .. 'p' end
-local lid = gen .. '-' .. seq .. ':' .. k.id .. ':' .. k.account .. ':' .. estimate .. ':' .. flags .. ':' .. provider
-if provider_probe then save_breaker(C, provider, pv['until'], lid) end
-local expires = C.now + ttl
-schedule(C, C.leases, expires, lid)
-
--- Invariant check on values the grant just produced: counted, never expected to move.
-if (k.cap > 0 and k.inflight > k.cap) or k.used + k.reserved > k.limit then
-  redis.call('HINCRBY', C.meta, 'violations', 1)
+local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
+local gen = open_state(C)
+if not gen then return { 0 } end
+local ttl, n = tonumber(ARGV[3]), tonumber(ARGV[4])
+reserve_seq(C, n)
+local replies, at = { 1 }, 5
+for _ = 1, n do
+  local n_excluded = tonumber(ARGV[at + 4])
+  local R = { provider = ARGV[at], model = ARGV[at + 1], fallback = ARGV[at + 2], estimate = tonumber(ARGV[at + 3]),
+              excluded = {}, only_excluded = false, window = LOOKAHEAD + n_excluded }
+  for i = at + 5, at + 4 + n_excluded do R.excluded[ARGV[i]] = true end
+  replies[#replies + 1] = lease_one(C, gen, ttl, R)
+  at = at + 5 + n_excluded
 end
-return { 1, lid, k.id, k.account, k.model, expires, seq, k.inflight, k.used + k.reserved, flags }
+return replies

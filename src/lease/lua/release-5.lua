@@ -17,114 +17,133 @@
   whatever the lease's state (the call happened): a worker killed after its release reached Redis
   can then never leave tokens counted on the key without their usage record, or the reverse.
 
+  One call carries a batch of releases (gathered by the engine like leases), applied in order, each
+  exactly as if it were a call of its own at the same moment.
+
   KEYS[1] meta        KEYS[2] leases     KEYS[3] blocked    KEYS[4] probes
-  KEYS[5] usage stream (written only when ARGV[13] is not empty)
+  KEYS[5] usage stream (written only for releases that carry a usage record)
   ARGV[1] base key prefix            ARGV[2] now, epoch ms (0 = Redis TIME)
-  ARGV[3] lease id                   ARGV[4] outcome kind (as above)
-  ARGV[5] actual tokens (success)    ARGV[6] cost, USD (success; decimal string)
-  ARGV[7] retry-after, ms (-1 = use the default)      ARGV[8] HTTP status (0 = no response)
-  ARGV[9] default block, seconds     ARGV[10] breaker threshold (consecutive failures)
-  ARGV[11] key probe delay, ms       ARGV[12] provider cool-down, ms
-  ARGV[13] usage record for the stream's 'r' field ('' = none)
+  ARGV[3] default block, seconds     ARGV[4] breaker threshold (consecutive failures)
+  ARGV[5] key probe delay, ms        ARGV[6] provider cool-down, ms
+  ARGV[7] number of releases, then 7 values per release:
+          lease id, outcome kind (as above), actual tokens (success), cost USD (success; decimal
+          string), retry-after ms (-1 = use the default), HTTP status (0 = no response),
+          usage record for the stream's 'r' field ('' = none)
 
-  Returns {1, seq, statusChanged 0|1, providerEvent ('' | opened | reopened | closed), key reply...}
-       or {4} unknown lease, {5} expired lease, {0} state missing
+  Returns {1, reply per release...}, each reply one of
+          {1, seq, statusChanged 0|1, providerEvent ('' | opened | reopened | closed), key reply...}
+          {4} unknown lease, {5} expired lease
+       or {0} state missing
 ]]
-local lid, outcome = ARGV[3], ARGV[4]
-local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
-local lease_provider = string.match(lid, ':([^:]*)$') or ''
-local gen, pv = open_state(C, lease_provider)
-if not gen then return { 0 } end
-if ARGV[13] ~= '' then redis.call('XADD', KEYS[5], '*', 'r', ARGV[13]) end
-local tokens, cost, retry_after, http = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
-local block_seconds, threshold = tonumber(ARGV[9]), tonumber(ARGV[10])
-local probe_after, cooldown = tonumber(ARGV[11]), tonumber(ARGV[12])
 
--- Look at the lease before reclaim would end it, to tell 'expired' from 'unknown'.
-local expires = redis.call('ZSCORE', C.leases, lid)
-reclaim(C)
-if not expires then return { 4 } end
-if tonumber(expires) <= C.now then return { 5 } end
+local S -- settings shared by the batch
 
-local k, lease, account = end_lease(C, lid)
-if not k then
-  if account and account.dirty then save_account(C, account) end
-  return { 4 }
-end
-local key_probe = string.find(lease.flags, 'k', 1, true) ~= nil
-local provider_probe = string.find(lease.flags, 'p', 1, true) ~= nil
-local before = k.status .. '|' .. k.kind
-local pvfail = C.base .. 'pvfail:' .. lease.provider
-local event = ''
-
-local function close_provider_breaker()
-  if not pv.present then return end
-  redis.call('DEL', pvfail)
-  redis.call('HDEL', C.meta, 'pv:' .. lease.provider)
-  if pv.opened then event = 'closed' end
-  pv.present, pv.opened = false, false
+local function close_provider_breaker(C, provider, ev)
+  local pv = breaker(C, provider)
+  if not pv.present then return ev end
+  redis.call('DEL', C.base .. 'pvfail:' .. provider)
+  local was_open = pv.opened
+  clear_breaker(C, provider)
+  if was_open then return 'closed' end
+  return ev
 end
 
-local function open_provider_breaker()
-  save_breaker(C, lease.provider, C.now + cooldown, '')
-  pv.present, pv.opened = true, true
-end
-
-if outcome == 'success' then
-  k.used = k.used + tokens
-  k.failures = 0
-  k.last_used = C.now
-  if account and tracks_quota(account) then
-    account.used = account.used + tokens
-    account.dirty = true
-  end
-  if account and tracks_budget(account) and cost and cost > 0 then
-    account.spent = account.spent + cost
-    account.dirty = true
-  end
-  if key_probe and k.status == 'disabled' and k.kind == 'breaker' then
-    k.status, k.kind, k.reason, k.probing, k.probe_at = 'active', '', '', 0, 0
-  end
-  if k.status == 'active' and k.used >= k.limit then k.status = 'exhausted' end
-  close_provider_breaker()
-elseif outcome == 'rate_limited' then
-  local ms = retry_after >= 0 and retry_after or block_seconds * 1000
-  set_block(C, k, C.now + ms)
-elseif outcome == 'auth_failed' then
-  set_disabled(C, k, 'invalid_key', 'invalid key (HTTP ' .. http .. ')', probe_after)
-elseif outcome == 'quota_exhausted' then
-  if k.status ~= 'disabled' then k.status = 'exhausted' end
-elseif outcome == 'server_error' then
+local function server_error(C, k, lease, key_probe, provider_probe)
+  local pv = breaker(C, lease.provider)
+  local event = ''
   k.failures = k.failures + 1
   if provider_probe then
-    open_provider_breaker()
-    event = 'reopened'
-  elseif key_probe and k.status == 'disabled' and k.kind == 'breaker' then
-    set_disabled(C, k, 'breaker', k.failures .. ' consecutive failures', probe_after)
-  elseif k.status ~= 'disabled' then
-    redis.call('SADD', pvfail, k.id)
-    if not pv.present then
-      save_breaker(C, lease.provider, 0, '')
-      pv.present = true
-    end
-    if k.failures >= threshold then
-      if redis.call('SCARD', pvfail) >= 2 then
-        if not pv.opened then event = 'opened' end
-        open_provider_breaker()
-      else
-        set_disabled(C, k, 'breaker', k.failures .. ' consecutive failures', probe_after)
-      end
+    save_breaker(C, lease.provider, C.now + S.cooldown, '')
+    return 'reopened'
+  end
+  if key_probe and k.status == 'disabled' and k.kind == 'breaker' then
+    set_disabled(C, k, 'breaker', k.failures .. ' consecutive failures', S.probe_after)
+    return event
+  end
+  if k.status == 'disabled' then return event end
+  local pvfail = C.base .. 'pvfail:' .. lease.provider
+  redis.call('SADD', pvfail, k.id)
+  if not pv.present then save_breaker(C, lease.provider, 0, '') end
+  if k.failures >= S.threshold then
+    if redis.call('SCARD', pvfail) >= 2 then
+      if not pv.opened then event = 'opened' end
+      save_breaker(C, lease.provider, C.now + S.cooldown, '')
+    else
+      set_disabled(C, k, 'breaker', k.failures .. ' consecutive failures', S.probe_after)
     end
   end
+  return event
 end
--- Any answer other than a server error shows the provider is up again.
-if provider_probe and outcome ~= 'server_error' and outcome ~= 'success' then close_provider_breaker() end
-if k.status ~= 'disabled' then k.probing = 0 end
 
-sync_ready(C, k)
-save_key(C, k)
-if account and account.dirty then save_account(C, account) end
-local seq = redis.call('HINCRBY', C.meta, 'seq', 1)
-local reply = { 1, seq, (k.status .. '|' .. k.kind) ~= before and 1 or 0, event }
-for _, v in ipairs(key_reply(k)) do reply[#reply + 1] = v end
-return reply
+local function release_one(C, lid, outcome, tokens, cost, retry_after, http, entry)
+  if entry ~= '' then redis.call('XADD', KEYS[5], '*', 'r', entry) end
+  -- Look at the lease before reclaim would end it, to tell 'expired' from 'unknown'.
+  local expires = redis.call('ZSCORE', C.leases, lid)
+  reclaim(C)
+  if not expires then return { 4 } end
+  if tonumber(expires) <= C.now then return { 5 } end
+
+  local k, lease, account = end_lease(C, lid)
+  if not k then
+    if account and account.dirty then save_account(C, account) end
+    return { 4 }
+  end
+  local key_probe = string.find(lease.flags, 'k', 1, true) ~= nil
+  local provider_probe = string.find(lease.flags, 'p', 1, true) ~= nil
+  local before = k.status .. '|' .. k.kind
+  local event = ''
+
+  if outcome == 'success' then
+    k.used = k.used + tokens
+    k.failures = 0
+    k.last_used = C.now
+    if account and tracks_quota(account) then
+      account.used = account.used + tokens
+      account.dirty = true
+    end
+    if account and tracks_budget(account) and cost and cost > 0 then
+      account.spent = account.spent + cost
+      account.dirty = true
+    end
+    if key_probe and k.status == 'disabled' and k.kind == 'breaker' then
+      k.status, k.kind, k.reason, k.probing, k.probe_at = 'active', '', '', 0, 0
+    end
+    if k.status == 'active' and k.used >= k.limit then k.status = 'exhausted' end
+    event = close_provider_breaker(C, lease.provider, event)
+  elseif outcome == 'rate_limited' then
+    local ms = retry_after >= 0 and retry_after or S.block_seconds * 1000
+    set_block(C, k, C.now + ms)
+  elseif outcome == 'auth_failed' then
+    set_disabled(C, k, 'invalid_key', 'invalid key (HTTP ' .. http .. ')', S.probe_after)
+  elseif outcome == 'quota_exhausted' then
+    if k.status ~= 'disabled' then k.status = 'exhausted' end
+  elseif outcome == 'server_error' then
+    event = server_error(C, k, lease, key_probe, provider_probe)
+  end
+  -- Any answer other than a server error shows the provider is up again.
+  if provider_probe and outcome ~= 'server_error' and outcome ~= 'success' then
+    event = close_provider_breaker(C, lease.provider, event)
+  end
+  if k.status ~= 'disabled' then k.probing = 0 end
+
+  sync_ready(C, k)
+  save_key(C, k)
+  if account and account.dirty then save_account(C, account) end
+  local reply = { 1, next_seq(C), (k.status .. '|' .. k.kind) ~= before and 1 or 0, event }
+  for _, v in ipairs(key_reply(k)) do reply[#reply + 1] = v end
+  return reply
+end
+
+local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
+if not open_state(C) then return { 0 } end
+S = { block_seconds = tonumber(ARGV[3]), threshold = tonumber(ARGV[4]), probe_after = tonumber(ARGV[5]),
+      cooldown = tonumber(ARGV[6]) }
+local n = tonumber(ARGV[7])
+reserve_seq(C, n)
+local replies, at = { 1 }, 8
+for _ = 1, n do
+  replies[#replies + 1] = release_one(C, ARGV[at], ARGV[at + 1], tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3]),
+    tonumber(ARGV[at + 4]), ARGV[at + 5], ARGV[at + 6])
+  at = at + 7
+end
+return replies

@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LeaseEngine } from '../../../src/lease/engine.js';
 import type { ReleaseOutcome } from '../../../src/lease/outcome.js';
-import type { LeaseSettings } from '../../../src/lease/types.js';
+import type { LeaseResult, LeaseSettings, ReleaseResult } from '../../../src/lease/types.js';
 import { openDatabase, type Db } from '../../../src/store/database.js';
 import { isolate } from '../../setup/isolation.js';
 import { ReferenceModel, type MKey } from '../../unit/lease/reference-model.js';
@@ -131,26 +131,39 @@ const outcomeWith = (successWeight: number, serverErrorWeight: number): fc.Arbit
     { weight: serverErrorWeight, arbitrary: fc.constant({ kind: 'server_error' as const, status: 503 }) },
     { weight: 1, arbitrary: fc.constant({ kind: 'request_error' as const, status: 400 }) },
   );
+type LeaseOp = { t: 'lease'; model: string | undefined; est: number; exclude: number[] };
+type ReleaseOp = { t: 'release'; pick: number; outcome: ReleaseOutcome };
 type Op =
-  | { t: 'lease'; model: string | undefined; est: number; exclude: number[] }
-  | { t: 'release'; pick: number; outcome: ReleaseOutcome }
+  | LeaseOp
+  | ReleaseOp
   | { t: 'block'; key: number; ms: number }
   | { t: 'unblock' | 'enable'; key: number }
   | { t: 'disable'; key: number; kind: 'manual' | 'breaker' }
+  | { t: 'burst'; leases: LeaseOp[]; releases: ReleaseOp[] }
   | { t: 'advance'; ms: number }
   | { t: 'reset' | 'unblockExpired' };
+const leaseOp: fc.Arbitrary<LeaseOp> = fc.record({
+  t: fc.constant('lease' as const),
+  model: fc.constantFrom(undefined, 'A', 'B', 'C'),
+  est: fc.constantFrom(0, 1, 10, 100, 300, 599, 1000),
+  exclude: fc.subarray([0, 1, 2, 3, 4]),
+});
+const releaseOp = (outcome: fc.Arbitrary<ReleaseOutcome>): fc.Arbitrary<ReleaseOp> =>
+  fc.record({ t: fc.constant('release' as const), pick: fc.nat(), outcome });
 const opWith = (outcome: fc.Arbitrary<ReleaseOutcome>): fc.Arbitrary<Op> =>
   fc.oneof(
+    { weight: 8, arbitrary: leaseOp },
+    { weight: 7, arbitrary: releaseOp(outcome) },
     {
-      weight: 8,
+      // Callers asking at once: the engine sends their leases as one script call and their releases
+      // as another, which must act exactly as the same calls one after another.
+      weight: 2,
       arbitrary: fc.record({
-        t: fc.constant('lease' as const),
-        model: fc.constantFrom(undefined, 'A', 'B', 'C'),
-        est: fc.constantFrom(0, 1, 10, 100, 300, 599, 1000),
-        exclude: fc.subarray([0, 1, 2, 3, 4]),
+        t: fc.constant('burst' as const),
+        leases: fc.array(leaseOp, { maxLength: 6 }),
+        releases: fc.array(releaseOp(outcome), { maxLength: 6 }),
       }),
     },
-    { weight: 7, arbitrary: fc.record({ t: fc.constant('release' as const), pick: fc.nat(), outcome }) },
     {
       weight: 1,
       arbitrary: fc.record({
@@ -213,50 +226,75 @@ async function run(ops: Op[]): Promise<void> {
   await engine.hydrate();
   const model = freshModel();
   const issued: string[] = [];
+  const startLease = (o: LeaseOp) =>
+    engine.lease({
+      provider: 'openai',
+      model: o.model,
+      estimatedTokens: o.est,
+      excludeKeyIds: o.exclude.map((x) => keyIds[x]!),
+    });
+  const checkLease = (o: LeaseOp, actual: LeaseResult, step: string) => {
+    const exclude = o.exclude.map((x) => keyIds[x]!);
+    const expected = model.lease('openai', o.model, o.est, exclude, () =>
+      actual.ok ? actual.lease.leaseId : 'none',
+    );
+    if (actual.ok) {
+      issued.push(actual.lease.leaseId);
+      const { keyId, model: m, keyProbe, providerProbe, expiresAtMs } = actual.lease;
+      expect({ ok: true, keyId, model: m, keyProbe, providerProbe, expires: expiresAtMs }, step).toEqual(
+        expected,
+      );
+    } else {
+      expect({ ok: actual.ok, reason: actual.reason, only: actual.onlyExcludedCouldServe }, step).toEqual(
+        expected.ok
+          ? expected
+          : { ok: false, reason: expected.reason, only: expected.onlyExcludedCouldServe },
+      );
+      if (!expected.ok && expected.reason === 'provider_paused')
+        expect(actual.retryAtMs, step).toBe(expected.retryAtMs);
+      // The engine's hint is never later than the true earliest moment.
+      if (!expected.ok && expected.retryAtMs !== null) expect(actual.retryAtMs, step).not.toBeNull();
+      if (!expected.ok && expected.retryAtMs !== null)
+        expect(actual.retryAtMs!, step).toBeLessThanOrEqual(expected.retryAtMs);
+    }
+  };
+  // Mostly a lease still open; one in five any lease ever issued (released, expired or open).
+  const pickLease = (o: ReleaseOp): string | undefined => {
+    const open = [...model.leases.keys()];
+    const from = o.pick % 5 === 0 || open.length === 0 ? issued : open;
+    return from.length === 0 ? undefined : from[Math.floor(o.pick / 5) % from.length]!;
+  };
+  const checkRelease = (leaseId: string, o: ReleaseOp, actual: ReleaseResult, step: string) => {
+    const expected = model.release(leaseId, o.outcome);
+    expect(actual.released ? 'released' : actual.reason, step).toBe(expected);
+  };
   for (const [i, o] of ops.entries()) {
     const step = `step ${i}: ${JSON.stringify(o)}`;
     switch (o.t) {
-      case 'lease': {
-        const exclude = o.exclude.map((x) => keyIds[x]!);
-        const actual = await engine.lease({
-          provider: 'openai',
-          model: o.model,
-          estimatedTokens: o.est,
-          excludeKeyIds: exclude,
-        });
-        const expected = model.lease('openai', o.model, o.est, exclude, () =>
-          actual.ok ? actual.lease.leaseId : 'none',
-        );
-        if (actual.ok) {
-          issued.push(actual.lease.leaseId);
-          const { keyId, model: m, keyProbe, providerProbe, expiresAtMs } = actual.lease;
-          expect({ ok: true, keyId, model: m, keyProbe, providerProbe, expires: expiresAtMs }, step).toEqual(
-            expected,
-          );
-        } else {
-          expect({ ok: actual.ok, reason: actual.reason, only: actual.onlyExcludedCouldServe }, step).toEqual(
-            expected.ok
-              ? expected
-              : { ok: false, reason: expected.reason, only: expected.onlyExcludedCouldServe },
-          );
-          if (!expected.ok && expected.reason === 'provider_paused')
-            expect(actual.retryAtMs, step).toBe(expected.retryAtMs);
-          // The engine's hint is never later than the true earliest moment.
-          if (!expected.ok && expected.retryAtMs !== null) expect(actual.retryAtMs, step).not.toBeNull();
-          if (!expected.ok && expected.retryAtMs !== null)
-            expect(actual.retryAtMs!, step).toBeLessThanOrEqual(expected.retryAtMs);
-        }
+      case 'lease':
+        checkLease(o, await startLease(o), step);
+        break;
+      case 'release': {
+        const leaseId = pickLease(o);
+        if (leaseId === undefined) continue;
+        checkRelease(leaseId, o, await engine.release({ leaseId }, o.outcome), step);
         break;
       }
-      case 'release': {
-        // Mostly a lease still open; one in five any lease ever issued (released, expired or open).
-        const open = [...model.leases.keys()];
-        const from = o.pick % 5 === 0 || open.length === 0 ? issued : open;
-        if (from.length === 0) continue;
-        const leaseId = from[Math.floor(o.pick / 5) % from.length]!;
-        const actual = await engine.release({ leaseId }, o.outcome);
-        const expected = model.release(leaseId, o.outcome);
-        expect(actual.released ? 'released' : actual.reason, step).toBe(expected);
+      case 'burst': {
+        // Releases pick among the leases open before the burst; all calls start in one tick.
+        const picked = o.releases.map((r) => pickLease(r));
+        const leases = o.leases.map(startLease);
+        const releases = o.releases.map((r, j) =>
+          picked[j] === undefined
+            ? Promise.resolve(undefined)
+            : engine.release({ leaseId: picked[j] }, r.outcome),
+        );
+        const leaseResults = await Promise.all(leases);
+        const releaseResults = await Promise.all(releases);
+        o.leases.forEach((l, j) => checkLease(l, leaseResults[j]!, `${step} lease ${j}`));
+        o.releases.forEach((r, j) => {
+          if (picked[j] !== undefined) checkRelease(picked[j], r, releaseResults[j]!, `${step} release ${j}`);
+        });
         break;
       }
       case 'block':

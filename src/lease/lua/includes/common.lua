@@ -41,9 +41,29 @@ local function now_ms(arg)
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
+-- One script call's context. A call may carry a batch of requests (lease, release), so what the
+-- requests share is read once per call and kept here: key and account states (every change goes
+-- through save_key / save_account, which keep the cached object), providers' account lists and
+-- breakers, and a block of lease sequence numbers.
 local function context(keys, base, now)
   return { meta = keys[1], leases = keys[2], blocked = keys[3], probes = keys[4],
-           base = base, now = now, next_due = 0 }
+           base = base, now = now, next_due = 0, key_cache = {}, account_cache = {},
+           accounts_of = {}, breakers = {}, seq_next = 0, seq_last = -1 }
+end
+
+-- Sequence numbers order leases (least recently leased first) and state writes. A batch takes a
+-- block of them in one HINCRBY; numbers a batch does not use are skipped, never reused.
+local function reserve_seq(C, n)
+  if n <= 0 then return end
+  C.seq_last = redis.call('HINCRBY', C.meta, 'seq', n)
+  C.seq_next = C.seq_last - n + 1
+end
+
+local function next_seq(C)
+  if C.seq_next > C.seq_last then reserve_seq(C, 1) end
+  local seq = C.seq_next
+  C.seq_next = seq + 1
+  return seq
 end
 
 -- A moment after every lease expiry, block end and probe time (14 digits: Lua prints it exactly).
@@ -57,20 +77,32 @@ local function parse_breaker(packed)
   return { present = true, opened = t[1] > 0, ['until'] = t[1], probe = t[2] }
 end
 
-local function save_breaker(C, provider, until_ms, probe)
-  redis.call('HSET', C.meta, 'pv:' .. provider, cmsgpack.pack({ until_ms, probe }))
+-- The provider's breaker, read once per call (the object is the one later changes update).
+local function breaker(C, provider)
+  local pv = C.breakers[provider]
+  if not pv then
+    pv = parse_breaker(redis.call('HGET', C.meta, 'pv:' .. provider))
+    C.breakers[provider] = pv
+  end
+  return pv
 end
 
--- Reads the generation (nil = the state is missing), the earliest moment anything may fall due and,
--- given a provider, its breaker, in one HMGET. meta.next_due lets most calls skip reclaim's range
--- reads; it is only ever lowered by schedule() and recomputed after a reclaim, so it is never later
--- than the true earliest due time.
-local function open_state(C, provider)
-  if provider then
-    local m = redis.call('HMGET', C.meta, 'gen', 'next_due', 'pv:' .. provider)
-    C.next_due = tonumber(m[2]) or 0
-    return m[1], parse_breaker(m[3])
-  end
+local function save_breaker(C, provider, until_ms, probe)
+  redis.call('HSET', C.meta, 'pv:' .. provider, cmsgpack.pack({ until_ms, probe }))
+  local pv = breaker(C, provider)
+  pv.present, pv.opened, pv['until'], pv.probe = true, until_ms > 0, until_ms, probe
+end
+
+local function clear_breaker(C, provider)
+  redis.call('HDEL', C.meta, 'pv:' .. provider)
+  local pv = breaker(C, provider)
+  pv.present, pv.opened, pv['until'], pv.probe = false, false, 0, ''
+end
+
+-- Reads the generation (nil = the state is missing) and the earliest moment anything may fall due,
+-- in one HMGET. meta.next_due lets most calls skip reclaim's range reads; it is only ever lowered by
+-- schedule() and recomputed after a reclaim, so it is never later than the true earliest due time.
+local function open_state(C)
   local m = redis.call('HMGET', C.meta, 'gen', 'next_due')
   C.next_due = tonumber(m[2]) or 0
   return m[1]
@@ -108,16 +140,22 @@ local function parse_key(kid, s)
   return k
 end
 
+-- Callers that change a key save it before the call ends, so the cached object is the saved state.
 local function load_key(C, kid)
+  local k = C.key_cache[kid]
+  if k then return k end
   local s = redis.call('GET', key_name(C, kid))
   if not s then return nil end
-  return parse_key(kid, s)
+  k = parse_key(kid, s)
+  C.key_cache[kid] = k
+  return k
 end
 
 local function save_key(C, k)
   redis.call('SET', key_name(C, k.id), cmsgpack.pack({ k.provider, k.model, k.account, k.limit, k.cap, k.used,
     k.reserved, k.inflight, k.status, k.kind, k.block_until, k.failures, k.probe_at, k.probing, k.last_used,
     k.member, k.reason }))
+  C.key_cache[k.id] = k
 end
 
 -- An account: provider, priority, status, quota (-1 = none), budget (-1 = none), used, reserved,
@@ -126,16 +164,32 @@ end
 -- (hydrate recomputes used and reserved from its keys, and takes the larger spent of Redis and Postgres,
 -- so an import that sets a limit starts from the right values).
 local function load_account(C, aid)
+  local a = C.account_cache[aid]
+  if a then return a end
   local s = redis.call('GET', account_name(C, aid))
   if not s then return nil end
   local t = cmsgpack.unpack(s)
-  return { id = aid, provider = t[1], priority = t[2], status = t[3], quota = t[4], budget = t[5], used = t[6],
-           reserved = t[7], spent = t[8], models = t[9] }
+  a = { id = aid, provider = t[1], priority = t[2], status = t[3], quota = t[4], budget = t[5], used = t[6],
+        reserved = t[7], spent = t[8], models = t[9] }
+  C.account_cache[aid] = a
+  return a
 end
 
 local function save_account(C, a)
   redis.call('SET', account_name(C, a.id), cmsgpack.pack({ a.provider, a.priority, a.status, a.quota, a.budget,
     a.used, a.reserved, a.spent, a.models }))
+  a.dirty = false
+  C.account_cache[a.id] = a
+end
+
+-- The provider's account ids by priority (no script of a lease call changes them).
+local function accounts_of(C, provider)
+  local ids = C.accounts_of[provider]
+  if not ids then
+    ids = redis.call('ZRANGE', C.base .. 'accts:' .. provider, 0, -1)
+    C.accounts_of[provider] = ids
+  end
+  return ids
 end
 
 local function tracks_quota(a) return a.quota >= 0 end
@@ -199,7 +253,7 @@ local function end_lease(C, lid)
     a.dirty = true
   end
   if string.find(flags, 'p', 1, true) then
-    local pv = parse_breaker(redis.call('HGET', C.meta, 'pv:' .. provider))
+    local pv = breaker(C, provider)
     if pv.probe == lid then save_breaker(C, provider, pv['until'], '') end
   end
   return k, { kid = kid, aid = aid, tokens = tokens, flags = flags, provider = provider }, a
@@ -246,6 +300,7 @@ end
 
 -- The key's state as returned to the engine (which writes status changes to Postgres).
 local function key_reply(k)
-  return { k.id, k.status, k.kind, k.reason, tostring(k.block_until), tostring(k.failures), tostring(k.used),
-           tostring(k.last_used), tostring(k.probe_at), tostring(k.reserved), tostring(k.inflight) }
+  -- Numbers go back as integer replies: tostring would format each one through sprintf.
+  return { k.id, k.status, k.kind, k.reason, k.block_until, k.failures, k.used, k.last_used, k.probe_at,
+           k.reserved, k.inflight }
 end
