@@ -1,10 +1,17 @@
 /**
- * Gathers concurrent requests into one call (group commit). A request made while no call is under
- * way is sent at the end of the current tick, with whatever else was asked in that tick; requests
- * made while a call is under way wait for it and go together in the next one. One caller alone
- * pays no delay; many callers share one round trip and one script run.
+ * Gathers concurrent requests into few calls (group commit). Requests made in one tick go together
+ * in one call, sent at the end of that tick; up to `maxInFlight` calls are under way at once and the
+ * requests made meanwhile wait for the next free one. One caller alone pays no delay; many callers
+ * share round trips and script runs, and a few calls in flight keep Redis busy while this process
+ * reads the answers of the previous ones.
  */
 export type SendBatch<Item, Result> = (items: readonly Item[]) => Promise<readonly Result[]>;
+
+export interface CallBatcherOptions {
+  /** Bounds how long one script may hold Redis. */
+  readonly maxBatch?: number;
+  readonly maxInFlight?: number;
+}
 
 interface Waiting<Item, Result> {
   readonly item: Item;
@@ -15,37 +22,46 @@ interface Waiting<Item, Result> {
 export class CallBatcher<Item, Result> {
   readonly #send: SendBatch<Item, Result>;
   readonly #maxBatch: number;
+  readonly #maxInFlight: number;
   #waiting: Waiting<Item, Result>[] = [];
-  #busy = false;
+  #inFlight = 0;
+  #scheduled = false;
 
-  /** `maxBatch` bounds how long one script may hold Redis. */
-  constructor(send: SendBatch<Item, Result>, maxBatch = 64) {
+  constructor(send: SendBatch<Item, Result>, options: CallBatcherOptions = {}) {
     this.#send = send;
-    this.#maxBatch = maxBatch;
+    this.#maxBatch = options.maxBatch ?? 64;
+    this.#maxInFlight = options.maxInFlight ?? 1;
   }
 
   submit(item: Item): Promise<Result> {
     return new Promise<Result>((resolve, reject) => {
       this.#waiting.push({ item, resolve, reject });
-      if (!this.#busy) {
-        this.#busy = true;
-        queueMicrotask(() => void this.#drain());
-      }
+      this.#schedule();
     });
   }
 
-  async #drain(): Promise<void> {
-    while (this.#waiting.length > 0) {
-      const batch = this.#waiting.splice(0, this.#maxBatch);
-      try {
-        const results = await this.#send(batch.map((w) => w.item));
-        if (results.length !== batch.length)
-          throw new Error(`batch of ${batch.length} answered with ${results.length} results`);
-        batch.forEach((w, i) => w.resolve(results[i]!));
-      } catch (error) {
-        for (const w of batch) w.reject(error);
-      }
+  #schedule(): void {
+    if (this.#scheduled || this.#inFlight >= this.#maxInFlight || this.#waiting.length === 0) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      while (this.#inFlight < this.#maxInFlight && this.#waiting.length > 0)
+        void this.#sendBatch(this.#waiting.splice(0, this.#maxBatch));
+    });
+  }
+
+  async #sendBatch(batch: Waiting<Item, Result>[]): Promise<void> {
+    this.#inFlight += 1;
+    try {
+      const results = await this.#send(batch.map((w) => w.item));
+      if (results.length !== batch.length)
+        throw new Error(`batch of ${batch.length} answered with ${results.length} results`);
+      batch.forEach((w, i) => w.resolve(results[i]!));
+    } catch (error) {
+      for (const w of batch) w.reject(error);
+    } finally {
+      this.#inFlight -= 1;
+      this.#schedule();
     }
-    this.#busy = false;
   }
 }

@@ -46,6 +46,8 @@ import type {
   ReleaseResult,
 } from './types.js';
 
+const BATCHING = { maxBatch: Number(process.env.XB ?? 64), maxInFlight: Number(process.env.XF ?? 1) };
+
 export interface LeaseEngineDeps {
   /** A connection of the engine's own, without keyPrefix. */
   readonly redis: Redis;
@@ -86,7 +88,7 @@ export class LeaseEngine {
       loadSnapshot: deps.loadSnapshot,
       now: this.#now,
     });
-    this.#leases = new CallBatcher((requests) => this.#leaseBatch(requests));
+    this.#leases = new CallBatcher((requests) => this.#leaseBatch(requests), BATCHING);
   }
 
   get settings(): LeaseSettings {
@@ -154,7 +156,7 @@ export class LeaseEngine {
     const stream = append?.stream ?? '';
     let batcher = this.#releases.get(stream);
     if (!batcher) {
-      batcher = new CallBatcher((items) => this.#releaseBatch(stream, items));
+      batcher = new CallBatcher((items) => this.#releaseBatch(stream, items), BATCHING);
       this.#releases.set(stream, batcher);
     }
     return batcher.submit({ leaseId: lease.leaseId, outcome, entry: append?.entry ?? '' });

@@ -57,9 +57,9 @@ export interface OpenLease {
   readonly expiresAtMs: number;
 }
 
-/** A lease id: `gen-seq:keyId:accountId:tokens:flags:provider`. */
+/** A lease id: `gen-seq:keyId:accountId:tokens:flags:expiresMs:provider`. */
 export function decodeLeaseId(leaseId: string, expiresAtMs: number): OpenLease | null {
-  const m = /^[^:]*:([^:]*):([^:]*):([^:]*):[^:]*:(.*)$/.exec(leaseId);
+  const m = /^[^:]*:([^:]*):([^:]*):([^:]*):[^:]*:[^:]*:(.*)$/.exec(leaseId);
   if (!m) return null;
   return {
     leaseId,

@@ -37,30 +37,31 @@ local function account_open(a, estimate)
   return true
 end
 
--- The first acceptable key among ready-set entries (ZRANGE ... WITHSCORES); else nil, how many
--- entries were seen and how many of those were dropped. R is the request.
-local function pick_from(C, R, ready, heads)
+-- The first acceptable key among ready-set members, in set order; else nil, how many members were
+-- seen and how many of those were dropped. R is the request. A member's score is its key's
+-- used + reserved (sync_ready keeps them equal), so the key's state stands in for it.
+local function pick_from(C, R, ready, members)
   local dropped = 0
-  for i = 1, #heads, 2 do
-    local kid = string.match(heads[i], ':(.*)$')
+  for _, member in ipairs(members) do
+    local kid = string.match(member, ':(.*)$')
     local k = load_key(C, kid)
-    if not k or k.member ~= heads[i] then
+    if not k or k.member ~= member then
       -- Left behind by a partial loss of state (never by these scripts): drop it.
-      redis.call('ZREM', ready, heads[i])
+      redis.call('ZREM', ready, member)
       dropped = dropped + 1
-    elseif tonumber(heads[i + 1]) + R.estimate <= k.limit then
+    elseif k.used + k.reserved + R.estimate <= k.limit then
       if R.excluded[kid] then R.only_excluded = true else return k end
     end
   end
-  return nil, #heads / 2, dropped
+  return nil, #members, dropped
 end
 
 -- One model: the head of its set nearly always serves; the rest of the window only when it does not.
 local function pick_in_model(C, R, aid, m)
   local ready = ready_set(C, R.provider, aid, m)
-  local k, seen, dropped = pick_from(C, R, ready, redis.call('ZRANGE', ready, 0, 0, 'WITHSCORES'))
+  local k, seen, dropped = pick_from(C, R, ready, redis.call('ZRANGE', ready, 0, 0))
   if not k and seen == 1 and R.window > 1 then
-    k = pick_from(C, R, ready, redis.call('ZRANGE', ready, 1 - dropped, R.window - 1 - dropped, 'WITHSCORES'))
+    k = pick_from(C, R, ready, redis.call('ZRANGE', ready, 1 - dropped, R.window - 1 - dropped))
   end
   return k
 end
@@ -83,7 +84,7 @@ local function pick_in_any(C, R, a)
   end)
   for i = 1, math.min(R.window, #merged) do
     local e = merged[i]
-    local k = pick_from(C, R, e.set, { e.member, e.score })
+    local k = pick_from(C, R, e.set, { e.member })
     if k then return k end
   end
   return nil
@@ -144,9 +145,10 @@ local function lease_one(C, gen, ttl, R)
   local flags = ''
   if k.probing == 1 then flags = flags .. 'k' end
   if provider_probe then flags = flags .. 'p' end
-  local lid = gen .. '-' .. seq .. ':' .. k.id .. ':' .. k.account .. ':' .. R.estimate .. ':' .. flags .. ':' .. R.provider
-  if provider_probe then save_breaker(C, R.provider, pv['until'], lid) end
   local expires = C.now + ttl
+  local lid = gen .. '-' .. seq .. ':' .. k.id .. ':' .. k.account .. ':' .. R.estimate .. ':' .. flags .. ':' ..
+    expires .. ':' .. R.provider
+  if provider_probe then save_breaker(C, R.provider, pv['until'], lid) end
   schedule(C, C.leases, expires, lid)
 
   -- Invariant check on values the grant just produced: counted, never expected to move.
@@ -159,6 +161,7 @@ end
 local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
 local gen = open_state(C)
 if not gen then return { 0 } end
+write_back(C)
 local ttl, n = tonumber(ARGV[3]), tonumber(ARGV[4])
 reserve_seq(C, n)
 local replies, at = { 1 }, 5
@@ -170,4 +173,5 @@ for _ = 1, n do
   replies[#replies + 1] = lease_one(C, gen, ttl, R)
   at = at + 5 + n_excluded
 end
+flush_state(C)
 return replies

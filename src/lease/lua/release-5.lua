@@ -75,15 +75,25 @@ local function server_error(C, k, lease, key_probe, provider_probe)
   return event
 end
 
+-- An expired lease still open: ended as reclaim would end it.
+local function end_expired(C, lid)
+  local k, _, a = end_lease(C, lid, true)
+  if a and a.dirty then save_account(C, a) end
+  if k then sync_ready(C, k); save_key(C, k) end
+end
+
 local function release_one(C, lid, outcome, tokens, cost, retry_after, http, entry)
   if entry ~= '' then redis.call('XADD', KEYS[5], '*', 'r', entry) end
-  -- Look at the lease before reclaim would end it, to tell 'expired' from 'unknown'.
-  local expires = redis.call('ZSCORE', C.leases, lid)
+  -- Taken out of leases before reclaim could end it, to tell 'expired' (still there, past its
+  -- expiry, which the id carries) from 'unknown' (never there, released, or reclaimed earlier).
+  local open = redis.call('ZREM', C.leases, lid) == 1
+  local expires = open and tonumber((select(5, string.match(lid, LEASE_PATTERN)))) or nil
+  if open and (not expires or expires <= C.now) then end_expired(C, lid) end
   reclaim(C)
-  if not expires then return { 4 } end
-  if tonumber(expires) <= C.now then return { 5 } end
+  if not open then return { 4 } end
+  if not expires or expires <= C.now then return { 5 } end
 
-  local k, lease, account = end_lease(C, lid)
+  local k, lease, account = end_lease(C, lid, true)
   if not k then
     if account and account.dirty then save_account(C, account) end
     return { 4 }
@@ -136,6 +146,7 @@ end
 
 local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
 if not open_state(C) then return { 0 } end
+write_back(C)
 S = { block_seconds = tonumber(ARGV[3]), threshold = tonumber(ARGV[4]), probe_after = tonumber(ARGV[5]),
       cooldown = tonumber(ARGV[6]) }
 local n = tonumber(ARGV[7])
@@ -146,4 +157,5 @@ for _ = 1, n do
     tonumber(ARGV[at + 4]), ARGV[at + 5], ARGV[at + 6])
   at = at + 7
 end
+flush_state(C)
 return replies

@@ -43,7 +43,7 @@ describe('CallBatcher', () => {
 
   it('splits a crowd into batches of at most maxBatch', async () => {
     const { batches, send, answerNext } = recordingSend();
-    const batcher = new CallBatcher(send, 2);
+    const batcher = new CallBatcher(send, { maxBatch: 2 });
     const all = [1, 2, 3, 4, 5].map((x) => batcher.submit(x));
     for (let i = 0; i < 3; i++) await answerNext();
     expect(await Promise.all(all)).toEqual([10, 20, 30, 40, 50]);

@@ -31,8 +31,8 @@
 
 local LOOKAHEAD = 8
 local RECLAIM_BATCH = 1000
--- LEASE_ID_FORMAT: gen-seq:keyId:accountId:tokens:flags:provider
-local LEASE_PATTERN = '^[^:]*:([^:]*):([^:]*):([^:]*):([^:]*):(.*)$'
+-- LEASE_ID_FORMAT: gen-seq:keyId:accountId:tokens:flags:expiresMs:provider
+local LEASE_PATTERN = '^[^:]*:([^:]*):([^:]*):([^:]*):([^:]*):([^:]*):(.*)$'
 
 local function now_ms(arg)
   local n = tonumber(arg)
@@ -48,8 +48,14 @@ end
 local function context(keys, base, now)
   return { meta = keys[1], leases = keys[2], blocked = keys[3], probes = keys[4],
            base = base, now = now, next_due = 0, key_cache = {}, account_cache = {},
-           accounts_of = {}, breakers = {}, seq_next = 0, seq_last = -1 }
+           accounts_of = {}, breakers = {}, seq_next = 0, seq_last = -1, write_back = false,
+           dirty = {}, n_dirty = 0 }
 end
+
+-- Write-back (lease and release, which may touch a key many times in one batch): save_key and
+-- save_account only mark the state, and flush_state writes each changed one once, in one MSET.
+-- Reads go through the cache, so nothing in the call can see the difference.
+local function write_back(C) C.write_back = true end
 
 -- Sequence numbers order leases (least recently leased first) and state writes. A batch takes a
 -- block of them in one HINCRBY; numbers a batch does not use are skipped, never reused.
@@ -151,11 +157,20 @@ local function load_key(C, kid)
   return k
 end
 
+local function pack_key(k)
+  return cmsgpack.pack({ k.provider, k.model, k.account, k.limit, k.cap, k.used, k.reserved, k.inflight, k.status,
+    k.kind, k.block_until, k.failures, k.probe_at, k.probing, k.last_used, k.member, k.reason })
+end
+
+local function mark_dirty(C, name, pack, obj)
+  if not C.dirty[name] then C.n_dirty = C.n_dirty + 1 end
+  C.dirty[name] = { pack, obj }
+end
+
 local function save_key(C, k)
-  redis.call('SET', key_name(C, k.id), cmsgpack.pack({ k.provider, k.model, k.account, k.limit, k.cap, k.used,
-    k.reserved, k.inflight, k.status, k.kind, k.block_until, k.failures, k.probe_at, k.probing, k.last_used,
-    k.member, k.reason }))
   C.key_cache[k.id] = k
+  if C.write_back then return mark_dirty(C, key_name(C, k.id), pack_key, k) end
+  redis.call('SET', key_name(C, k.id), pack_key(k))
 end
 
 -- An account: provider, priority, status, quota (-1 = none), budget (-1 = none), used, reserved,
@@ -175,11 +190,29 @@ local function load_account(C, aid)
   return a
 end
 
+local function pack_account(a)
+  return cmsgpack.pack({ a.provider, a.priority, a.status, a.quota, a.budget, a.used, a.reserved, a.spent,
+    a.models })
+end
+
 local function save_account(C, a)
-  redis.call('SET', account_name(C, a.id), cmsgpack.pack({ a.provider, a.priority, a.status, a.quota, a.budget,
-    a.used, a.reserved, a.spent, a.models }))
   a.dirty = false
   C.account_cache[a.id] = a
+  if C.write_back then return mark_dirty(C, account_name(C, a.id), pack_account, a) end
+  redis.call('SET', account_name(C, a.id), pack_account(a))
+end
+
+local function flush_state(C)
+  if C.n_dirty == 0 then return end
+  local args, n = {}, 0
+  for name, d in pairs(C.dirty) do
+    args[n + 1], args[n + 2] = name, d[1](d[2])
+    n = n + 2
+    -- unpack() is bounded by Lua's C stack: a reclaim of many leases writes in chunks.
+    if n >= 2000 then redis.call('MSET', unpack(args)); args, n = {}, 0 end
+  end
+  if n > 0 then redis.call('MSET', unpack(args)) end
+  C.dirty, C.n_dirty = {}, 0
 end
 
 -- The provider's account ids by priority (no script of a lease call changes them).
@@ -233,11 +266,12 @@ local function set_disabled(C, k, kind, reason, probe_after_ms)
   end
 end
 
--- Ends a lease: its reservation and concurrency slot come back. Returns the key (unsaved; its ready
+-- Ends a lease (removed: the caller already took it out of leases): its reservation and concurrency
+-- slot come back. Returns the key (unsaved; its ready
 -- sets not yet synced), its account (saved) and the record.
-local function end_lease(C, lid)
-  redis.call('ZREM', C.leases, lid)
-  local kid, aid, tokens, flags, provider = string.match(lid, LEASE_PATTERN)
+local function end_lease(C, lid, removed)
+  if not removed then redis.call('ZREM', C.leases, lid) end
+  local kid, aid, tokens, flags, _, provider = string.match(lid, LEASE_PATTERN)
   if not kid then return nil end
   tokens = tonumber(tokens)
   local k = load_key(C, kid)
