@@ -11,6 +11,11 @@ export interface CallBatcherOptions {
   /** Bounds how long one script may hold Redis. */
   readonly maxBatch?: number;
   readonly maxInFlight?: number;
+  /**
+   * Requests waiting are shared out over the free calls, but no call takes fewer than this (unless
+   * fewer wait): smaller shares would split the callers into ever smaller groups.
+   */
+  readonly minShare?: number;
 }
 
 interface Waiting<Item, Result> {
@@ -23,6 +28,7 @@ export class CallBatcher<Item, Result> {
   readonly #send: SendBatch<Item, Result>;
   readonly #maxBatch: number;
   readonly #maxInFlight: number;
+  readonly #minShare: number;
   #waiting: Waiting<Item, Result>[] = [];
   #inFlight = 0;
   #scheduled = false;
@@ -31,6 +37,7 @@ export class CallBatcher<Item, Result> {
     this.#send = send;
     this.#maxBatch = options.maxBatch ?? 64;
     this.#maxInFlight = options.maxInFlight ?? 1;
+    this.#minShare = options.minShare ?? 1;
   }
 
   submit(item: Item): Promise<Result> {
@@ -45,8 +52,13 @@ export class CallBatcher<Item, Result> {
     this.#scheduled = true;
     queueMicrotask(() => {
       this.#scheduled = false;
-      while (this.#inFlight < this.#maxInFlight && this.#waiting.length > 0)
-        void this.#sendBatch(this.#waiting.splice(0, this.#maxBatch));
+      // The waiting requests are shared out over the free calls, so that Redis runs one while
+      // this process reads the answer of another.
+      while (this.#inFlight < this.#maxInFlight && this.#waiting.length > 0) {
+        const free = this.#maxInFlight - this.#inFlight;
+        const share = Math.max(this.#minShare, Math.ceil(this.#waiting.length / free));
+        void this.#sendBatch(this.#waiting.splice(0, Math.min(this.#maxBatch, share)));
+      }
     });
   }
 

@@ -21,12 +21,12 @@ import { createHydrator, type HydrateResult, type Hydrator } from './hydrate.js'
 import { leaseKeys, type LeaseKeys } from './redis-keys.js';
 import { CallBatcher } from './call-batcher.js';
 import {
-  decodeBatch,
   decodeKeyChange,
   decodeLease,
   decodeList,
   decodeRelease,
   LeaseStateMissing,
+  ReplyCursor,
 } from './replies.js';
 import {
   createScriptCaller,
@@ -46,7 +46,11 @@ import type {
   ReleaseResult,
 } from './types.js';
 
-const BATCHING = { maxBatch: Number(process.env.XB ?? 64), maxInFlight: Number(process.env.XF ?? 1) };
+/**
+ * Two calls in flight let Redis run one batch while this process reads the answer of the other;
+ * measured with bench/lease.ts (BENCHMARKS.md) against one call of up to 64.
+ */
+const BATCHING = { maxBatch: 32, maxInFlight: 2, minShare: 8 };
 
 export interface LeaseEngineDeps {
   /** A connection of the engine's own, without keyPrefix. */
@@ -138,9 +142,10 @@ export class LeaseEngine {
         ...excluded.map(String),
       );
     });
-    return this.#run('lease', args, (reply) =>
-      decodeBatch(reply).map((r, i) => decodeLease(r, requests[i]!.provider, estimates[i]!)),
-    );
+    return this.#run('lease', args, (reply) => {
+      const cursor = new ReplyCursor(reply);
+      return requests.map((r, i) => decodeLease(cursor, r.provider, estimates[i]!));
+    });
   }
 
   /**
@@ -175,7 +180,10 @@ export class LeaseEngine {
     return this.#run(
       'release',
       args,
-      (reply) => decodeBatch(reply).map(decodeRelease),
+      (reply) => {
+        const cursor = new ReplyCursor(reply);
+        return items.map(() => decodeRelease(cursor));
+      },
       // Without a stream the fifth key is never written; leases stands in for it (same hash tag).
       [...this.keys.scriptKeys, stream || this.keys.leases],
     );

@@ -40,6 +40,8 @@ function codeOf(reply: ScriptReply): ScriptCode {
   return code;
 }
 
+const KEY_REPLY_LENGTH = 11;
+
 /** Reads the 11-field key reply (see key_reply in lua/includes/common.lua) starting at `at`. */
 export function decodeKeyState(reply: ScriptReply, at: number): KeyState {
   const f = reply.slice(at);
@@ -58,53 +60,87 @@ export function decodeKeyState(reply: ScriptReply, at: number): KeyState {
   };
 }
 
-export function decodeLease(reply: ScriptReply, provider: string, estimatedTokens: number): LeaseResult {
-  const code = codeOf(reply);
+/** Reads a batch script's flat reply, one item after another; each item's code says its length. */
+export class ReplyCursor {
+  #at = 1;
+  constructor(readonly reply: ScriptReply) {
+    codeOf(reply);
+  }
+  next(): string | number | null {
+    if (this.#at >= this.reply.length)
+      throw new AikeysError('LEASE_SCRIPT_REPLY', 'lease script reply ended early');
+    return this.reply[this.#at++] ?? null;
+  }
+  /** The next `n` values, as a reply of their own. */
+  take(n: number): ScriptReply {
+    const values = this.reply.slice(this.#at, this.#at + n);
+    if (values.length < n) throw new AikeysError('LEASE_SCRIPT_REPLY', 'lease script reply ended early');
+    this.#at += n;
+    return values;
+  }
+}
+
+// LEASE_ID_FORMAT (lua/includes/common.lua): gen-seq:keyId:accountId:tokens:flags:expiresMs:provider
+const LEASE_ID = /^[^-]*-(\d+):([^:]*):([^:]*):[^:]*:([^:]*):([^:]*):/;
+
+/** One lease item: 1, leaseId, model, inflight, committed | 2, retryAt, onlyExcluded | 3, retryAt. */
+export function decodeLease(cursor: ReplyCursor, provider: string, estimatedTokens: number): LeaseResult {
+  const code = num(cursor.next()) as ScriptCode;
   if (code === ScriptCode.Ok) {
-    const flags = String(reply[9] ?? '');
+    const [leaseId, model, inflight, committed] = cursor.take(4);
+    const id = LEASE_ID.exec(String(leaseId));
+    if (!id) throw new AikeysError('LEASE_SCRIPT_REPLY', `lease script issued a malformed lease id`);
+    const flags = id[4]!;
     const lease: Lease = {
-      leaseId: String(reply[1]),
-      keyId: num(reply[2]),
-      accountId: num(reply[3]),
+      leaseId: String(leaseId),
+      keyId: num(id[2]),
+      accountId: num(id[3]),
       provider,
-      model: String(reply[4]),
+      model: String(model),
       estimatedTokens,
-      expiresAtMs: num(reply[5]),
-      seq: num(reply[6]),
-      inflight: num(reply[7]),
-      committedTokens: num(reply[8]),
+      expiresAtMs: num(id[5]),
+      seq: num(id[1]),
+      inflight: num(inflight),
+      committedTokens: num(committed),
       keyProbe: flags.includes('k'),
       providerProbe: flags.includes('p'),
     };
     return { ok: true, lease };
   }
   if (code === ScriptCode.NoKey) {
-    const retry = num(reply[1]);
+    const [retry, onlyExcluded] = cursor.take(2);
     return {
       ok: false,
       reason: 'no_key',
-      retryAtMs: retry >= 0 ? retry : null,
-      onlyExcludedCouldServe: num(reply[2]) === 1,
+      retryAtMs: num(retry) >= 0 ? num(retry) : null,
+      onlyExcludedCouldServe: num(onlyExcluded) === 1,
     };
   }
   if (code === ScriptCode.ProviderPaused) {
-    return { ok: false, reason: 'provider_paused', retryAtMs: num(reply[1]), onlyExcludedCouldServe: false };
+    return {
+      ok: false,
+      reason: 'provider_paused',
+      retryAtMs: num(cursor.next()),
+      onlyExcludedCouldServe: false,
+    };
   }
   throw new AikeysError('LEASE_SCRIPT_REPLY', `lease script answered with unknown code ${code}`);
 }
 
-export function decodeRelease(reply: ScriptReply): ReleaseResult {
-  const code = codeOf(reply);
+/** One release item: 1, seq, statusChanged, providerEvent, key reply (11) | 4 | 5. */
+export function decodeRelease(cursor: ReplyCursor): ReleaseResult {
+  const code = num(cursor.next()) as ScriptCode;
   if (code === ScriptCode.UnknownLease) return { released: false, reason: 'unknown' };
   if (code === ScriptCode.ExpiredLease) return { released: false, reason: 'expired' };
   if (code !== ScriptCode.Ok)
     throw new AikeysError('LEASE_SCRIPT_REPLY', `release script answered with code ${code}`);
+  const [seq, changed, event] = cursor.take(3);
   return {
     released: true,
-    seq: num(reply[1]),
-    statusChanged: num(reply[2]) === 1,
-    providerEvent: (textOrNull(reply[3]) as ProviderBreakerEvent | null) ?? null,
-    key: decodeKeyState(reply, 4),
+    seq: num(seq),
+    statusChanged: num(changed) === 1,
+    providerEvent: (textOrNull(event) as ProviderBreakerEvent | null) ?? null,
+    key: decodeKeyState(cursor.take(KEY_REPLY_LENGTH), 0),
   };
 }
 
@@ -114,12 +150,6 @@ export function decodeKeyChange(reply: ScriptReply): KeyChange | null {
   if (code !== ScriptCode.Ok)
     throw new AikeysError('LEASE_SCRIPT_REPLY', `admin script answered with code ${code}`);
   return { statusChanged: num(reply[1]) === 1, key: decodeKeyState(reply, 2) };
-}
-
-/** A batch script's reply: one reply per request (throws LeaseStateMissing on code 0). */
-export function decodeBatch(reply: ScriptReply): ScriptReply[] {
-  codeOf(reply);
-  return reply.slice(1) as unknown as ScriptReply[];
 }
 
 /** Throws LeaseStateMissing on code 0; returns the rest of the reply. */

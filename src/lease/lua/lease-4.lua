@@ -22,12 +22,13 @@
           provider, model ('' = any model of the provider), fallback model ('' = none),
           estimated tokens (integer >= 0), n, then n key ids it must not get (already tried)
 
-  Returns {1, reply per request...}, each reply one of
-          {1, leaseId, keyId, accountId, model, expiresAtMs, seq, inflight, usedPlusReserved, flags}
-             flags: 'k' = half-open key probe, 'p' = provider breaker probe
-          {2, retryAtMs | -1, onlyExcludedCouldServe 0|1}      no key can serve now
-          {3, retryAtMs}                                       provider paused by its breaker
-       or {0}                                                  state missing: hydrate and retry
+  Returns {1, reply per request...}, the replies one after another in one flat array (a nested table
+  per request would cost Redis a table walk each), each one of
+          1, leaseId, model, inflight, usedPlusReserved   granted; the id carries key, account, seq,
+                                                          flags and expiry (LEASE_ID_FORMAT)
+          2, retryAtMs | -1, onlyExcludedCouldServe 0|1   no key can serve now
+          3, retryAtMs                                    provider paused by its breaker
+       or {0}                                             state missing: hydrate and retry
 ]]
 
 local function account_open(a, estimate)
@@ -43,11 +44,11 @@ end
 local function pick_from(C, R, ready, members)
   local dropped = 0
   for _, member in ipairs(members) do
-    local kid = string.match(member, ':(.*)$')
+    local kid = member_key(member)
     local k = load_key(C, kid)
     if not k or k.member ~= member then
       -- Left behind by a partial loss of state (never by these scripts): drop it.
-      redis.call('ZREM', ready, member)
+      redis_call('ZREM', ready, member)
       dropped = dropped + 1
     elseif k.used + k.reserved + R.estimate <= k.limit then
       if R.excluded[kid] then R.only_excluded = true else return k end
@@ -59,9 +60,9 @@ end
 -- One model: the head of its set nearly always serves; the rest of the window only when it does not.
 local function pick_in_model(C, R, aid, m)
   local ready = ready_set(C, R.provider, aid, m)
-  local k, seen, dropped = pick_from(C, R, ready, redis.call('ZRANGE', ready, 0, 0))
+  local k, seen, dropped = pick_from(C, R, ready, redis_call('ZRANGE', ready, '0', '0'))
   if not k and seen == 1 and R.window > 1 then
-    k = pick_from(C, R, ready, redis.call('ZRANGE', ready, 1 - dropped, R.window - 1 - dropped))
+    k = pick_from(C, R, ready, redis_call('ZRANGE', ready, 1 - dropped, R.window - 1 - dropped))
   end
   return k
 end
@@ -73,7 +74,7 @@ local function pick_in_any(C, R, a)
   local merged = {}
   for _, m in ipairs(a.models) do
     local ready = ready_set(C, R.provider, a.id, m)
-    local heads = redis.call('ZRANGE', ready, 0, R.window - 1, 'WITHSCORES')
+    local heads = redis_call('ZRANGE', ready, 0, R.window - 1, 'WITHSCORES')
     for i = 1, #heads, 2 do
       merged[#merged + 1] = { member = heads[i], score = tonumber(heads[i + 1]), set = ready }
     end
@@ -82,7 +83,7 @@ local function pick_in_any(C, R, a)
     if x.score ~= y.score then return x.score < y.score end
     return x.member < y.member
   end)
-  for i = 1, math.min(R.window, #merged) do
+  for i = 1, math_min(R.window, #merged) do
     local e = merged[i]
     local k = pick_from(C, R, e.set, { e.member })
     if k then return k end
@@ -90,45 +91,57 @@ local function pick_in_any(C, R, a)
   return nil
 end
 
-local function no_key(C, R)
+-- The earliest moment anything may change: a block ending, a probe falling due, a lease expiring.
+local function soonest_change(C)
   local soonest = -1
   for _, z in ipairs({ C.blocked, C.probes, C.leases }) do
-    local head = redis.call('ZRANGE', z, 0, 0, 'WITHSCORES')
+    local head = redis_call('ZRANGE', z, '0', '0', 'WITHSCORES')
     if head[2] then
       local t = tonumber(head[2])
       if soonest < 0 or t < soonest then soonest = t end
     end
   end
-  return { 2, soonest, R.only_excluded and 1 or 0 }
+  return soonest
 end
 
-local function lease_one(C, gen, ttl, R)
+-- The best key of model m ('' = any model) across the provider's accounts, by priority, and its account.
+local function pick(C, R, m)
+  for _, aid in ipairs(accounts_of(C, R.provider)) do
+    local a = load_account(C, aid)
+    if account_open(a, R.estimate) then
+      local k
+      if m == '' then k = pick_in_any(C, R, a) else k = pick_in_model(C, R, aid, m) end
+      if k then return k, a end
+    end
+  end
+  return nil
+end
+
+-- Serves request R; its reply goes into out after position n (see the header). Returns the new end.
+local function lease_one(C, gen, ttl, R, out, n)
   reclaim(C)
   local pv = breaker(C, R.provider)
   local provider_probe = false
   if pv.opened then
-    if C.now < pv['until'] then return { 3, pv['until'] } end
+    if C.now < pv['until'] then
+      out[n + 1], out[n + 2] = 3, pv['until']
+      return n + 2
+    end
     if pv.probe ~= '' then
-      return { 3, tonumber(redis.call('ZSCORE', C.leases, pv.probe)) or C.now }
+      out[n + 1], out[n + 2] = 3, tonumber(redis_call('ZSCORE', C.leases, pv.probe)) or C.now
+      return n + 2
     end
     provider_probe = true
   end
 
-  -- '' = any model of the account
-  local models = { R.model }
-  if R.model ~= '' and R.fallback ~= '' and R.fallback ~= R.model then models[2] = R.fallback end
-  local k, account = nil, nil
-  for _, m in ipairs(models) do
-    for _, aid in ipairs(accounts_of(C, R.provider)) do
-      local a = load_account(C, aid)
-      if account_open(a, R.estimate) then
-        if m == '' then k = pick_in_any(C, R, a) else k = pick_in_model(C, R, aid, m) end
-        if k then account = a; break end
-      end
-    end
-    if k then break end
+  local k, account = pick(C, R, R.model)
+  if not k and R.model ~= '' and R.fallback ~= '' and R.fallback ~= R.model then
+    k, account = pick(C, R, R.fallback)
   end
-  if not k then return no_key(C, R) end
+  if not k then
+    out[n + 1], out[n + 2], out[n + 3] = 2, soonest_change(C), R.only_excluded and 1 or 0
+    return n + 3
+  end
 
   local seq = next_seq(C)
   leave_ready(C, k)
@@ -146,16 +159,16 @@ local function lease_one(C, gen, ttl, R)
   if k.probing == 1 then flags = flags .. 'k' end
   if provider_probe then flags = flags .. 'p' end
   local expires = C.now + ttl
-  local lid = gen .. '-' .. seq .. ':' .. k.id .. ':' .. k.account .. ':' .. R.estimate .. ':' .. flags .. ':' ..
-    expires .. ':' .. R.provider
+  local lid = str_format('%s-%d:%s:%s:%d:%s:%d:%s', gen, seq, k.id, k.account, R.estimate, flags, expires, R.provider)
   if provider_probe then save_breaker(C, R.provider, pv['until'], lid) end
   schedule(C, C.leases, expires, lid)
 
   -- Invariant check on values the grant just produced: counted, never expected to move.
   if (k.cap > 0 and k.inflight > k.cap) or k.used + k.reserved > k.limit then
-    redis.call('HINCRBY', C.meta, 'violations', 1)
+    redis_call('HINCRBY', C.meta, 'violations', 1)
   end
-  return { 1, lid, k.id, k.account, k.model, expires, seq, k.inflight, k.used + k.reserved, flags }
+  out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5] = 1, lid, k.model, k.inflight, k.used + k.reserved
+  return n + 5
 end
 
 local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
@@ -164,14 +177,18 @@ if not gen then return { 0 } end
 write_back(C)
 local ttl, n = tonumber(ARGV[3]), tonumber(ARGV[4])
 reserve_seq(C, n)
-local replies, at = { 1 }, 5
+local NONE = {}
+local out, size, at = { 1 }, 1, 5
 for _ = 1, n do
-  local n_excluded = tonumber(ARGV[at + 4])
+  local n_excluded = ARGV[at + 4] == '0' and 0 or tonumber(ARGV[at + 4])
   local R = { provider = ARGV[at], model = ARGV[at + 1], fallback = ARGV[at + 2], estimate = tonumber(ARGV[at + 3]),
-              excluded = {}, only_excluded = false, window = LOOKAHEAD + n_excluded }
-  for i = at + 5, at + 4 + n_excluded do R.excluded[ARGV[i]] = true end
-  replies[#replies + 1] = lease_one(C, gen, ttl, R)
+              excluded = NONE, only_excluded = false, window = LOOKAHEAD + n_excluded }
+  if n_excluded > 0 then
+    R.excluded = {}
+    for i = at + 5, at + 4 + n_excluded do R.excluded[ARGV[i]] = true end
+  end
+  size = lease_one(C, gen, ttl, R, out, size)
   at = at + 5 + n_excluded
 end
 flush_state(C)
-return replies
+return out

@@ -30,9 +30,11 @@
           string), retry-after ms (-1 = use the default), HTTP status (0 = no response),
           usage record for the stream's 'r' field ('' = none)
 
-  Returns {1, reply per release...}, each reply one of
-          {1, seq, statusChanged 0|1, providerEvent ('' | opened | reopened | closed), key reply...}
-          {4} unknown lease, {5} expired lease
+  Returns {1, reply per release...}, the replies one after another in one flat array (a nested table
+  per release would cost Redis a table walk each), each one of
+          1, seq, statusChanged 0|1, providerEvent ('' | opened | reopened | closed), key reply (11)
+          4                                              unknown lease
+          5                                              expired lease
        or {0} state missing
 ]]
 
@@ -41,7 +43,7 @@ local S -- settings shared by the batch
 local function close_provider_breaker(C, provider, ev)
   local pv = breaker(C, provider)
   if not pv.present then return ev end
-  redis.call('DEL', C.base .. 'pvfail:' .. provider)
+  redis_call('DEL', C.base .. 'pvfail:' .. provider)
   local was_open = pv.opened
   clear_breaker(C, provider)
   if was_open then return 'closed' end
@@ -62,10 +64,10 @@ local function server_error(C, k, lease, key_probe, provider_probe)
   end
   if k.status == 'disabled' then return event end
   local pvfail = C.base .. 'pvfail:' .. lease.provider
-  redis.call('SADD', pvfail, k.id)
+  redis_call('SADD', pvfail, k.id)
   if not pv.present then save_breaker(C, lease.provider, 0, '') end
   if k.failures >= S.threshold then
-    if redis.call('SCARD', pvfail) >= 2 then
+    if redis_call('SCARD', pvfail) >= 2 then
       if not pv.opened then event = 'opened' end
       save_breaker(C, lease.provider, C.now + S.cooldown, '')
     else
@@ -76,34 +78,21 @@ local function server_error(C, k, lease, key_probe, provider_probe)
 end
 
 -- An expired lease still open: ended as reclaim would end it.
-local function end_expired(C, lid)
-  local k, _, a = end_lease(C, lid, true)
+local function end_expired(C, lid, rec)
+  local k, _, a = end_lease(C, lid, true, rec)
   if a and a.dirty then save_account(C, a) end
   if k then sync_ready(C, k); save_key(C, k) end
 end
 
-local function release_one(C, lid, outcome, tokens, cost, retry_after, http, entry)
-  if entry ~= '' then redis.call('XADD', KEYS[5], '*', 'r', entry) end
-  -- Taken out of leases before reclaim could end it, to tell 'expired' (still there, past its
-  -- expiry, which the id carries) from 'unknown' (never there, released, or reclaimed earlier).
-  local open = redis.call('ZREM', C.leases, lid) == 1
-  local expires = open and tonumber((select(5, string.match(lid, LEASE_PATTERN)))) or nil
-  if open and (not expires or expires <= C.now) then end_expired(C, lid) end
-  reclaim(C)
-  if not open then return { 4 } end
-  if not expires or expires <= C.now then return { 5 } end
-
-  local k, lease, account = end_lease(C, lid, true)
-  if not k then
-    if account and account.dirty then save_account(C, account) end
-    return { 4 }
-  end
-  local key_probe = string.find(lease.flags, 'k', 1, true) ~= nil
-  local provider_probe = string.find(lease.flags, 'p', 1, true) ~= nil
-  local before = k.status .. '|' .. k.kind
+-- Applies the outcome to the key (and account, provider); returns the provider breaker event.
+local function apply_outcome(C, k, lease, account, at)
+  local outcome = ARGV[at + 1]
+  local key_probe = str_find(lease.flags, 'k', 1, true) ~= nil
+  local provider_probe = str_find(lease.flags, 'p', 1, true) ~= nil
   local event = ''
-
+  -- Numbers are parsed only where the outcome uses them (tonumber goes through strtod).
   if outcome == 'success' then
+    local tokens = tonumber(ARGV[at + 2])
     k.used = k.used + tokens
     k.failures = 0
     k.last_used = C.now
@@ -111,9 +100,12 @@ local function release_one(C, lid, outcome, tokens, cost, retry_after, http, ent
       account.used = account.used + tokens
       account.dirty = true
     end
-    if account and tracks_budget(account) and cost and cost > 0 then
-      account.spent = account.spent + cost
-      account.dirty = true
+    if account and tracks_budget(account) then
+      local cost = tonumber(ARGV[at + 3])
+      if cost and cost > 0 then
+        account.spent = account.spent + cost
+        account.dirty = true
+      end
     end
     if key_probe and k.status == 'disabled' and k.kind == 'breaker' then
       k.status, k.kind, k.reason, k.probing, k.probe_at = 'active', '', '', 0, 0
@@ -121,10 +113,11 @@ local function release_one(C, lid, outcome, tokens, cost, retry_after, http, ent
     if k.status == 'active' and k.used >= k.limit then k.status = 'exhausted' end
     event = close_provider_breaker(C, lease.provider, event)
   elseif outcome == 'rate_limited' then
+    local retry_after = tonumber(ARGV[at + 4])
     local ms = retry_after >= 0 and retry_after or S.block_seconds * 1000
     set_block(C, k, C.now + ms)
   elseif outcome == 'auth_failed' then
-    set_disabled(C, k, 'invalid_key', 'invalid key (HTTP ' .. http .. ')', S.probe_after)
+    set_disabled(C, k, 'invalid_key', 'invalid key (HTTP ' .. ARGV[at + 5] .. ')', S.probe_after)
   elseif outcome == 'quota_exhausted' then
     if k.status ~= 'disabled' then k.status = 'exhausted' end
   elseif outcome == 'server_error' then
@@ -134,14 +127,40 @@ local function release_one(C, lid, outcome, tokens, cost, retry_after, http, ent
   if provider_probe and outcome ~= 'server_error' and outcome ~= 'success' then
     event = close_provider_breaker(C, lease.provider, event)
   end
+  return event
+end
+
+-- The release whose 7 values start at ARGV[at]; its reply goes into out after position n. Returns
+-- the new end of out.
+local function release_one(C, out, n, at)
+  local lid, entry = ARGV[at], ARGV[at + 6]
+  if entry ~= '' then redis_call('XADD', KEYS[5], '*', 'r', entry) end
+  -- Taken out of leases before reclaim could end it, to tell 'expired' (still there, past its
+  -- expiry, which the id carries) from 'unknown' (never there, released, or reclaimed earlier).
+  local open = redis_call('ZREM', C.leases, lid) == 1
+  local rec = open and parse_lease(lid) or nil
+  local expired = open and (not rec or rec.expires <= C.now)
+  if expired then end_expired(C, lid, rec) end
+  reclaim(C)
+  if not open then out[n + 1] = 4; return n + 1 end
+  if expired then out[n + 1] = 5; return n + 1 end
+
+  local k, lease, account = end_lease(C, lid, true, rec)
+  if not k then
+    if account and account.dirty then save_account(C, account) end
+    out[n + 1] = 4
+    return n + 1
+  end
+  local status_before, kind_before = k.status, k.kind
+  local event = apply_outcome(C, k, lease, account, at)
   if k.status ~= 'disabled' then k.probing = 0 end
 
   sync_ready(C, k)
   save_key(C, k)
   if account and account.dirty then save_account(C, account) end
-  local reply = { 1, next_seq(C), (k.status .. '|' .. k.kind) ~= before and 1 or 0, event }
-  for _, v in ipairs(key_reply(k)) do reply[#reply + 1] = v end
-  return reply
+  local changed = (k.status ~= status_before or k.kind ~= kind_before) and 1 or 0
+  out[n + 1], out[n + 2], out[n + 3], out[n + 4] = 1, next_seq(C), changed, event
+  return put_key_reply(out, n + 4, k)
 end
 
 local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
@@ -149,13 +168,9 @@ if not open_state(C) then return { 0 } end
 write_back(C)
 S = { block_seconds = tonumber(ARGV[3]), threshold = tonumber(ARGV[4]), probe_after = tonumber(ARGV[5]),
       cooldown = tonumber(ARGV[6]) }
-local n = tonumber(ARGV[7])
-reserve_seq(C, n)
-local replies, at = { 1 }, 8
-for _ = 1, n do
-  replies[#replies + 1] = release_one(C, ARGV[at], ARGV[at + 1], tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3]),
-    tonumber(ARGV[at + 4]), ARGV[at + 5], ARGV[at + 6])
-  at = at + 7
-end
+local count = tonumber(ARGV[7])
+reserve_seq(C, count)
+local out, n = { 1 }, 1
+for i = 0, count - 1 do n = release_one(C, out, n, 8 + i * 7) end
 flush_state(C)
-return replies
+return out

@@ -50,6 +50,26 @@ describe('CallBatcher', () => {
     expect(batches).toEqual([[1, 2], [3, 4], [5]]);
   });
 
+  it('shares a crowd out over the calls it may have in flight, never below minShare', async () => {
+    const { batches, send, answerNext } = recordingSend();
+    const batcher = new CallBatcher(send, { maxInFlight: 2, minShare: 3 });
+    const crowd = [1, 2, 3, 4, 5, 6, 7, 8].map((x) => batcher.submit(x));
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([
+      [1, 2, 3, 4],
+      [5, 6, 7, 8],
+    ]);
+    await answerNext();
+    await answerNext();
+    expect(await Promise.all(crowd)).toEqual([10, 20, 30, 40, 50, 60, 70, 80]);
+    // Four waiting, two calls free: a share of three (minShare), then the one left.
+    const few = [9, 10, 11, 12].map((x) => batcher.submit(x));
+    await answerNext();
+    await answerNext();
+    expect(await Promise.all(few)).toEqual([90, 100, 110, 120]);
+    expect(batches.slice(2)).toEqual([[9, 10, 11], [12]]);
+  });
+
   it('fails every request of a failed batch, and goes on with the next', async () => {
     let calls = 0;
     const batcher = new CallBatcher<number, number>(async (items) => {
