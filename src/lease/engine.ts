@@ -52,6 +52,9 @@ import type {
  */
 const BATCHING = { maxBatch: 32, maxInFlight: 2, minShare: 8 };
 
+/** A disable reason is free text; the key state keeps this many characters (common.lua: MAX_REASON). */
+export const MAX_REASON_LENGTH = 1000;
+
 export interface LeaseEngineDeps {
   /** A connection of the engine's own, without keyPrefix. */
   readonly redis: Redis;
@@ -198,8 +201,10 @@ export class LeaseEngine {
     return this.#run('unblock', [keyId], decodeKeyChange);
   }
 
+  /** `reason` is kept to its first MAX_REASON_LENGTH characters. */
   disable(keyId: number, reason: string, kind: DisabledKind = 'manual'): Promise<KeyChange | null> {
-    return this.#run('disable', [keyId, kind, reason, this.#settings.keyProbeAfterMs], decodeKeyChange);
+    const kept = [...reason].slice(0, MAX_REASON_LENGTH).join('');
+    return this.#run('disable', [keyId, kind, kept, this.#settings.keyProbeAfterMs], decodeKeyChange);
   }
 
   enable(keyId: number): Promise<KeyChange | null> {

@@ -1,7 +1,7 @@
 /**
- * Reads what the lease scripts keep per key and per account (MessagePack arrays, layout v2) and in
- * each lease id; the Lua side is lua/includes/common.lua (parse_key, load_account, LEASE_PATTERN).
- * Only readers live here: every write goes through a script.
+ * Reads what the lease scripts keep per key (struct-packed, KEY_FORMAT), per account (MessagePack
+ * arrays) and in each lease id (layout v3); the Lua side is lua/includes/common.lua (parse_key,
+ * load_account, LEASE_PATTERN). Only readers live here: every write goes through a script.
  */
 import { decode } from '@msgpack/msgpack';
 import { num, positiveOrNull, textOrNull } from './reply-values.js';
@@ -15,22 +15,36 @@ function unpack(packed: Uint8Array, what: string): Packed {
   return value as Packed;
 }
 
-/** A key's array: provider, model, account, limit, cap, used, reserved, inflight, status, kind,
- * block_until, failures, probe_at, probing, last_used, member, reason (parse_key in common.lua). */
+/**
+ * A key's state as lua's struct.pack wrote it with KEY_FORMAT ('<' + 10 x 'd' + 7 x 'Hc0'): limit,
+ * cap, used, reserved, inflight, block_until, failures, probe_at, probing, last_used as little-endian
+ * doubles, then provider, model, account, status, kind, member, reason, each a uint16 length and
+ * its UTF-8 bytes.
+ */
 export function decodePackedKey(keyId: number, packed: Uint8Array): KeyState {
-  const f = unpack(packed, `key ${keyId}`);
+  const buf = Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
+  const n = (i: number) => buf.readDoubleLE(i * 8);
+  const strings: string[] = [];
+  let at = 80;
+  for (let i = 0; i < 7; i++) {
+    const length = buf.readUInt16LE(at);
+    strings.push(buf.toString('utf8', at + 2, at + 2 + length));
+    at += 2 + length;
+  }
+  if (at !== buf.length) throw new Error(`lease state for key ${keyId} is not a v3 key state`);
+  const [, , , status, kind, , reason] = strings;
   return {
     keyId,
-    status: String(f[8]) as KeyStatus,
-    disabledKind: textOrNull(f[9]) as DisabledKind | null,
-    disabledReason: textOrNull(f[16]),
-    blockUntilMs: positiveOrNull(f[10]),
-    consecutiveFailures: num(f[11]),
-    usedToday: num(f[5]),
-    lastUsedAtMs: positiveOrNull(f[14]),
-    probeAtMs: positiveOrNull(f[12]),
-    reserved: num(f[6]),
-    inflight: num(f[7]),
+    status: status as KeyStatus,
+    disabledKind: textOrNull(kind) as DisabledKind | null,
+    disabledReason: textOrNull(reason),
+    blockUntilMs: positiveOrNull(n(5)),
+    consecutiveFailures: n(6),
+    usedToday: n(2),
+    lastUsedAtMs: positiveOrNull(n(9)),
+    probeAtMs: positiveOrNull(n(7)),
+    reserved: n(3),
+    inflight: n(4),
   };
 }
 

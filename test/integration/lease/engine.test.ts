@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { LeaseEngine } from '../../../src/lease/engine.js';
+import { MAX_REASON_LENGTH, type LeaseEngine } from '../../../src/lease/engine.js';
 import type { Lease, LeaseResult } from '../../../src/lease/types.js';
 import { openDatabase, type Db } from '../../../src/store/database.js';
 import { usageStreamKey } from '../../../src/usage/usage-stream.js';
@@ -270,6 +270,15 @@ describe('breakers', () => {
     expect((await engine.lease({ provider: 'openai', estimatedTokens: 1 })).ok).toBe(false);
     await engine.enable(ids[0]!);
     expect(await leaseKey(engine)).toBe(ids[0]);
+  });
+
+  it("keeps an operator's reason as written, within MAX_REASON_LENGTH characters", async () => {
+    const { engine, ids } = await setup([{}, {}]);
+    await engine.disable(ids[0]!, 'rotated — see ticket «OPS-12»');
+    await engine.disable(ids[1]!, 'x'.repeat(MAX_REASON_LENGTH + 50));
+    const [first, second] = await engine.keyStates(ids);
+    expect(first!.disabledReason).toBe('rotated — see ticket «OPS-12»');
+    expect(second!.disabledReason).toBe('x'.repeat(MAX_REASON_LENGTH));
   });
 
   it('an outage across keys pauses the provider instead of disabling keys, then lets one probe through', async () => {

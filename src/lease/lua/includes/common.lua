@@ -2,10 +2,10 @@
   Shared helpers, concatenated by the script loader ahead of every lease script (one copy per
   script, so each script stays self-contained for EVALSHA).
 
-  Layout v2. Every name starts with `base`, ARGV[1], which begins with the prefix's hash tag, so
+  Layout v3. Every name starts with `base`, ARGV[1], which begins with the prefix's hash tag, so
   every key a script touches lives in one Redis Cluster slot; derived names are built here the way
   BullMQ derives job keys from its queue prefix.
-    base..'k:'..keyId        string  one key's state, a MessagePack array (parse_key below)
+    base..'k:'..keyId        string  one key's state, struct-packed (KEY_FORMAT, parse_key below)
     base..'a:'..accountId    string  one account's state, a MessagePack array (load_account below)
     base..'accts:'..provider zset    accountId scored by priority (lower = preferred)
     base..'r:'..provider..':'..accountId..':m:'..model
@@ -22,11 +22,11 @@
     blocked  zset  keyId by block end ms
     probes   zset  keyId by half-open probe time ms
 
-  Why MessagePack arrays: a redis.call from Lua pays per call and per returned element (measured
-  on Redis 7.0 here: a 19-field HMGET about 6 us, a GET about 0.5 us), and a lease touches every
-  field of its key. One GET + cmsgpack.unpack and one cmsgpack.pack + SET per key and per account
-  cost a fraction of the v1 hash layout, and cmsgpack (C) beat Lua patterns and table.concat
-  (BENCHMARKS.md). src/lease/packed-state.ts reads the same arrays.
+  Why one string per key and account: a redis.call from Lua pays per call and per returned element
+  (measured on Redis 7.0 here: a 19-field HMGET about 6 us, a GET about 0.5 us), and a lease
+  touches every field of its key. One GET + unpack and one pack + SET per key and per account cost a
+  fraction of the v1 hash layout. Keys, the hot path, use struct (no intermediate table); accounts,
+  read once per call, keep MessagePack for their list of models. src/lease/packed-state.ts reads both.
 ]]
 
 -- Globals and library functions read once per call into locals: every use of a global (redis,
@@ -147,12 +147,22 @@ end
 
 -- in_ready is derived, not stored: after every script a key is in its ready set, under its
 -- member, exactly when is_ready holds for its saved state.
+--
+-- A key's state is one struct-packed string (KEY_FORMAT): ten numbers as little-endian doubles
+-- (limit, cap, used, reserved, inflight, block_until, failures, probe_at, probing, last_used), then
+-- seven strings, each a 16-bit length and its bytes (provider, model, account, status, kind, member,
+-- reason). struct.unpack hands back plain values, so a load builds one table, where a MessagePack
+-- array cost a second table grown element by element (src/lease/packed-state.ts reads the same).
+local KEY_FORMAT = '<ddddddddddHc0Hc0Hc0Hc0Hc0Hc0Hc0'
+local struct_pack, struct_unpack = struct.pack, struct.unpack
+
 local function parse_key(kid, s)
-  local t = msgpack_unpack(s)
-  local k = { id = kid, provider = t[1], model = t[2], account = t[3], limit = t[4], cap = t[5], used = t[6],
-              reserved = t[7], inflight = t[8], status = t[9], kind = t[10], block_until = t[11],
-              failures = t[12], probe_at = t[13], probing = t[14], last_used = t[15], member = t[16],
-              reason = t[17] }
+  local limit, cap, used, reserved, inflight, block_until, failures, probe_at, probing, last_used, provider, model,
+        account, status, kind, member, reason = struct_unpack(KEY_FORMAT, s)
+  local k = { id = kid, provider = provider, model = model, account = account, limit = limit, cap = cap, used = used,
+              reserved = reserved, inflight = inflight, status = status, kind = kind, block_until = block_until,
+              failures = failures, probe_at = probe_at, probing = probing, last_used = last_used, member = member,
+              reason = reason, in_ready = false }
   k.in_ready = is_ready(k)
   return k
 end
@@ -168,9 +178,15 @@ local function load_key(C, kid)
   return k
 end
 
+-- A reason is free text: the engine sends at most 1,000 characters (MAX_REASON_LENGTH); this bound
+-- (bytes) keeps any other writer within what the 16-bit length can say.
+local MAX_REASON = 4000
+
 local function pack_key(k)
-  return msgpack_pack({ k.provider, k.model, k.account, k.limit, k.cap, k.used, k.reserved, k.inflight, k.status,
-    k.kind, k.block_until, k.failures, k.probe_at, k.probing, k.last_used, k.member, k.reason })
+  local reason = #k.reason > MAX_REASON and str_sub(k.reason, 1, MAX_REASON) or k.reason
+  return struct_pack(KEY_FORMAT, k.limit, k.cap, k.used, k.reserved, k.inflight, k.block_until, k.failures,
+    k.probe_at, k.probing, k.last_used, #k.provider, k.provider, #k.model, k.model, #k.account, k.account,
+    #k.status, k.status, #k.kind, k.kind, #k.member, k.member, #reason, reason)
 end
 
 local function mark_dirty(C, name, pack, obj)
