@@ -16,10 +16,10 @@ function unpack(packed: Uint8Array, what: string): Packed {
 }
 
 /**
- * A key's state as lua's struct.pack wrote it with KEY_FORMAT ('<' + 10 x 'd' + 7 x 'Hc0'): limit,
+ * A key's state as lua's struct.pack wrote it with KEY_FORMAT ('<' + 10 x 'd' + 7 x 's'): limit,
  * cap, used, reserved, inflight, block_until, failures, probe_at, probing, last_used as little-endian
- * doubles, then provider, model, account, status, kind, member, reason, each a uint16 length and
- * its UTF-8 bytes.
+ * doubles, then provider, model, account, status, kind, member, reason, each UTF-8 and
+ * zero-terminated.
  */
 export function decodePackedKey(keyId: number, packed: Uint8Array): KeyState {
   const buf = Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
@@ -27,9 +27,10 @@ export function decodePackedKey(keyId: number, packed: Uint8Array): KeyState {
   const strings: string[] = [];
   let at = 80;
   for (let i = 0; i < 7; i++) {
-    const length = buf.readUInt16LE(at);
-    strings.push(buf.toString('utf8', at + 2, at + 2 + length));
-    at += 2 + length;
+    const end = buf.indexOf(0, at);
+    if (end < 0) throw new Error(`lease state for key ${keyId} is not a v3 key state`);
+    strings.push(buf.toString('utf8', at, end));
+    at = end + 1;
   }
   if (at !== buf.length) throw new Error(`lease state for key ${keyId} is not a v3 key state`);
   const [, , , status, kind, , reason] = strings;

@@ -78,7 +78,7 @@ for i = 1, n_keys do
   local was = (k.status or '') .. '|' .. (k.kind or '')
   k.provider, k.model, k.account = ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]
   k.limit, k.cap = tonumber(ARGV[at + 4]), tonumber(ARGV[at + 5])
-  k.status, k.kind, k.reason = ARGV[at + 7], ARGV[at + 8], ARGV[at + 9]
+  k.status, k.kind, k.reason = ARGV[at + 7], ARGV[at + 8], clean_reason(ARGV[at + 9])
   k.block_until, k.probe_at = tonumber(ARGV[at + 10]), tonumber(ARGV[at + 12])
   redis_call('ZREM', C.blocked, kid)
   redis_call('ZREM', C.probes, kid)

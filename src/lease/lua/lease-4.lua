@@ -143,9 +143,10 @@ local function lease_one(C, gen, ttl, R, out, n)
     return n + 3
   end
 
-  local seq = next_seq(C)
+  -- Numbers become text once each (string.format is the slow part of building ids).
+  local seq_text = str_format('%012d', next_seq(C))
   leave_ready(C, k)
-  k.member = member_for(seq, k.id)
+  k.member = seq_text .. ':' .. k.id
   k.reserved = k.reserved + R.estimate
   k.inflight = k.inflight + 1
   sync_ready(C, k)
@@ -159,9 +160,11 @@ local function lease_one(C, gen, ttl, R, out, n)
   if k.probing == 1 then flags = flags .. 'k' end
   if provider_probe then flags = flags .. 'p' end
   local expires = C.now + ttl
-  local lid = str_format('%s-%d:%s:%s:%d:%s:%d:%s', gen, seq, k.id, k.account, R.estimate, flags, expires, R.provider)
+  local expires_text = int_arg(expires)
+  local lid = gen .. '-' .. seq_text .. ':' .. k.id .. ':' .. k.account .. ':' .. R.estimate_text .. ':' .. flags ..
+    ':' .. expires_text .. ':' .. R.provider
   if provider_probe then save_breaker(C, R.provider, pv['until'], lid) end
-  schedule(C, C.leases, expires, lid)
+  schedule(C, C.leases, expires, lid, expires_text)
 
   -- Invariant check on values the grant just produced: counted, never expected to move.
   if (k.cap > 0 and k.inflight > k.cap) or k.used + k.reserved > k.limit then
@@ -182,6 +185,7 @@ local out, size, at = { 1 }, 1, 5
 for _ = 1, n do
   local n_excluded = ARGV[at + 4] == '0' and 0 or tonumber(ARGV[at + 4])
   local R = { provider = ARGV[at], model = ARGV[at + 1], fallback = ARGV[at + 2], estimate = tonumber(ARGV[at + 3]),
+              estimate_text = ARGV[at + 3],
               excluded = NONE, only_excluded = false, window = LOOKAHEAD + n_excluded }
   if n_excluded > 0 then
     R.excluded = {}

@@ -272,15 +272,16 @@ describe('breakers', () => {
     expect(await leaseKey(engine)).toBe(ids[0]);
   });
 
-  it("keeps an operator's reason as written, within MAX_REASON_LENGTH characters", async () => {
-    const { engine, ids } = await setup([{}, {}]);
+  it("keeps an operator's reason as written, within MAX_REASON_LENGTH characters and without NULs", async () => {
+    const { engine, ids } = await setup([{}, {}, {}]);
     await engine.disable(ids[0]!, 'rotated — see ticket «OPS-12»');
     await engine.disable(ids[1]!, 'x'.repeat(MAX_REASON_LENGTH + 50));
-    const [first, second] = await engine.keyStates(ids);
+    await engine.disable(ids[2]!, 'pasted\u0000text');
+    const [first, second, third] = await engine.keyStates(ids);
     expect(first!.disabledReason).toBe('rotated — see ticket «OPS-12»');
     expect(second!.disabledReason).toBe('x'.repeat(MAX_REASON_LENGTH));
+    expect(third!.disabledReason).toBe('pastedtext');
   });
-
   it('an outage across keys pauses the provider instead of disabling keys, then lets one probe through', async () => {
     const { engine } = await setup([{}, {}, {}]);
     let opened = false;

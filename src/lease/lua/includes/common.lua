@@ -37,6 +37,15 @@ local msgpack_pack, msgpack_unpack = cmsgpack.pack, cmsgpack.unpack
 local math_max, math_min, math_floor = math.max, math.min, math.floor
 local tonumber, ipairs, pairs, unpack, select = tonumber, ipairs, pairs, unpack, select
 
+-- A reason is free text from outside (an operator, Postgres): a key state stores it zero-terminated
+-- and bounded (the engine itself sends at most 1,000 characters, MAX_REASON_LENGTH).
+local MAX_REASON_BYTES = 4000
+local function clean_reason(reason)
+  if str_find(reason, '\0', 1, true) then reason = string.gsub(reason, '%z', '') end
+  if #reason > MAX_REASON_BYTES then reason = str_sub(reason, 1, MAX_REASON_BYTES) end
+  return reason
+end
+
 -- An integer as redis.call's argument: a Lua number would be formatted with '%.17g' (slow) by Redis.
 local function int_arg(n) return str_format('%d', n) end
 
@@ -126,8 +135,8 @@ local function open_state(C)
 end
 
 -- ZADD to leases, blocked or probes: every timed entry goes through here to keep next_due honest.
-local function schedule(C, zset, score, member)
-  redis_call('ZADD', zset, int_arg(score), member)
+local function schedule(C, zset, score, member, score_text)
+  redis_call('ZADD', zset, score_text or int_arg(score), member)
   if score < C.next_due then
     C.next_due = score
     redis_call('HSET', C.meta, 'next_due', score)
@@ -150,10 +159,11 @@ end
 --
 -- A key's state is one struct-packed string (KEY_FORMAT): ten numbers as little-endian doubles
 -- (limit, cap, used, reserved, inflight, block_until, failures, probe_at, probing, last_used), then
--- seven strings, each a 16-bit length and its bytes (provider, model, account, status, kind, member,
--- reason). struct.unpack hands back plain values, so a load builds one table, where a MessagePack
--- array cost a second table grown element by element (src/lease/packed-state.ts reads the same).
-local KEY_FORMAT = '<ddddddddddHc0Hc0Hc0Hc0Hc0Hc0Hc0'
+-- seven zero-terminated strings (provider, model, account, status, kind, member, reason; none can
+-- hold a zero byte: see clean_reason). struct.unpack hands back plain values, so a load builds one
+-- table, where a MessagePack array cost a second table grown element by element
+-- (src/lease/packed-state.ts reads the same bytes).
+local KEY_FORMAT = '<ddddddddddsssssss'
 local struct_pack, struct_unpack = struct.pack, struct.unpack
 
 local function parse_key(kid, s)
@@ -178,15 +188,9 @@ local function load_key(C, kid)
   return k
 end
 
--- A reason is free text: the engine sends at most 1,000 characters (MAX_REASON_LENGTH); this bound
--- (bytes) keeps any other writer within what the 16-bit length can say.
-local MAX_REASON = 4000
-
 local function pack_key(k)
-  local reason = #k.reason > MAX_REASON and str_sub(k.reason, 1, MAX_REASON) or k.reason
   return struct_pack(KEY_FORMAT, k.limit, k.cap, k.used, k.reserved, k.inflight, k.block_until, k.failures,
-    k.probe_at, k.probing, k.last_used, #k.provider, k.provider, #k.model, k.model, #k.account, k.account,
-    #k.status, k.status, #k.kind, k.kind, #k.member, k.member, #reason, reason)
+    k.probe_at, k.probing, k.last_used, k.provider, k.model, k.account, k.status, k.kind, k.member, k.reason)
 end
 
 local function mark_dirty(C, name, pack, obj)
@@ -285,7 +289,7 @@ local function set_block(C, k, until_ms)
 end
 
 local function set_disabled(C, k, kind, reason, probe_after_ms)
-  k.status, k.kind, k.reason, k.probing = 'disabled', kind, reason, 0
+  k.status, k.kind, k.reason, k.probing = 'disabled', kind, clean_reason(reason), 0
   redis_call('ZREM', C.blocked, k.id)
   if kind == 'breaker' then
     k.probe_at = C.now + probe_after_ms
