@@ -17,8 +17,8 @@ if not k then return { 6 } end
 local before = k.status .. '|' .. k.kind
 k.status = k.used >= k.limit and 'exhausted' or 'active'
 k.kind, k.reason, k.failures, k.block_until, k.probing, k.probe_at = '', '', 0, 0, 0, 0
-redis_call('ZREM', C.blocked, k.id)
-redis_call('ZREM', C.probes, k.id)
+redis.call('ZREM', C.blocked, k.id)
+redis.call('ZREM', C.probes, k.id)
 sync_ready(C, k)
 save_key(C, k)
 local reply = { 1, (k.status .. '|' .. k.kind) ~= before and 1 or 0 }

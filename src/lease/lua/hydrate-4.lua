@@ -20,31 +20,31 @@
   Returns {1, fresh 0|1, keys}
 ]]
 local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
-local fresh = redis_call('EXISTS', C.meta) == 0
+local fresh = redis.call('EXISTS', C.meta) == 0
 local n_accounts, n_keys = tonumber(ARGV[4]), tonumber(ARGV[5])
 local keys_set, accounts_set = C.base .. 'keys', C.base .. 'accounts'
 
 if fresh then
-  redis_call('DEL', C.leases, C.blocked, C.probes)
-  for _, kid in ipairs(redis_call('SMEMBERS', keys_set)) do
+  redis.call('DEL', C.leases, C.blocked, C.probes)
+  for _, kid in ipairs(redis.call('SMEMBERS', keys_set)) do
     local k = load_key(C, kid)
     if k then leave_ready(C, k) end
-    redis_call('DEL', key_name(C, kid))
+    redis.call('DEL', key_name(C, kid))
   end
-  for _, aid in ipairs(redis_call('SMEMBERS', accounts_set)) do
+  for _, aid in ipairs(redis.call('SMEMBERS', accounts_set)) do
     local a = load_account(C, aid)
-    if a then redis_call('DEL', C.base .. 'accts:' .. a.provider, C.base .. 'pvfail:' .. a.provider) end
-    redis_call('DEL', account_name(C, aid))
+    if a then redis.call('DEL', C.base .. 'accts:' .. a.provider, C.base .. 'pvfail:' .. a.provider) end
+    redis.call('DEL', account_name(C, aid))
   end
-  redis_call('DEL', keys_set, accounts_set)
+  redis.call('DEL', keys_set, accounts_set)
   -- A partial loss may have taken the registries but left per-provider state and ready sets behind.
   for i = 0, n_accounts - 1 do
     local provider = ARGV[6 + i * 7 + 1]
-    redis_call('DEL', C.base .. 'accts:' .. provider, C.base .. 'pvfail:' .. provider)
+    redis.call('DEL', C.base .. 'accts:' .. provider, C.base .. 'pvfail:' .. provider)
   end
   for i = 0, n_keys - 1 do
     local at = 6 + n_accounts * 7 + i * 14
-    redis_call('DEL', ready_set(C, ARGV[at + 1], ARGV[at + 3], ARGV[at + 2]))
+    redis.call('DEL', ready_set(C, ARGV[at + 1], ARGV[at + 3], ARGV[at + 2]))
   end
 end
 
@@ -56,14 +56,14 @@ for _ = 1, n_accounts do
               quota = tonumber(ARGV[at + 4]), budget = tonumber(ARGV[at + 5]), used = 0, reserved = 0,
               spent = tonumber(ARGV[at + 6]), models = {}, has_model = {} }
   local existing = (not fresh) and load_account(C, aid) or nil
-  if existing then a.spent = math_max(a.spent, existing.spent) end
+  if existing then a.spent = math.max(a.spent, existing.spent) end
   accounts[aid] = a
-  redis_call('ZADD', C.base .. 'accts:' .. provider, a.priority, aid)
-  redis_call('SADD', accounts_set, aid)
+  redis.call('ZADD', C.base .. 'accts:' .. provider, a.priority, aid)
+  redis.call('SADD', accounts_set, aid)
   at = at + 7
 end
 
-local seq = tonumber(redis_call('HGET', C.meta, 'seq')) or 0
+local seq = tonumber(redis.call('HGET', C.meta, 'seq')) or 0
 for i = 1, n_keys do
   local kid = ARGV[at]
   local k = (not fresh) and load_key(C, kid) or nil
@@ -80,23 +80,23 @@ for i = 1, n_keys do
   k.limit, k.cap = tonumber(ARGV[at + 4]), tonumber(ARGV[at + 5])
   k.status, k.kind, k.reason = ARGV[at + 7], ARGV[at + 8], clean_reason(ARGV[at + 9])
   k.block_until, k.probe_at = tonumber(ARGV[at + 10]), tonumber(ARGV[at + 12])
-  redis_call('ZREM', C.blocked, kid)
-  redis_call('ZREM', C.probes, kid)
+  redis.call('ZREM', C.blocked, kid)
+  redis.call('ZREM', C.probes, kid)
   if k.status == 'temporarily_blocked' then
-    if k.block_until > C.now then redis_call('ZADD', C.blocked, k.block_until, kid) else k.status = 'active' end
+    if k.block_until > C.now then redis.call('ZADD', C.blocked, k.block_until, kid) else k.status = 'active' end
   end
   if k.status == 'disabled' and k.kind == 'breaker' then
     -- A probe already opened keeps going; otherwise wait for the probe time.
     if was ~= 'disabled|breaker' then k.probing = 0 end
     if k.probing ~= 1 then
-      if k.probe_at <= C.now then k.probing = 1 else redis_call('ZADD', C.probes, k.probe_at, kid) end
+      if k.probe_at <= C.now then k.probing = 1 else redis.call('ZADD', C.probes, k.probe_at, kid) end
     end
   else
     k.probing = 0
   end
   sync_ready(C, k)
   save_key(C, k)
-  redis_call('SADD', keys_set, kid)
+  redis.call('SADD', keys_set, kid)
   local a = accounts[k.account]
   if a then
     a.used = a.used + k.used
@@ -111,6 +111,6 @@ end
 for _, a in pairs(accounts) do save_account(C, a) end
 
 -- next_due 0: the first call after a hydration reclaims and computes it.
-redis_call('HSET', C.meta, 'gen', ARGV[3], 'seq', seq, 'hydrated_at', C.now, 'next_due', 0)
-redis_call('HSETNX', C.meta, 'violations', 0)
+redis.call('HSET', C.meta, 'gen', ARGV[3], 'seq', seq, 'hydrated_at', C.now, 'next_due', 0)
+redis.call('HSETNX', C.meta, 'violations', 0)
 return { 1, fresh and 1 or 0, n_keys }

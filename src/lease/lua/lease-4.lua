@@ -48,7 +48,7 @@ local function pick_from(C, R, ready, members)
     local k = load_key(C, kid)
     if not k or k.member ~= member then
       -- Left behind by a partial loss of state (never by these scripts): drop it.
-      redis_call('ZREM', ready, member)
+      redis.call('ZREM', ready, member)
       dropped = dropped + 1
     elseif k.used + k.reserved + R.estimate <= k.limit then
       if R.excluded[kid] then R.only_excluded = true else return k end
@@ -60,9 +60,9 @@ end
 -- One model: the head of its set nearly always serves; the rest of the window only when it does not.
 local function pick_in_model(C, R, aid, m)
   local ready = ready_set(C, R.provider, aid, m)
-  local k, seen, dropped = pick_from(C, R, ready, redis_call('ZRANGE', ready, '0', '0'))
+  local k, seen, dropped = pick_from(C, R, ready, redis.call('ZRANGE', ready, '0', '0'))
   if not k and seen == 1 and R.window > 1 then
-    k = pick_from(C, R, ready, redis_call('ZRANGE', ready, 1 - dropped, R.window - 1 - dropped))
+    k = pick_from(C, R, ready, redis.call('ZRANGE', ready, 1 - dropped, R.window - 1 - dropped))
   end
   return k
 end
@@ -74,7 +74,7 @@ local function pick_in_any(C, R, a)
   local merged = {}
   for _, m in ipairs(a.models) do
     local ready = ready_set(C, R.provider, a.id, m)
-    local heads = redis_call('ZRANGE', ready, 0, R.window - 1, 'WITHSCORES')
+    local heads = redis.call('ZRANGE', ready, 0, R.window - 1, 'WITHSCORES')
     for i = 1, #heads, 2 do
       merged[#merged + 1] = { member = heads[i], score = tonumber(heads[i + 1]), set = ready }
     end
@@ -83,7 +83,7 @@ local function pick_in_any(C, R, a)
     if x.score ~= y.score then return x.score < y.score end
     return x.member < y.member
   end)
-  for i = 1, math_min(R.window, #merged) do
+  for i = 1, math.min(R.window, #merged) do
     local e = merged[i]
     local k = pick_from(C, R, e.set, { e.member })
     if k then return k end
@@ -95,7 +95,7 @@ end
 local function soonest_change(C)
   local soonest = -1
   for _, z in ipairs({ C.blocked, C.probes, C.leases }) do
-    local head = redis_call('ZRANGE', z, '0', '0', 'WITHSCORES')
+    local head = redis.call('ZRANGE', z, '0', '0', 'WITHSCORES')
     if head[2] then
       local t = tonumber(head[2])
       if soonest < 0 or t < soonest then soonest = t end
@@ -128,7 +128,7 @@ local function lease_one(C, gen, ttl, R, out, n)
       return n + 2
     end
     if pv.probe ~= '' then
-      out[n + 1], out[n + 2] = 3, tonumber(redis_call('ZSCORE', C.leases, pv.probe)) or C.now
+      out[n + 1], out[n + 2] = 3, tonumber(redis.call('ZSCORE', C.leases, pv.probe)) or C.now
       return n + 2
     end
     provider_probe = true
@@ -144,7 +144,7 @@ local function lease_one(C, gen, ttl, R, out, n)
   end
 
   -- Numbers become text once each (string.format is the slow part of building ids).
-  local seq_text = str_format('%012d', next_seq(C))
+  local seq_text = string.format('%012d', next_seq(C))
   leave_ready(C, k)
   k.member = seq_text .. ':' .. k.id
   k.reserved = k.reserved + R.estimate
@@ -168,7 +168,7 @@ local function lease_one(C, gen, ttl, R, out, n)
 
   -- Invariant check on values the grant just produced: counted, never expected to move.
   if (k.cap > 0 and k.inflight > k.cap) or k.used + k.reserved > k.limit then
-    redis_call('HINCRBY', C.meta, 'violations', 1)
+    redis.call('HINCRBY', C.meta, 'violations', 1)
   end
   out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5] = 1, lid, k.model, k.inflight, k.used + k.reserved
   return n + 5

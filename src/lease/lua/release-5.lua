@@ -43,7 +43,7 @@ local S -- settings shared by the batch
 local function close_provider_breaker(C, provider, ev)
   local pv = breaker(C, provider)
   if not pv.present then return ev end
-  redis_call('DEL', C.base .. 'pvfail:' .. provider)
+  redis.call('DEL', C.base .. 'pvfail:' .. provider)
   local was_open = pv.opened
   clear_breaker(C, provider)
   if was_open then return 'closed' end
@@ -64,10 +64,10 @@ local function server_error(C, k, lease, key_probe, provider_probe)
   end
   if k.status == 'disabled' then return event end
   local pvfail = C.base .. 'pvfail:' .. lease.provider
-  redis_call('SADD', pvfail, k.id)
+  redis.call('SADD', pvfail, k.id)
   if not pv.present then save_breaker(C, lease.provider, 0, '') end
   if k.failures >= S.threshold then
-    if redis_call('SCARD', pvfail) >= 2 then
+    if redis.call('SCARD', pvfail) >= 2 then
       if not pv.opened then event = 'opened' end
       save_breaker(C, lease.provider, C.now + S.cooldown, '')
     else
@@ -87,8 +87,8 @@ end
 -- Applies the outcome to the key (and account, provider); returns the provider breaker event.
 local function apply_outcome(C, k, lease, account, at)
   local outcome = ARGV[at + 1]
-  local key_probe = str_find(lease.flags, 'k', 1, true) ~= nil
-  local provider_probe = str_find(lease.flags, 'p', 1, true) ~= nil
+  local key_probe = string.find(lease.flags, 'k', 1, true) ~= nil
+  local provider_probe = string.find(lease.flags, 'p', 1, true) ~= nil
   local event = ''
   -- Numbers are parsed only where the outcome uses them (tonumber goes through strtod).
   if outcome == 'success' then
@@ -134,10 +134,10 @@ end
 -- the new end of out.
 local function release_one(C, out, n, at)
   local lid, entry = ARGV[at], ARGV[at + 6]
-  if entry ~= '' then redis_call('XADD', KEYS[5], '*', 'r', entry) end
+  if entry ~= '' then redis.call('XADD', KEYS[5], '*', 'r', entry) end
   -- Taken out of leases before reclaim could end it, to tell 'expired' (still there, past its
   -- expiry, which the id carries) from 'unknown' (never there, released, or reclaimed earlier).
-  local open = redis_call('ZREM', C.leases, lid) == 1
+  local open = redis.call('ZREM', C.leases, lid) == 1
   local rec = open and parse_lease(lid) or nil
   local expired = open and (not rec or rec.expires <= C.now)
   if expired then end_expired(C, lid, rec) end

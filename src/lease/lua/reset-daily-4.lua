@@ -12,7 +12,7 @@
 local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
 if not open_state(C) then return { 0 } end
 reclaim(C)
-local ids = redis_call('SMEMBERS', C.base .. 'keys')
+local ids = redis.call('SMEMBERS', C.base .. 'keys')
 for _, kid in ipairs(ids) do
   local k = load_key(C, kid)
   if k then
@@ -29,7 +29,7 @@ for _, kid in ipairs(ids) do
     save_key(C, k)
   end
 end
-for _, aid in ipairs(redis_call('SMEMBERS', C.base .. 'accounts')) do
+for _, aid in ipairs(redis.call('SMEMBERS', C.base .. 'accounts')) do
   local a = load_account(C, aid)
   if a then
     a.used = 0

@@ -14,7 +14,7 @@ local k = load_key(C, ARGV[3])
 if not k then return { 6 } end
 local before = k.status
 k.block_until = 0
-redis_call('ZREM', C.blocked, k.id)
+redis.call('ZREM', C.blocked, k.id)
 if k.status == 'temporarily_blocked' then k.status = 'active' end
 sync_ready(C, k)
 save_key(C, k)

@@ -29,25 +29,21 @@
   read once per call, keep MessagePack for their list of models. src/lease/packed-state.ts reads both.
 ]]
 
--- Globals and library functions read once per call into locals: every use of a global (redis,
--- string, ...) is a table lookup, and the scripts use them thousands of times a second.
-local redis_call = redis.call
-local str_match, str_find, str_format, str_sub = string.match, string.find, string.format, string.sub
-local msgpack_pack, msgpack_unpack = cmsgpack.pack, cmsgpack.unpack
-local math_max, math_min, math_floor = math.max, math.min, math.floor
-local tonumber, ipairs, pairs, unpack, select = tonumber, ipairs, pairs, unpack, select
+-- Library functions stay globals (redis.call, string.find, ...): copying them into locals made each
+-- use cheaper but every call dearer, since each helper defined here is a new closure per call and
+-- pays per captured local (callgrind: even at batches of 8, worse for single calls).
 
 -- A reason is free text from outside (an operator, Postgres): a key state stores it zero-terminated
 -- and bounded (the engine itself sends at most 1,000 characters, MAX_REASON_LENGTH).
 local MAX_REASON_BYTES = 4000
 local function clean_reason(reason)
-  if str_find(reason, '\0', 1, true) then reason = string.gsub(reason, '%z', '') end
-  if #reason > MAX_REASON_BYTES then reason = str_sub(reason, 1, MAX_REASON_BYTES) end
+  if string.find(reason, '\0', 1, true) then reason = string.gsub(reason, '%z', '') end
+  if #reason > MAX_REASON_BYTES then reason = string.sub(reason, 1, MAX_REASON_BYTES) end
   return reason
 end
 
 -- An integer as redis.call's argument: a Lua number would be formatted with '%.17g' (slow) by Redis.
-local function int_arg(n) return str_format('%d', n) end
+local function int_arg(n) return string.format('%d', n) end
 
 local LOOKAHEAD = 8
 local RECLAIM_BATCH = 1000
@@ -57,8 +53,8 @@ local LEASE_PATTERN = '^[^:]*:([^:]*):([^:]*):([^:]*):([^:]*):([^:]*):(.*)$'
 local function now_ms(arg)
   local n = tonumber(arg)
   if n and n > 0 then return n end
-  local t = redis_call('TIME')
-  return tonumber(t[1]) * 1000 + math_floor(tonumber(t[2]) / 1000)
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
 -- One script call's context. A call may carry a batch of requests (lease, release), so what the
@@ -81,7 +77,7 @@ local function write_back(C) C.write_back = true end
 -- block of them in one HINCRBY; numbers a batch does not use are skipped, never reused.
 local function reserve_seq(C, n)
   if n <= 0 then return end
-  C.seq_last = redis_call('HINCRBY', C.meta, 'seq', int_arg(n))
+  C.seq_last = redis.call('HINCRBY', C.meta, 'seq', int_arg(n))
   C.seq_next = C.seq_last - n + 1
 end
 
@@ -99,7 +95,7 @@ local NEVER = 99999999999999
 -- opened = until > 0 (paused while now < until, then one probe lease at a time).
 local function parse_breaker(packed)
   if not packed then return { present = false, opened = false, ['until'] = 0, probe = '' } end
-  local t = msgpack_unpack(packed)
+  local t = cmsgpack.unpack(packed)
   return { present = true, opened = t[1] > 0, ['until'] = t[1], probe = t[2] }
 end
 
@@ -107,20 +103,20 @@ end
 local function breaker(C, provider)
   local pv = C.breakers[provider]
   if not pv then
-    pv = parse_breaker(redis_call('HGET', C.meta, 'pv:' .. provider))
+    pv = parse_breaker(redis.call('HGET', C.meta, 'pv:' .. provider))
     C.breakers[provider] = pv
   end
   return pv
 end
 
 local function save_breaker(C, provider, until_ms, probe)
-  redis_call('HSET', C.meta, 'pv:' .. provider, msgpack_pack({ until_ms, probe }))
+  redis.call('HSET', C.meta, 'pv:' .. provider, cmsgpack.pack({ until_ms, probe }))
   local pv = breaker(C, provider)
   pv.present, pv.opened, pv['until'], pv.probe = true, until_ms > 0, until_ms, probe
 end
 
 local function clear_breaker(C, provider)
-  redis_call('HDEL', C.meta, 'pv:' .. provider)
+  redis.call('HDEL', C.meta, 'pv:' .. provider)
   local pv = breaker(C, provider)
   pv.present, pv.opened, pv['until'], pv.probe = false, false, 0, ''
 end
@@ -129,17 +125,17 @@ end
 -- in one HMGET. meta.next_due lets most calls skip reclaim's range reads; it is only ever lowered by
 -- schedule() and recomputed after a reclaim, so it is never later than the true earliest due time.
 local function open_state(C)
-  local m = redis_call('HMGET', C.meta, 'gen', 'next_due')
+  local m = redis.call('HMGET', C.meta, 'gen', 'next_due')
   C.next_due = tonumber(m[2]) or 0
   return m[1]
 end
 
 -- ZADD to leases, blocked or probes: every timed entry goes through here to keep next_due honest.
 local function schedule(C, zset, score, member, score_text)
-  redis_call('ZADD', zset, score_text or int_arg(score), member)
+  redis.call('ZADD', zset, score_text or int_arg(score), member)
   if score < C.next_due then
     C.next_due = score
-    redis_call('HSET', C.meta, 'next_due', score)
+    redis.call('HSET', C.meta, 'next_due', score)
   end
 end
 
@@ -164,11 +160,10 @@ end
 -- table, where a MessagePack array cost a second table grown element by element
 -- (src/lease/packed-state.ts reads the same bytes).
 local KEY_FORMAT = '<ddddddddddsssssss'
-local struct_pack, struct_unpack = struct.pack, struct.unpack
 
 local function parse_key(kid, s)
   local limit, cap, used, reserved, inflight, block_until, failures, probe_at, probing, last_used, provider, model,
-        account, status, kind, member, reason = struct_unpack(KEY_FORMAT, s)
+        account, status, kind, member, reason = struct.unpack(KEY_FORMAT, s)
   local k = { id = kid, provider = provider, model = model, account = account, limit = limit, cap = cap, used = used,
               reserved = reserved, inflight = inflight, status = status, kind = kind, block_until = block_until,
               failures = failures, probe_at = probe_at, probing = probing, last_used = last_used, member = member,
@@ -181,7 +176,7 @@ end
 local function load_key(C, kid)
   local k = C.key_cache[kid]
   if k then return k end
-  local s = redis_call('GET', key_name(C, kid))
+  local s = redis.call('GET', key_name(C, kid))
   if not s then return nil end
   k = parse_key(kid, s)
   C.key_cache[kid] = k
@@ -189,7 +184,7 @@ local function load_key(C, kid)
 end
 
 local function pack_key(k)
-  return struct_pack(KEY_FORMAT, k.limit, k.cap, k.used, k.reserved, k.inflight, k.block_until, k.failures,
+  return struct.pack(KEY_FORMAT, k.limit, k.cap, k.used, k.reserved, k.inflight, k.block_until, k.failures,
     k.probe_at, k.probing, k.last_used, k.provider, k.model, k.account, k.status, k.kind, k.member, k.reason)
 end
 
@@ -201,7 +196,7 @@ end
 local function save_key(C, k)
   C.key_cache[k.id] = k
   if C.write_back then return mark_dirty(C, key_name(C, k.id), pack_key, k) end
-  redis_call('SET', key_name(C, k.id), pack_key(k))
+  redis.call('SET', key_name(C, k.id), pack_key(k))
 end
 
 -- An account: provider, priority, status, quota (-1 = none), budget (-1 = none), used, reserved,
@@ -212,9 +207,9 @@ end
 local function load_account(C, aid)
   local a = C.account_cache[aid]
   if a then return a end
-  local s = redis_call('GET', account_name(C, aid))
+  local s = redis.call('GET', account_name(C, aid))
   if not s then return nil end
-  local t = msgpack_unpack(s)
+  local t = cmsgpack.unpack(s)
   a = { id = aid, provider = t[1], priority = t[2], status = t[3], quota = t[4], budget = t[5], used = t[6],
         reserved = t[7], spent = t[8], models = t[9] }
   C.account_cache[aid] = a
@@ -222,7 +217,7 @@ local function load_account(C, aid)
 end
 
 local function pack_account(a)
-  return msgpack_pack({ a.provider, a.priority, a.status, a.quota, a.budget, a.used, a.reserved, a.spent,
+  return cmsgpack.pack({ a.provider, a.priority, a.status, a.quota, a.budget, a.used, a.reserved, a.spent,
     a.models })
 end
 
@@ -230,7 +225,7 @@ local function save_account(C, a)
   a.dirty = false
   C.account_cache[a.id] = a
   if C.write_back then return mark_dirty(C, account_name(C, a.id), pack_account, a) end
-  redis_call('SET', account_name(C, a.id), pack_account(a))
+  redis.call('SET', account_name(C, a.id), pack_account(a))
 end
 
 local function flush_state(C)
@@ -240,9 +235,9 @@ local function flush_state(C)
     args[n + 1], args[n + 2] = name, d[1](d[2])
     n = n + 2
     -- unpack() is bounded by Lua's C stack: a reclaim of many leases writes in chunks.
-    if n >= 2000 then redis_call('MSET', unpack(args)); args, n = {}, 0 end
+    if n >= 2000 then redis.call('MSET', unpack(args)); args, n = {}, 0 end
   end
-  if n > 0 then redis_call('MSET', unpack(args)) end
+  if n > 0 then redis.call('MSET', unpack(args)) end
   C.dirty, C.n_dirty = {}, 0
 end
 
@@ -250,7 +245,7 @@ end
 local function accounts_of(C, provider)
   local ids = C.accounts_of[provider]
   if not ids then
-    ids = redis_call('ZRANGE', C.base .. 'accts:' .. provider, '0', '-1')
+    ids = redis.call('ZRANGE', C.base .. 'accts:' .. provider, '0', '-1')
     C.accounts_of[provider] = ids
   end
   return ids
@@ -259,16 +254,16 @@ end
 local function tracks_quota(a) return a.quota >= 0 end
 local function tracks_budget(a) return a.budget >= 0 end
 
-local function member_for(seq, kid) return str_format('%012d:%s', seq, kid) end
+local function member_for(seq, kid) return string.format('%012d:%s', seq, kid) end
 
 -- The key id inside a ready-set member ('%012d:keyId').
-local function member_key(member) return str_sub(member, str_find(member, ':', 1, true) + 1) end
+local function member_key(member) return string.sub(member, string.find(member, ':', 1, true) + 1) end
 
 local function ready_set(C, provider, aid, model) return C.base .. 'r:' .. provider .. ':' .. aid .. ':m:' .. model end
 
 local function leave_ready(C, k)
   if k.in_ready then
-    redis_call('ZREM', ready_set(C, k.provider, k.account, k.model), k.member)
+    redis.call('ZREM', ready_set(C, k.provider, k.account, k.model), k.member)
     k.in_ready = false
   end
 end
@@ -276,7 +271,7 @@ end
 -- Puts the key into its ready set with score used + reserved, or takes it out. Caller saves k.
 local function sync_ready(C, k)
   if not is_ready(k) then return leave_ready(C, k) end
-  redis_call('ZADD', ready_set(C, k.provider, k.account, k.model), int_arg(k.used + k.reserved), k.member)
+  redis.call('ZADD', ready_set(C, k.provider, k.account, k.model), int_arg(k.used + k.reserved), k.member)
   k.in_ready = true
 end
 
@@ -290,19 +285,19 @@ end
 
 local function set_disabled(C, k, kind, reason, probe_after_ms)
   k.status, k.kind, k.reason, k.probing = 'disabled', kind, clean_reason(reason), 0
-  redis_call('ZREM', C.blocked, k.id)
+  redis.call('ZREM', C.blocked, k.id)
   if kind == 'breaker' then
     k.probe_at = C.now + probe_after_ms
     schedule(C, C.probes, k.probe_at, k.id)
   else
     k.probe_at = 0
-    redis_call('ZREM', C.probes, k.id)
+    redis.call('ZREM', C.probes, k.id)
   end
 end
 
 -- A lease id's record (LEASE_ID_FORMAT), or nil for an id this layout did not issue.
 local function parse_lease(lid)
-  local kid, aid, tokens, flags, expires, provider = str_match(lid, LEASE_PATTERN)
+  local kid, aid, tokens, flags, expires, provider = string.match(lid, LEASE_PATTERN)
   if not kid then return nil end
   return { kid = kid, aid = aid, tokens = tonumber(tokens), flags = flags, expires = tonumber(expires),
            provider = provider }
@@ -312,7 +307,7 @@ end
 -- has it): its reservation and concurrency slot come back. Returns the key (unsaved; its ready set
 -- not yet synced), the record and the account (marked dirty when changed).
 local function end_lease(C, lid, removed, rec)
-  if not removed then redis_call('ZREM', C.leases, lid) end
+  if not removed then redis.call('ZREM', C.leases, lid) end
   rec = rec or parse_lease(lid)
   if not rec then return nil end
   local aid, tokens = rec.aid, rec.tokens
@@ -321,15 +316,15 @@ local function end_lease(C, lid, removed, rec)
     -- The key's current account: a hydration after an import may have moved the key (and its reservation).
     aid = k.account
     rec.aid = aid
-    k.reserved = math_max(0, k.reserved - tokens)
-    k.inflight = math_max(0, k.inflight - 1)
+    k.reserved = math.max(0, k.reserved - tokens)
+    k.inflight = math.max(0, k.inflight - 1)
   end
   local a = load_account(C, aid)
   if a and tracks_quota(a) then
-    a.reserved = math_max(0, a.reserved - tokens)
+    a.reserved = math.max(0, a.reserved - tokens)
     a.dirty = true
   end
-  if str_find(rec.flags, 'p', 1, true) then
+  if string.find(rec.flags, 'p', 1, true) then
     local pv = breaker(C, rec.provider)
     if pv.probe == lid then save_breaker(C, rec.provider, pv['until'], '') end
   end
@@ -343,13 +338,13 @@ end
 local function reclaim(C)
   local unblocked = {}
   if C.now < C.next_due then return unblocked end
-  for _, lid in ipairs(redis_call('ZRANGEBYSCORE', C.leases, '-inf', C.now, 'LIMIT', 0, RECLAIM_BATCH)) do
+  for _, lid in ipairs(redis.call('ZRANGEBYSCORE', C.leases, '-inf', C.now, 'LIMIT', 0, RECLAIM_BATCH)) do
     local k, _, a = end_lease(C, lid)
     if a and a.dirty then save_account(C, a) end
     if k then sync_ready(C, k); save_key(C, k) end
   end
-  for _, kid in ipairs(redis_call('ZRANGEBYSCORE', C.blocked, '-inf', C.now, 'LIMIT', 0, RECLAIM_BATCH)) do
-    redis_call('ZREM', C.blocked, kid)
+  for _, kid in ipairs(redis.call('ZRANGEBYSCORE', C.blocked, '-inf', C.now, 'LIMIT', 0, RECLAIM_BATCH)) do
+    redis.call('ZREM', C.blocked, kid)
     local k = load_key(C, kid)
     if k and k.status == 'temporarily_blocked' and k.block_until <= C.now then
       k.status = 'active'
@@ -357,8 +352,8 @@ local function reclaim(C)
       unblocked[#unblocked + 1] = kid
     end
   end
-  for _, kid in ipairs(redis_call('ZRANGEBYSCORE', C.probes, '-inf', C.now, 'LIMIT', 0, RECLAIM_BATCH)) do
-    redis_call('ZREM', C.probes, kid)
+  for _, kid in ipairs(redis.call('ZRANGEBYSCORE', C.probes, '-inf', C.now, 'LIMIT', 0, RECLAIM_BATCH)) do
+    redis.call('ZREM', C.probes, kid)
     local k = load_key(C, kid)
     if k and k.status == 'disabled' and k.kind == 'breaker' then
       k.probing = 1
@@ -367,11 +362,11 @@ local function reclaim(C)
   end
   local due = NEVER
   for _, z in ipairs({ C.leases, C.blocked, C.probes }) do
-    local head = redis_call('ZRANGE', z, '0', '0', 'WITHSCORES')
+    local head = redis.call('ZRANGE', z, '0', '0', 'WITHSCORES')
     if head[2] and tonumber(head[2]) < due then due = tonumber(head[2]) end
   end
   C.next_due = due
-  redis_call('HSET', C.meta, 'next_due', due)
+  redis.call('HSET', C.meta, 'next_due', due)
   return unblocked
 end
 
