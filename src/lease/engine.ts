@@ -50,13 +50,9 @@ import type {
  * Two calls in flight let Redis run one batch while this process reads the answer of the other;
  * measured with bench/lease.ts (BENCHMARKS.md) against one call of up to 64.
  */
-const BATCHING = {
-  maxBatch: Number(process.env.XB ?? 32),
-  maxInFlight: Number(process.env.XF ?? 2),
-  minShare: Number(process.env.XM ?? 8),
-};
+const BATCHING = { maxBatch: 32, maxInFlight: 2, minShare: 8 };
 
-/** A disable reason is free text; the key state keeps this many characters (common.lua: MAX_REASON). */
+/** A disable reason is free text; the key state keeps this many characters (common.lua: clean_reason). */
 export const MAX_REASON_LENGTH = 1000;
 
 export interface LeaseEngineDeps {
