@@ -7,17 +7,10 @@
 
   Returns {1, statusChanged 0|1, key reply...} or {6} unknown key, {0} state missing
 ]]
-local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
-if not open_state(C) then return { 0 } end
-reclaim(C)
-local k = load_key(C, ARGV[3])
-if not k then return { 6 } end
+local C, k, code = open_key_change()
+if not C then return { code } end
 local before = k.status
 k.block_until = 0
 redis.call('ZREM', C.blocked, k.id)
 if k.status == 'temporarily_blocked' then k.status = 'active' end
-sync_ready(C, k)
-save_key(C, k)
-local reply = { 1, k.status ~= before and 1 or 0 }
-for _, v in ipairs(key_reply(k)) do reply[#reply + 1] = v end
-return reply
+return key_change_reply(C, k, k.status ~= before)
