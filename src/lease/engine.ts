@@ -235,13 +235,13 @@ export class LeaseEngine {
 
   /** Leases granted and not yet released or expired-and-reclaimed, oldest expiry first. */
   async openLeases(): Promise<OpenLease[]> {
-    const flat = await this.#redis.zrange(this.keys.leases, 0, -1, 'WITHSCORES');
-    const leases: OpenLease[] = [];
-    for (let i = 0; i < flat.length; i += 2) {
-      const lease = decodeLeaseId(flat[i]!, Number(flat[i + 1]));
-      if (lease) leases.push(lease);
-    }
-    return leases;
+    const ids = await this.#redis.zrange(this.keys.leases, 0, -1);
+    return ids.flatMap((id) => {
+      const lease = decodeLeaseId(id);
+      if (!lease) return [];
+      const { leaseId, keyId, accountId, estimatedTokens, provider, expiresAtMs } = lease;
+      return [{ leaseId, keyId, accountId, estimatedTokens, provider, expiresAtMs }];
+    });
   }
 
   /** The daily reset; `monthly` also resets the accounts' spend (first day of a month). */

@@ -72,16 +72,27 @@ export interface OpenLease {
   readonly expiresAtMs: number;
 }
 
-/** A lease id: `gen-seq:keyId:accountId:tokens:flags:expiresMs:provider`. */
-export function decodeLeaseId(leaseId: string, expiresAtMs: number): OpenLease | null {
-  const m = /^[^:]*:([^:]*):([^:]*):([^:]*):[^:]*:[^:]*:(.*)$/.exec(leaseId);
+/** What a lease id carries (LEASE_ID_FORMAT in lua/includes/common.lua). */
+export interface LeaseIdFields extends OpenLease {
+  readonly seq: number;
+  /** 'k' = half-open key probe, 'p' = provider breaker probe. */
+  readonly flags: string;
+}
+
+const LEASE_ID = /^[^-]*-(\d+):([^:]*):([^:]*):([^:]*):([^:]*):([^:]*):(.*)$/;
+
+/** A lease id: `gen-seq:keyId:accountId:tokens:flags:expiresMs:provider`; null if it is not one. */
+export function decodeLeaseId(leaseId: string): LeaseIdFields | null {
+  const m = LEASE_ID.exec(leaseId);
   if (!m) return null;
   return {
     leaseId,
-    keyId: num(m[1]),
-    accountId: num(m[2]),
-    estimatedTokens: num(m[3]),
-    provider: m[4]!,
-    expiresAtMs,
+    seq: num(m[1]),
+    keyId: num(m[2]),
+    accountId: num(m[3]),
+    estimatedTokens: num(m[4]),
+    flags: m[5]!,
+    expiresAtMs: num(m[6]),
+    provider: m[7]!,
   };
 }

@@ -14,6 +14,7 @@ import type {
   ProviderBreakerEvent,
   ReleaseResult,
 } from './types.js';
+import { decodeLeaseId } from './packed-state.js';
 import { num, positiveOrNull, textOrNull } from './reply-values.js';
 
 export enum ScriptCode {
@@ -80,30 +81,26 @@ export class ReplyCursor {
   }
 }
 
-// LEASE_ID_FORMAT (lua/includes/common.lua): gen-seq:keyId:accountId:tokens:flags:expiresMs:provider
-const LEASE_ID = /^[^-]*-(\d+):([^:]*):([^:]*):[^:]*:([^:]*):([^:]*):/;
-
 /** One lease item: 1, leaseId, model, inflight, committed | 2, retryAt, onlyExcluded | 3, retryAt. */
 export function decodeLease(cursor: ReplyCursor, provider: string, estimatedTokens: number): LeaseResult {
   const code = num(cursor.next()) as ScriptCode;
   if (code === ScriptCode.Ok) {
     const [leaseId, model, inflight, committed] = cursor.take(4);
-    const id = LEASE_ID.exec(String(leaseId));
+    const id = decodeLeaseId(String(leaseId));
     if (!id) throw new AikeysError('LEASE_SCRIPT_REPLY', `lease script issued a malformed lease id`);
-    const flags = id[4]!;
     const lease: Lease = {
-      leaseId: String(leaseId),
-      keyId: num(id[2]),
-      accountId: num(id[3]),
+      leaseId: id.leaseId,
+      keyId: id.keyId,
+      accountId: id.accountId,
       provider,
       model: String(model),
       estimatedTokens,
-      expiresAtMs: num(id[5]),
-      seq: num(id[1]),
+      expiresAtMs: id.expiresAtMs,
+      seq: id.seq,
       inflight: num(inflight),
       committedTokens: num(committed),
-      keyProbe: flags.includes('k'),
-      providerProbe: flags.includes('p'),
+      keyProbe: id.flags.includes('k'),
+      providerProbe: id.flags.includes('p'),
     };
     return { ok: true, lease };
   }
