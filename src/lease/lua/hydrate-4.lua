@@ -73,7 +73,7 @@ for i = 1, n_keys do
   else
     seq = seq + 1
     k = { id = kid, used = tonumber(ARGV[at + 6]), reserved = 0, inflight = 0, failures = tonumber(ARGV[at + 11]),
-          last_used = tonumber(ARGV[at + 13]), member = member_for(seq, kid), in_ready = false, probing = 0 }
+          last_used = tonumber(ARGV[at + 13]), member = member_for(seq_text(seq), kid), in_ready = false, probing = 0 }
   end
   local was = (k.status or '') .. '|' .. (k.kind or '')
   k.provider, k.model, k.account = ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]

@@ -144,9 +144,9 @@ local function lease_one(C, gen, ttl, R, out, n)
   end
 
   -- Numbers become text once each (string.format is the slow part of building ids).
-  local seq_text = string.format('%012d', next_seq(C))
+  local seq = seq_text(next_seq(C))
   leave_ready(C, k)
-  k.member = seq_text .. ':' .. k.id
+  k.member = member_for(seq, k.id)
   k.reserved = k.reserved + R.estimate
   k.inflight = k.inflight + 1
   sync_ready(C, k)
@@ -161,7 +161,7 @@ local function lease_one(C, gen, ttl, R, out, n)
   if provider_probe then flags = flags .. 'p' end
   local expires = C.now + ttl
   local expires_text = int_arg(expires)
-  local lid = gen .. '-' .. seq_text .. ':' .. k.id .. ':' .. k.account .. ':' .. R.estimate_text .. ':' .. flags ..
+  local lid = gen .. '-' .. seq .. ':' .. k.id .. ':' .. k.account .. ':' .. R.estimate_text .. ':' .. flags ..
     ':' .. expires_text .. ':' .. R.provider
   if provider_probe then save_breaker(C, R.provider, pv['until'], lid) end
   schedule(C, C.leases, expires, lid, expires_text)

@@ -77,13 +77,6 @@ local function server_error(C, k, lease, key_probe, provider_probe)
   return event
 end
 
--- An expired lease still open: ended as reclaim would end it.
-local function end_expired(C, lid, rec)
-  local k, _, a = end_lease(C, lid, true, rec)
-  if a and a.dirty then save_account(C, a) end
-  if k then sync_ready(C, k); save_key(C, k) end
-end
-
 -- Applies the outcome to the key (and account, provider); returns the provider breaker event.
 local function apply_outcome(C, k, lease, account, at)
   local outcome = ARGV[at + 1]
@@ -140,7 +133,8 @@ local function release_one(C, out, n, at)
   local open = redis.call('ZREM', C.leases, lid) == 1
   local rec = open and parse_lease(lid) or nil
   local expired = open and (not rec or rec.expires <= C.now)
-  if expired then end_expired(C, lid, rec) end
+  -- Still open past its expiry: ended as reclaim would end it.
+  if expired then expire_lease(C, lid, true, rec) end
   reclaim(C)
   if not open then out[n + 1] = 4; return n + 1 end
   if expired then out[n + 1] = 5; return n + 1 end

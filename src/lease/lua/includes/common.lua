@@ -65,7 +65,7 @@ local function context(keys, base, now)
   return { meta = keys[1], leases = keys[2], blocked = keys[3], probes = keys[4],
            base = base, now = now, next_due = 0, key_cache = {}, account_cache = {},
            accounts_of = {}, breakers = {}, seq_next = 0, seq_last = -1, write_back = false,
-           dirty = {}, n_dirty = 0 }
+           dirty = {} }
 end
 
 -- Write-back (lease and release, which may touch a key many times in one batch): save_key and
@@ -189,7 +189,6 @@ local function pack_key(k)
 end
 
 local function mark_dirty(C, name, pack, obj)
-  if not C.dirty[name] then C.n_dirty = C.n_dirty + 1 end
   C.dirty[name] = { pack, obj }
 end
 
@@ -229,7 +228,7 @@ local function save_account(C, a)
 end
 
 local function flush_state(C)
-  if C.n_dirty == 0 then return end
+  if next(C.dirty) == nil then return end
   local args, n = {}, 0
   for name, d in pairs(C.dirty) do
     args[n + 1], args[n + 2] = name, d[1](d[2])
@@ -238,7 +237,7 @@ local function flush_state(C)
     if n >= 2000 then redis.call('MSET', unpack(args)); args, n = {}, 0 end
   end
   if n > 0 then redis.call('MSET', unpack(args)) end
-  C.dirty, C.n_dirty = {}, 0
+  C.dirty = {}
 end
 
 -- The provider's account ids by priority (no script of a lease call changes them).
@@ -254,7 +253,10 @@ end
 local function tracks_quota(a) return a.quota >= 0 end
 local function tracks_budget(a) return a.budget >= 0 end
 
-local function member_for(seq, kid) return string.format('%012d:%s', seq, kid) end
+-- A lease sequence number as text: fixed width, so members sort by it.
+local function seq_text(seq) return string.format('%012d', seq) end
+
+local function member_for(seq_txt, kid) return seq_txt .. ':' .. kid end
 
 -- The key id inside a ready-set member ('%012d:keyId').
 local function member_key(member) return string.sub(member, string.find(member, ':', 1, true) + 1) end
@@ -331,6 +333,13 @@ local function end_lease(C, lid, removed, rec)
   return k, rec, a
 end
 
+-- Ends a lease whose time ran out (arguments as end_lease): its key and account are saved.
+local function expire_lease(C, lid, removed, rec)
+  local k, _, a = end_lease(C, lid, removed, rec)
+  if a and a.dirty then save_account(C, a) end
+  if k then sync_ready(C, k); save_key(C, k) end
+end
+
 -- Lazily applies what time has made due, so no sweeper is needed for correctness: expired leases give
 -- back their reservation and slot, ended blocks return keys to service, due probes open half-open keys.
 -- Bounded per call; what is left is picked up by the next call (each item is due exactly once).
@@ -339,9 +348,7 @@ local function reclaim(C)
   local unblocked = {}
   if C.now < C.next_due then return unblocked end
   for _, lid in ipairs(redis.call('ZRANGEBYSCORE', C.leases, '-inf', C.now, 'LIMIT', 0, RECLAIM_BATCH)) do
-    local k, _, a = end_lease(C, lid)
-    if a and a.dirty then save_account(C, a) end
-    if k then sync_ready(C, k); save_key(C, k) end
+    expire_lease(C, lid)
   end
   for _, kid in ipairs(redis.call('ZRANGEBYSCORE', C.blocked, '-inf', C.now, 'LIMIT', 0, RECLAIM_BATCH)) do
     redis.call('ZREM', C.blocked, kid)
