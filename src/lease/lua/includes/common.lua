@@ -65,7 +65,7 @@ local function context(keys, base, now)
   return { meta = keys[1], leases = keys[2], blocked = keys[3], probes = keys[4],
            base = base, now = now, next_due = 0, key_cache = {}, account_cache = {},
            accounts_of = {}, breakers = {}, seq_next = 0, seq_last = -1, write_back = false,
-           dirty = {} }
+           dirty_keys = {}, dirty_accounts = {}, ready_names = {} }
 end
 
 -- Write-back (lease and release, which may touch a key many times in one batch): save_key and
@@ -176,9 +176,11 @@ end
 local function load_key(C, kid)
   local k = C.key_cache[kid]
   if k then return k end
-  local s = redis.call('GET', key_name(C, kid))
+  local name = key_name(C, kid)
+  local s = redis.call('GET', name)
   if not s then return nil end
   k = parse_key(kid, s)
+  k.name = name
   C.key_cache[kid] = k
   return k
 end
@@ -188,14 +190,20 @@ local function pack_key(k)
     k.probe_at, k.probing, k.last_used, k.provider, k.model, k.account, k.status, k.kind, k.member, k.reason)
 end
 
-local function mark_dirty(C, name, pack, obj)
-  C.dirty[name] = { pack, obj }
+-- A key's Redis name, kept on the object (a load has it; a key built by hydrate gets it here).
+local function name_of_key(C, k)
+  local name = k.name
+  if not name then
+    name = key_name(C, k.id)
+    k.name = name
+  end
+  return name
 end
 
 local function save_key(C, k)
   C.key_cache[k.id] = k
-  if C.write_back then return mark_dirty(C, key_name(C, k.id), pack_key, k) end
-  redis.call('SET', key_name(C, k.id), pack_key(k))
+  if C.write_back then C.dirty_keys[k.id] = k; return end
+  redis.call('SET', name_of_key(C, k), pack_key(k))
 end
 
 -- An account: provider, priority, status, quota (-1 = none), budget (-1 = none), used, reserved,
@@ -223,21 +231,22 @@ end
 local function save_account(C, a)
   a.dirty = false
   C.account_cache[a.id] = a
-  if C.write_back then return mark_dirty(C, account_name(C, a.id), pack_account, a) end
+  if C.write_back then C.dirty_accounts[a.id] = a; return end
   redis.call('SET', account_name(C, a.id), pack_account(a))
 end
 
 local function flush_state(C)
-  if next(C.dirty) == nil then return end
   local args, n = {}, 0
-  for name, d in pairs(C.dirty) do
-    args[n + 1], args[n + 2] = name, d[1](d[2])
+  local function add(name, packed)
+    args[n + 1], args[n + 2] = name, packed
     n = n + 2
     -- unpack() is bounded by Lua's C stack: a reclaim of many leases writes in chunks.
     if n >= 2000 then redis.call('MSET', unpack(args)); args, n = {}, 0 end
   end
+  for _, k in pairs(C.dirty_keys) do add(name_of_key(C, k), pack_key(k)) end
+  for _, a in pairs(C.dirty_accounts) do add(account_name(C, a.id), pack_account(a)) end
   if n > 0 then redis.call('MSET', unpack(args)) end
-  C.dirty = {}
+  C.dirty_keys, C.dirty_accounts = {}, {}
 end
 
 -- The provider's account ids by priority (no script of a lease call changes them).
@@ -261,7 +270,25 @@ local function member_for(seq_txt, kid) return seq_txt .. ':' .. kid end
 -- The key id inside a ready-set member ('%012d:keyId').
 local function member_key(member) return string.sub(member, string.find(member, ':', 1, true) + 1) end
 
-local function ready_set(C, provider, aid, model) return C.base .. 'r:' .. provider .. ':' .. aid .. ':m:' .. model end
+-- Built once per call and (provider, account, model): a lease or release names its key's set up to three times.
+local function ready_set(C, provider, aid, model)
+  local by_account = C.ready_names[provider]
+  if not by_account then
+    by_account = {}
+    C.ready_names[provider] = by_account
+  end
+  local by_model = by_account[aid]
+  if not by_model then
+    by_model = {}
+    by_account[aid] = by_model
+  end
+  local name = by_model[model]
+  if not name then
+    name = C.base .. 'r:' .. provider .. ':' .. aid .. ':m:' .. model
+    by_model[model] = name
+  end
+  return name
+end
 
 local function leave_ready(C, k)
   if k.in_ready then
@@ -343,10 +370,11 @@ end
 -- Lazily applies what time has made due, so no sweeper is needed for correctness: expired leases give
 -- back their reservation and slot, ended blocks return keys to service, due probes open half-open keys.
 -- Bounded per call; what is left is picked up by the next call (each item is due exactly once).
--- Returns the ids of keys whose block ended.
+-- Returns the ids of keys whose block ended (callers only read the list: most calls share one empty one).
+local NOTHING_UNBLOCKED = {}
 local function reclaim(C)
+  if C.now < C.next_due then return NOTHING_UNBLOCKED end
   local unblocked = {}
-  if C.now < C.next_due then return unblocked end
   for _, lid in ipairs(redis.call('ZRANGEBYSCORE', C.leases, '-inf', C.now, 'LIMIT', 0, RECLAIM_BATCH)) do
     expire_lease(C, lid)
   end
