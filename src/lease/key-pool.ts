@@ -19,7 +19,7 @@ import { findKeyById, listKeys, loadEncryptedKey, loadEncryptedKeys, type KeyVie
 import type { LeaseEngine } from './engine.js';
 import type { HydrateResult } from './hydrate.js';
 import type { ReleaseOutcome } from './outcome.js';
-import type { KeyChange, KeyState, Lease, LeaseRequest, ReleaseAppend, ReleaseResult } from './types.js';
+import type { KeyChange, Lease, LeaseRequest, ReleaseAppend, ReleaseResult } from './types.js';
 
 export interface SelectedKey {
   readonly lease: Lease;
@@ -149,8 +149,8 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
     return flushing;
   }
 
-  function queueCounters(state: KeyState): void {
-    pendingCounters.add(state.keyId);
+  function queueCounters(keyId: number): void {
+    pendingCounters.add(keyId);
     timer ??= setTimeout(() => void flush(), deps.counterFlushMs ?? 1000).unref();
   }
 
@@ -205,10 +205,10 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
         return result;
       }
       if (result.statusChanged) {
-        pendingCounters.delete(result.key.keyId);
+        pendingCounters.delete(result.keyId);
         await writeKeyState(db, result.key);
       } else {
-        queueCounters(result.key);
+        queueCounters(result.keyId);
       }
       if (result.providerEvent)
         logger.warn(

@@ -124,7 +124,10 @@ export function decodeLease(cursor: ReplyCursor, provider: string, estimatedToke
   throw new AikeysError('LEASE_SCRIPT_REPLY', `lease script answered with unknown code ${code}`);
 }
 
-/** One release item: 1, seq, statusChanged, providerEvent, key reply (11) | 4 | 5. */
+/**
+ * One release item: 1, seq, 1, providerEvent, key reply (11) when the key's status changed;
+ * 1, seq, 0, providerEvent, keyId when only its counters did | 4 | 5.
+ */
 export function decodeRelease(cursor: ReplyCursor): ReleaseResult {
   const code = num(cursor.next()) as ScriptCode;
   if (code === ScriptCode.UnknownLease) return { released: false, reason: 'unknown' };
@@ -132,13 +135,14 @@ export function decodeRelease(cursor: ReplyCursor): ReleaseResult {
   if (code !== ScriptCode.Ok)
     throw new AikeysError('LEASE_SCRIPT_REPLY', `release script answered with code ${code}`);
   const [seq, changed, event] = cursor.take(3);
-  return {
-    released: true,
+  const common = {
+    released: true as const,
     seq: num(seq),
-    statusChanged: num(changed) === 1,
     providerEvent: (textOrNull(event) as ProviderBreakerEvent | null) ?? null,
-    key: decodeKeyState(cursor.take(KEY_REPLY_LENGTH), 0),
   };
+  if (num(changed) !== 1) return { ...common, keyId: num(cursor.next()), statusChanged: false };
+  const key = decodeKeyState(cursor.take(KEY_REPLY_LENGTH), 0);
+  return { ...common, keyId: key.keyId, statusChanged: true, key };
 }
 
 export function decodeKeyChange(reply: ScriptReply): KeyChange | null {

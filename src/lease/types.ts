@@ -102,14 +102,17 @@ export interface KeyState {
 export type ProviderBreakerEvent = 'opened' | 'reopened' | 'closed';
 
 export type ReleaseResult =
-  | {
+  | ({
       readonly released: true;
       readonly seq: number;
-      /** Status or disabled kind changed: write it to Postgres now. */
-      readonly statusChanged: boolean;
+      readonly keyId: number;
       readonly providerEvent: ProviderBreakerEvent | null;
-      readonly key: KeyState;
-    }
+    } & (
+      | /** Status or disabled kind changed: the key's new state, to write to Postgres now. */
+        { readonly statusChanged: true; readonly key: KeyState }
+        /** Counters only: they reach Postgres with the next counter flush (KeyPool). */
+      | { readonly statusChanged: false }
+    ))
   /** The lease had expired (its capacity already came back) or is unknown: nothing was counted. */
   | { readonly released: false; readonly reason: 'expired' | 'unknown' };
 

@@ -32,7 +32,8 @@
 
   Returns {1, reply per release...}, the replies one after another in one flat array (a nested table
   per release would cost Redis a table walk each), each one of
-          1, seq, statusChanged 0|1, providerEvent ('' | opened | reopened | closed), key reply (11)
+          1, seq, 1, providerEvent ('' | opened | reopened | closed), key reply (11)   status changed
+          1, seq, 0, providerEvent, keyId                counters changed only
           4                                              unknown lease
           5                                              expired lease
        or {0} state missing
@@ -152,8 +153,13 @@ local function release_one(C, out, n, at)
   sync_ready(C, k)
   save_key(C, k)
   if account and account.dirty then save_account(C, account) end
-  local changed = (k.status ~= status_before or k.kind ~= kind_before) and 1 or 0
-  out[n + 1], out[n + 2], out[n + 3], out[n + 4] = 1, next_seq(C), changed, event
+  -- The key's whole state goes back only when its status changed (the engine writes that to Postgres
+  -- at once); counters reach Postgres with the engine's next counter flush.
+  if k.status == status_before and k.kind == kind_before then
+    out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5] = 1, next_seq(C), 0, event, k.id
+    return n + 5
+  end
+  out[n + 1], out[n + 2], out[n + 3], out[n + 4] = 1, next_seq(C), 1, event
   return put_key_reply(out, n + 4, k)
 end
 

@@ -158,10 +158,18 @@ describe('release', () => {
     const l = leased(await engine.lease({ provider: 'openai', estimatedTokens: 300 }));
     expect(l.committedTokens).toBe(300);
     const r = await engine.release(l, { kind: 'success', tokens: 120 });
-    expect(r).toMatchObject({
+    expect(r).toEqual({
       released: true,
+      seq: expect.any(Number),
+      keyId: ids[0],
       statusChanged: false,
-      key: { keyId: ids[0], usedToday: 120, reserved: 0, inflight: 0, lastUsedAtMs: clock.nowMs },
+      providerEvent: null,
+    });
+    expect((await engine.keyStates([ids[0]!]))[0]).toMatchObject({
+      usedToday: 120,
+      reserved: 0,
+      inflight: 0,
+      lastUsedAtMs: clock.nowMs,
     });
     expect(await engine.release(l, { kind: 'success', tokens: 120 })).toEqual({
       released: false,
@@ -203,7 +211,8 @@ describe('release', () => {
       key: { status: 'temporarily_blocked', blockUntilMs: clock.nowMs + 1_800_000 },
     });
     const rb = await engine.release(b, { kind: 'rate_limited', retryAfterMs: 1000 });
-    expect(rb).toMatchObject({ statusChanged: false, key: { blockUntilMs: clock.nowMs + 1_800_000 } });
+    expect(rb).toMatchObject({ statusChanged: false, keyId: ids[0] });
+    expect((await engine.keyStates([ids[0]!]))[0]).toMatchObject({ blockUntilMs: clock.nowMs + 1_800_000 });
     await engine.block(ids[0]!, 10);
     clock.advance(1_800_000);
     expect(await leaseKey(engine)).toBe(ids[0]);
@@ -224,7 +233,11 @@ describe('release', () => {
       { leaseId: byKey.get(ids[2]!)! },
       { kind: 'request_error', status: 400 },
     );
-    expect(bad).toMatchObject({ statusChanged: false, key: { status: 'active', consecutiveFailures: 0 } });
+    expect(bad).toMatchObject({ statusChanged: false, keyId: ids[2] });
+    expect((await engine.keyStates([ids[2]!]))[0]).toMatchObject({
+      status: 'active',
+      consecutiveFailures: 0,
+    });
   });
 });
 
@@ -289,9 +302,11 @@ describe('breakers', () => {
       const l = leased(await engine.lease({ provider: 'openai', estimatedTokens: 1 }));
       const r = await engine.release(l, { kind: 'server_error', status: 503 });
       if (r.released) {
-        expect(r.key.status).toBe('active');
+        expect(r.statusChanged).toBe(false);
         opened = r.providerEvent === 'opened';
       }
+      const [state] = await engine.keyStates([l.keyId]);
+      expect(state!.status).toBe('active');
     }
     expect(opened).toBe(true);
     const paused = await engine.lease({ provider: 'openai', estimatedTokens: 1 });
@@ -327,10 +342,8 @@ describe('state', () => {
     const l = leased(await engine.lease({ provider: 'openai', estimatedTokens: 30 }));
     expect(l).toMatchObject({ keyId: ids[0], committedTokens: 100 });
     await redis.script('FLUSH');
-    expect(await engine.release(l, { kind: 'success', tokens: 30 })).toMatchObject({
-      released: true,
-      key: { usedToday: 100 },
-    });
+    expect(await engine.release(l, { kind: 'success', tokens: 30 })).toMatchObject({ released: true });
+    expect((await engine.keyStates([ids[0]!]))[0]).toMatchObject({ usedToday: 100 });
   });
 
   it('resets daily counters and returns exhausted keys', async () => {
@@ -353,8 +366,8 @@ describe('release: the usage record goes in the same step', () => {
 
     expect(await engine.release(counted, { kind: 'success', tokens: 7 }, append('counted'))).toMatchObject({
       released: true,
-      key: { usedToday: 7 },
     });
+    expect((await engine.keyStates([ids[0]!]))[0]).toMatchObject({ usedToday: 7 });
     clock.advance(1000);
     expect(await engine.release(late, { kind: 'success', tokens: 5 }, append('late'))).toEqual({
       released: false,
