@@ -5,13 +5,17 @@
  * ratio = lease pairs/s / ceiling pairs/s. Slices of each key count and of the ceiling alternate
  * (5 x 600 ms each by default), so a change in the machine's load hits all of them alike. After the
  * slices, 2,000 more pairs of each are bracketed by INFO commandstats to show how many µs Redis spent
- * inside the scripts per pair: where the time goes (a server-wide counter: run on a quiet Redis). Run alone: `npx tsx bench/lease.ts`; all: `npm run bench`.
+ * inside the scripts per pair: where the time goes (a server-wide counter: run on a quiet Redis).
+ * Each slice round also runs `redis-benchmark` (the issue's reference tool) on the same script with
+ * as many clients as callers: a second ceiling, see lib/redis-benchmark.ts. Run alone:
+ * `npx tsx bench/lease.ts`; all: `npm run bench`.
  */
 import { Redis } from 'ioredis';
 import { pathToFileURL } from 'node:url';
 import { LeaseEngine } from '../src/lease/engine.js';
 import type { LeaseSettings } from '../src/lease/types.js';
 import { sampleLoop, summarise, type LoopResult, type LoopSample } from './lib/closed-loop.js';
+import { redisBenchmarkEvalsha, redisBenchmarkTarget } from './lib/redis-benchmark.js';
 import { benchPrefix, deletePrefix } from './lib/redis-prefix.js';
 import { syntheticSnapshot } from './lib/synthetic-keys.js';
 
@@ -21,6 +25,9 @@ export interface LeaseBenchRow {
   readonly lease: LoopResult;
   readonly ceiling: LoopResult;
   readonly ratio: number;
+  /** redis-benchmark's trivial EVALSHA rate / 2 in the same run, same clients; null without the tool. */
+  readonly benchmarkCeiling: number | null;
+  readonly benchmarkRatio: number | null;
   /** Redis time spent inside EVALSHA per pair (INFO commandstats), lease and ceiling: where the time goes. */
   readonly redisUsPerPair: number;
   readonly ceilingRedisUsPerPair: number;
@@ -69,6 +76,8 @@ const SETTINGS: LeaseSettings = {
 };
 
 const PROFILE_PAIRS = 2000;
+/** About one slice's worth of redis-benchmark requests (~0.6 s at 164k/s). */
+const BENCHMARK_REQUESTS = 100_000;
 
 async function leasePair(engine: LeaseEngine): Promise<void> {
   const r = await engine.lease({ provider: 'openai', model: 'gpt-4-turbo', estimatedTokens: 100 });
@@ -85,6 +94,7 @@ export async function benchLease(options: LeaseBenchOptions = {}): Promise<Lease
   const rows: LeaseBenchRow[] = [];
   const trivialSha = (await redis.script('LOAD', 'return 1')) as string;
   const prefixes: string[] = [];
+  const benchmarkTarget = redisBenchmarkTarget(redisUrl);
   try {
     // Every key count is hydrated up front, so the slices below can interleave them.
     const engines = new Map<number, LeaseEngine>();
@@ -103,6 +113,7 @@ export async function benchLease(options: LeaseBenchOptions = {}): Promise<Lease
     for (const concurrency of options.concurrencies ?? [16, 64]) {
       const leaseSamples = new Map<number, LoopSample[]>(keyCounts.map((k) => [k, []]));
       const ceilingSamples = new Map<number, LoopSample[]>(keyCounts.map((k) => [k, []]));
+      const benchmarkRates: (number | null)[] = [];
       for (let slice = 0; slice < slices; slice++) {
         for (const [keys, engine] of engines) {
           ceilingSamples.get(keys)!.push(
@@ -117,7 +128,13 @@ export async function benchLease(options: LeaseBenchOptions = {}): Promise<Lease
             }),
           );
         }
+        benchmarkRates.push(
+          benchmarkTarget &&
+            (await redisBenchmarkEvalsha(benchmarkTarget, trivialSha, concurrency, BENCHMARK_REQUESTS)),
+        );
       }
+      const rates = benchmarkRates.filter((r): r is number => r !== null);
+      const benchmarkCeiling = rates.length > 0 ? rates.reduce((a, b) => a + b, 0) / rates.length / 2 : null;
       for (const [keys, engine] of engines) {
         const lease = summarise(leaseSamples.get(keys)!);
         const ceiling = summarise(ceilingSamples.get(keys)!);
@@ -139,6 +156,8 @@ export async function benchLease(options: LeaseBenchOptions = {}): Promise<Lease
           lease,
           ceiling,
           ratio: lease.perSecond / ceiling.perSecond,
+          benchmarkCeiling,
+          benchmarkRatio: benchmarkCeiling && lease.perSecond / benchmarkCeiling,
           redisUsPerPair,
           ceilingRedisUsPerPair,
         });
@@ -153,11 +172,11 @@ export async function benchLease(options: LeaseBenchOptions = {}): Promise<Lease
 
 export function formatLeaseBench(rows: readonly LeaseBenchRow[]): string {
   const head =
-    '| keys | callers | lease+release pairs/s | p50 ms | p99 ms | ceiling pairs/s (2x trivial EVALSHA) | ratio | Redis µs in scripts per pair (lease / ceiling) |';
-  const line = '|---:|---:|---:|---:|---:|---:|---:|---:|';
+    '| keys | callers | lease+release pairs/s | p50 ms | p99 ms | ceiling pairs/s (2x trivial EVALSHA, this process) | ratio | ceiling pairs/s (redis-benchmark, trivial EVALSHA / 2) | ratio | Redis µs in scripts per pair (lease / ceiling) |';
+  const line = '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
   const body = rows.map(
     (r) =>
-      `| ${r.keys} | ${r.concurrency} | ${Math.round(r.lease.perSecond)} | ${r.lease.p50Ms.toFixed(2)} | ${r.lease.p99Ms.toFixed(2)} | ${Math.round(r.ceiling.perSecond)} | ${r.ratio.toFixed(2)} | ${r.redisUsPerPair.toFixed(1)} / ${r.ceilingRedisUsPerPair.toFixed(1)} |`,
+      `| ${r.keys} | ${r.concurrency} | ${Math.round(r.lease.perSecond)} | ${r.lease.p50Ms.toFixed(2)} | ${r.lease.p99Ms.toFixed(2)} | ${Math.round(r.ceiling.perSecond)} | ${r.ratio.toFixed(2)} | ${r.benchmarkCeiling === null ? 'n/a' : Math.round(r.benchmarkCeiling)} | ${r.benchmarkRatio === null ? 'n/a' : r.benchmarkRatio.toFixed(2)} | ${r.redisUsPerPair.toFixed(1)} / ${r.ceilingRedisUsPerPair.toFixed(1)} |`,
   );
   const by = (k: number) => rows.filter((r) => r.keys === k);
   const scaling = [16, 64]
@@ -169,7 +188,10 @@ export function formatLeaseBench(rows: readonly LeaseBenchRow[]): string {
         : '';
     })
     .filter(Boolean);
-  return [head, line, ...body, '', ...scaling].join('\n');
+  const missing = rows.some((r) => r.benchmarkCeiling === null)
+    ? ['redis-benchmark (Redis server tools) was not found or the URL is TLS: its ceiling is n/a.']
+    : [];
+  return [head, line, ...body, '', ...scaling, ...missing].join('\n');
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
