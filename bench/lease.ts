@@ -4,8 +4,9 @@
  * same run: the same callers doing pairs of a trivial EVALSHA (`return 1`) on the same connection.
  * ratio = lease pairs/s / ceiling pairs/s. Slices of each key count and of the ceiling alternate
  * (5 x 600 ms each by default), so a change in the machine's load hits all of them alike. After the
- * slices, 2,000 more pairs of each are bracketed by INFO commandstats to show how many µs Redis spent
- * inside the scripts per pair: where the time goes (a server-wide counter: run on a quiet Redis).
+ * slices, 5,000 more pairs of each are bracketed by INFO commandstats and INFO cpu to show how many µs
+ * Redis spent inside the scripts per pair, and its CPU per lease pair: where the time goes
+ * (server-wide counters: run on a quiet Redis).
  * Each slice round also runs `redis-benchmark` (the issue's reference tool) on the same script with
  * as many clients as callers: a second ceiling, see lib/redis-benchmark.ts. Run alone:
  * `npx tsx bench/lease.ts`; all: `npm run bench`.
@@ -31,29 +32,49 @@ export interface LeaseBenchRow {
   /** Redis time spent inside EVALSHA per pair (INFO commandstats), lease and ceiling: where the time goes. */
   readonly redisUsPerPair: number;
   readonly ceilingRedisUsPerPair: number;
+  /**
+   * Redis CPU per lease pair, user + system (INFO cpu): the scripts plus reading requests and writing
+   * answers, which the rows are bound by (commandstats leaves the socket work out).
+   */
+  readonly redisCpuUsPerPair: number;
 }
 
-/** Microseconds Redis spent inside EVALSHA (server-wide counter, so run it on a quiet Redis). */
-async function evalshaMicros(redis: Redis): Promise<number> {
-  const info = await redis.info('commandstats');
-  return Number(/cmdstat_evalsha:calls=\d+,usec=(\d+)/.exec(info)?.[1] ?? 0);
+interface RedisCounters {
+  /** µs inside EVALSHA (INFO commandstats). */
+  readonly evalshaUs: number;
+  /** µs of Redis CPU, user + system (INFO cpu). */
+  readonly cpuUs: number;
 }
 
-/** Redis µs inside scripts per call of `pair`, over `pairs` calls by `concurrency` callers. */
+/** Server-wide counters, so the figures derived from them are only meaningful on a quiet Redis. */
+async function redisCounters(redis: Redis): Promise<RedisCounters> {
+  const [stats, cpu] = await Promise.all([redis.info('commandstats'), redis.info('cpu')]);
+  const seconds = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(cpu)?.[1] ?? 0);
+  return {
+    evalshaUs: Number(/cmdstat_evalsha:calls=\d+,usec=(\d+)/.exec(stats)?.[1] ?? 0),
+    cpuUs: (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1e6,
+  };
+}
+
+/** Redis µs per call of `pair` (inside scripts; CPU), over `pairs` calls by `concurrency` callers. */
 async function redisMicrosPerPair(
   redis: Redis,
   pairs: number,
   concurrency: number,
   pair: () => Promise<void>,
-): Promise<number> {
-  const before = await evalshaMicros(redis);
+): Promise<RedisCounters> {
+  const before = await redisCounters(redis);
   let left = pairs;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (left-- > 0) await pair();
     }),
   );
-  return ((await evalshaMicros(redis)) - before) / pairs;
+  const after = await redisCounters(redis);
+  return {
+    evalshaUs: (after.evalshaUs - before.evalshaUs) / pairs,
+    cpuUs: (after.cpuUs - before.cpuUs) / pairs,
+  };
 }
 
 export interface LeaseBenchOptions {
@@ -75,7 +96,7 @@ const SETTINGS: LeaseSettings = {
   keyMaxConcurrency: null,
 };
 
-const PROFILE_PAIRS = 2000;
+const PROFILE_PAIRS = 5000;
 /** About one slice's worth of redis-benchmark requests (~0.6 s at 164k/s). */
 const BENCHMARK_REQUESTS = 100_000;
 
@@ -138,18 +159,13 @@ export async function benchLease(options: LeaseBenchOptions = {}): Promise<Lease
       for (const [keys, engine] of engines) {
         const lease = summarise(leaseSamples.get(keys)!);
         const ceiling = summarise(ceilingSamples.get(keys)!);
-        const redisUsPerPair = await redisMicrosPerPair(redis, PROFILE_PAIRS, concurrency, () =>
+        const leaseCost = await redisMicrosPerPair(redis, PROFILE_PAIRS, concurrency, () =>
           leasePair(engine),
         );
-        const ceilingRedisUsPerPair = await redisMicrosPerPair(
-          redis,
-          PROFILE_PAIRS,
-          concurrency,
-          async () => {
-            await redis.evalsha(trivialSha, 0);
-            await redis.evalsha(trivialSha, 0);
-          },
-        );
+        const ceilingCost = await redisMicrosPerPair(redis, PROFILE_PAIRS, concurrency, async () => {
+          await redis.evalsha(trivialSha, 0);
+          await redis.evalsha(trivialSha, 0);
+        });
         rows.push({
           keys,
           concurrency,
@@ -158,8 +174,9 @@ export async function benchLease(options: LeaseBenchOptions = {}): Promise<Lease
           ratio: lease.perSecond / ceiling.perSecond,
           benchmarkCeiling,
           benchmarkRatio: benchmarkCeiling && lease.perSecond / benchmarkCeiling,
-          redisUsPerPair,
-          ceilingRedisUsPerPair,
+          redisUsPerPair: leaseCost.evalshaUs,
+          ceilingRedisUsPerPair: ceilingCost.evalshaUs,
+          redisCpuUsPerPair: leaseCost.cpuUs,
         });
       }
     }
@@ -172,11 +189,11 @@ export async function benchLease(options: LeaseBenchOptions = {}): Promise<Lease
 
 export function formatLeaseBench(rows: readonly LeaseBenchRow[]): string {
   const head =
-    '| keys | callers | lease+release pairs/s | p50 ms | p99 ms | ceiling pairs/s (2x trivial EVALSHA, this process) | ratio | ceiling pairs/s (redis-benchmark, trivial EVALSHA / 2) | ratio | Redis µs in scripts per pair (lease / ceiling) |';
-  const line = '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+    '| keys | callers | lease+release pairs/s | p50 ms | p99 ms | ceiling pairs/s (2x trivial EVALSHA, this process) | ratio | ceiling pairs/s (redis-benchmark, trivial EVALSHA / 2) | ratio | Redis µs in scripts per pair (lease / ceiling) | Redis CPU µs per lease pair |';
+  const line = '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
   const body = rows.map(
     (r) =>
-      `| ${r.keys} | ${r.concurrency} | ${Math.round(r.lease.perSecond)} | ${r.lease.p50Ms.toFixed(2)} | ${r.lease.p99Ms.toFixed(2)} | ${Math.round(r.ceiling.perSecond)} | ${r.ratio.toFixed(2)} | ${r.benchmarkCeiling === null ? 'n/a' : Math.round(r.benchmarkCeiling)} | ${r.benchmarkRatio === null ? 'n/a' : r.benchmarkRatio.toFixed(2)} | ${r.redisUsPerPair.toFixed(1)} / ${r.ceilingRedisUsPerPair.toFixed(1)} |`,
+      `| ${r.keys} | ${r.concurrency} | ${Math.round(r.lease.perSecond)} | ${r.lease.p50Ms.toFixed(2)} | ${r.lease.p99Ms.toFixed(2)} | ${Math.round(r.ceiling.perSecond)} | ${r.ratio.toFixed(2)} | ${r.benchmarkCeiling === null ? 'n/a' : Math.round(r.benchmarkCeiling)} | ${r.benchmarkRatio === null ? 'n/a' : r.benchmarkRatio.toFixed(2)} | ${r.redisUsPerPair.toFixed(1)} / ${r.ceilingRedisUsPerPair.toFixed(1)} | ${r.redisCpuUsPerPair.toFixed(1)} |`,
   );
   const by = (k: number) => rows.filter((r) => r.keys === k);
   const scaling = [16, 64]
