@@ -270,7 +270,8 @@ local function member_for(seq_txt, kid) return seq_txt .. ':' .. kid end
 -- The key id inside a ready-set member ('%012d:keyId').
 local function member_key(member) return string.sub(member, string.find(member, ':', 1, true) + 1) end
 
--- Built once per call and (provider, account, model): a lease or release names its key's set up to three times.
+-- Built once per call for each (provider, account, model): a lease or release names its key's set up to
+-- three times.
 local function ready_set(C, provider, aid, model)
   local by_account = C.ready_names[provider]
   if not by_account then
