@@ -2,7 +2,7 @@
  * The issue's own reference for the lease ceiling: `redis-benchmark` running a one-line EVALSHA
  * (about 164k/s on the 2-core machine it names). Its clients each wait for their answer before the
  * next request, where this process's callers share one ioredis connection that writes what they send
- * in one tick together; the two ceilings can differ by 1.5x on the same machine, so the lease bench
+ * in one tick together; the two ceilings differed by about 1.4x on the reference machine, so the lease bench
  * prints both, measured in the same run.
  */
 import { execFile } from 'node:child_process';

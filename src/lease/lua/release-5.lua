@@ -155,11 +155,12 @@ local function release_one(C, out, n, at)
   if account and account.dirty then save_account(C, account) end
   -- The key's whole state goes back only when its status changed (the engine writes that to Postgres
   -- at once); counters reach Postgres with the engine's next counter flush.
+  out[n + 1], out[n + 2], out[n + 4] = 1, next_seq(C), event
   if k.status == status_before and k.kind == kind_before then
-    out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5] = 1, next_seq(C), 0, event, k.id
+    out[n + 3], out[n + 5] = 0, k.id
     return n + 5
   end
-  out[n + 1], out[n + 2], out[n + 3], out[n + 4] = 1, next_seq(C), 1, event
+  out[n + 3] = 1
   return put_key_reply(out, n + 4, k)
 end
 
