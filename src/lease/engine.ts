@@ -52,7 +52,7 @@ import type {
  */
 const BATCHING = { maxBatch: 32, maxInFlight: 2, minShare: 8 };
 
-/** A disable reason is free text; the key state keeps this many characters (common.lua: clean_reason). */
+/** A disable reason is free text; the key state keeps this many characters (lua/includes/reason.lua: clean_reason). */
 export const MAX_REASON_LENGTH = 1000;
 
 export interface LeaseEngineDeps {

@@ -1,7 +1,8 @@
 /**
  * Reads what the lease scripts keep per key (struct-packed, KEY_FORMAT), per account (MessagePack
- * arrays) and in each lease id (layout v3); the Lua side is lua/includes/common.lua (parse_key,
- * load_account, LEASE_PATTERN). Only readers live here: every write goes through a script.
+ * arrays) and in each lease id (layout v3); the Lua side is lua/includes/: key-state.lua (parse_key),
+ * account-state.lua (load_account), lease-record.lua (LEASE_PATTERN). Only readers live here: every
+ * write goes through a script.
  */
 import { decode } from '@msgpack/msgpack';
 import { num, positiveOrNull, textOrNull } from './reply-values.js';
@@ -72,7 +73,7 @@ export interface OpenLease {
   readonly expiresAtMs: number;
 }
 
-/** What a lease id carries (LEASE_ID_FORMAT in lua/includes/common.lua). */
+/** What a lease id carries (LEASE_ID_FORMAT in lua/includes/lease-record.lua). */
 export interface LeaseIdFields extends OpenLease {
   readonly seq: number;
   /** 'k' = half-open key probe, 'p' = provider breaker probe. */

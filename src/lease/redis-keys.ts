@@ -3,7 +3,7 @@
  * account strings, lease records and expiries inside the lease ids) is in the name, so a Redis that still holds
  * an older layout is simply seen as empty and hydrated from Postgres. The prefix is a hash tag (`{aikeys}`),
  * so all keys share one Redis Cluster slot and a script may touch any of them. Keys derived inside
- * the scripts (per key, per account, per provider) extend `base`; see lua/includes/common.lua.
+ * the scripts (per key, per account, per provider) extend `base`; see lua/includes/context.lua.
  */
 export interface LeaseKeys {
   /** Prefix for the keys the scripts derive: `${prefix}:lease:v3:`. */

@@ -43,7 +43,7 @@ function codeOf(reply: ScriptReply): ScriptCode {
 
 const KEY_REPLY_LENGTH = 11;
 
-/** Reads the 11-field key reply (see key_reply in lua/includes/common.lua) starting at `at`. */
+/** Reads the 11-field key reply (put_key_reply in lua/includes/key-reply.lua) starting at `at`. */
 export function decodeKeyState(reply: ScriptReply, at: number): KeyState {
   const f = reply.slice(at);
   return {

@@ -1,14 +1,15 @@
 /**
  * Loads the lease scripts once and calls them by SHA. Each script is `lua/<op>-<numKeys>.lua`, with
- * the shared helpers of `lua/includes/` placed ahead of it, so every script is one self-contained
- * EVALSHA. A Redis that forgot the scripts (restart, SCRIPT FLUSH, failover) answers NOSCRIPT: the
- * script is loaded again and the call repeated once.
+ * the helpers it includes from `lua/includes/` in place (script-source.ts), so every script is one
+ * self-contained EVALSHA. A Redis that forgot the scripts (restart, SCRIPT FLUSH, failover) answers
+ * NOSCRIPT: the script is loaded again and the call repeated once.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
+import { assembleScript } from './script-source.js';
 
 export type LeaseScriptName =
   | 'lease'
@@ -30,17 +31,11 @@ interface LoadedScript {
 }
 
 function readScripts(): Map<LeaseScriptName, LoadedScript> {
-  const includesDir = join(LUA_DIR, 'includes');
-  const includes = readdirSync(includesDir)
-    .filter((f) => f.endsWith('.lua'))
-    .sort()
-    .map((f) => readFileSync(join(includesDir, f), 'utf8'))
-    .join('\n');
   const scripts = new Map<LeaseScriptName, LoadedScript>();
   for (const file of readdirSync(LUA_DIR)) {
     const match = /^(.+)-(\d+)\.lua$/.exec(file);
     if (!match) continue;
-    const source = `${includes}\n${readFileSync(join(LUA_DIR, file), 'utf8')}`;
+    const source = assembleScript(join(LUA_DIR, file));
     scripts.set(match[1] as LeaseScriptName, {
       source,
       sha: createHash('sha1').update(source).digest('hex'),

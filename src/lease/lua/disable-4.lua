@@ -9,6 +9,9 @@
 
   Returns {1, statusChanged 0|1, key reply...} or {6} unknown key, {0} state missing
 ]]
+--- @include "includes/key-change"
+--- @include "includes/key-status"
+
 local C, k, code = open_key_change()
 if not C then return { code } end
 local before = k.status .. '|' .. k.kind .. '|' .. k.reason

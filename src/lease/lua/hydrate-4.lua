@@ -19,6 +19,13 @@
 
   Returns {1, fresh 0|1, keys}
 ]]
+--- @include "includes/context"
+--- @include "includes/clock"
+--- @include "includes/reason"
+--- @include "includes/key-state"
+--- @include "includes/account-state"
+--- @include "includes/ready-sets"
+
 local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
 local fresh = redis.call('EXISTS', C.meta) == 0
 local n_accounts, n_keys = tonumber(ARGV[4]), tonumber(ARGV[5])

@@ -15,7 +15,7 @@
   breakers, a block of sequence numbers) is read once.
 
   KEYS[1] meta        KEYS[2] leases     KEYS[3] blocked    KEYS[4] probes
-  ARGV[1] base key prefix (starts with the hash tag; derived keys, see includes/common.lua)
+  ARGV[1] base key prefix (starts with the hash tag; derived keys, see includes/context.lua)
   ARGV[2] now, epoch ms (0 = Redis TIME)
   ARGV[3] lease TTL, ms
   ARGV[4] number of requests, then per request:
@@ -30,6 +30,17 @@
           3, retryAtMs                                    provider paused by its breaker
        or {0}                                             state missing: hydrate and retry
 ]]
+--- @include "includes/context"
+--- @include "includes/clock"
+--- @include "includes/provider-breaker"
+--- @include "includes/account-state"
+--- @include "includes/key-state"
+--- @include "includes/ready-sets"
+--- @include "includes/reclaim"
+--- @include "includes/flush-state"
+
+-- Heads of a ready set examined per model when the first cannot serve (limits differ per key).
+local LOOKAHEAD = 8
 
 local function account_open(a, estimate)
   if not a or a.status ~= 'active' then return false end

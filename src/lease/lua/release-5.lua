@@ -38,6 +38,17 @@
           5                                              expired lease
        or {0} state missing
 ]]
+--- @include "includes/context"
+--- @include "includes/clock"
+--- @include "includes/provider-breaker"
+--- @include "includes/account-state"
+--- @include "includes/key-state"
+--- @include "includes/key-status"
+--- @include "includes/ready-sets"
+--- @include "includes/end-lease"
+--- @include "includes/reclaim"
+--- @include "includes/key-reply"
+--- @include "includes/flush-state"
 
 local S -- settings shared by the batch
 

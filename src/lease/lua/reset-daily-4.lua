@@ -9,6 +9,13 @@
 
   Returns {1, keysReset} or {0} state missing
 ]]
+--- @include "includes/context"
+--- @include "includes/clock"
+--- @include "includes/reclaim"
+--- @include "includes/key-state"
+--- @include "includes/account-state"
+--- @include "includes/ready-sets"
+
 local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
 if not open_state(C) then return { 0 } end
 reclaim(C)

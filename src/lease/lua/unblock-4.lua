@@ -7,6 +7,8 @@
 
   Returns {1, statusChanged 0|1, key reply...} or {6} unknown key, {0} state missing
 ]]
+--- @include "includes/key-change"
+
 local C, k, code = open_key_change()
 if not C then return { code } end
 local before = k.status

@@ -7,6 +7,10 @@
 
   Returns {1, keyId...} the keys whose block ended, or {0} state missing
 ]]
+--- @include "includes/context"
+--- @include "includes/clock"
+--- @include "includes/reclaim"
+
 local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
 if not open_state(C) then return { 0 } end
 local reply = { 1 }
