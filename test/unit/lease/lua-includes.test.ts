@@ -56,6 +56,8 @@ describe('lease Lua includes', () => {
   });
 
   it('catches a script that uses a helper it did not include', () => {
-    expect(usedBeforeDefined('--- @include "includes/clock"\nlocal k = load_key(C, 1)')).toEqual(['load_key']);
+    expect(usedBeforeDefined('--- @include "includes/clock"\nlocal k = load_key(C, 1)')).toEqual([
+      'load_key',
+    ]);
   });
 });
