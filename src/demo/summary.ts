@@ -1,6 +1,7 @@
 /** The demo's closing table: per key its account, status, requests, tokens, cost, failures and why. */
 import Table from 'cli-table3';
 import type { Db } from '../store/database.js';
+import { effectiveKeyStatus } from '../store/key-status-sql.js';
 
 export interface KeySummaryRow {
   keyName: string;
@@ -13,13 +14,14 @@ export interface KeySummaryRow {
   usedToday: number;
   dailyLimit: number;
   reason: string | null;
+  /** The block's end as stored, also once it has passed (the status then reads active). */
   blockUntil: Date | null;
 }
 
 export async function keySummary(db: Db): Promise<KeySummaryRow[]> {
   const rows = await db.raw(`
-    SELECT k.key_name, a.account_name, k.status, k.used_today, k.daily_limit, k.disabled_reason,
-           k.temporary_block_until,
+    SELECT k.key_name, a.account_name, ${effectiveKeyStatus('k')} AS status, k.used_today, k.daily_limit,
+           k.disabled_reason, k.temporary_block_until,
            COUNT(l.log_id)::int AS requests,
            COUNT(l.log_id) FILTER (WHERE l.response_status NOT BETWEEN 200 AND 299)::int AS failures,
            COALESCE(SUM(l.tokens_used), 0)::bigint AS tokens,
@@ -52,13 +54,10 @@ function bar(value: number, max: number, width = 16): string {
 
 function why(row: KeySummaryRow): string {
   if (row.status === 'disabled') return row.reason ?? 'disabled';
-  if (row.status === 'temporarily_blocked') {
-    const until = row.blockUntil?.toISOString() ?? '?';
-    // Redis ends a block on time; Postgres catches up at the next unblock-expired run.
-    return row.blockUntil && row.blockUntil.getTime() <= Date.now()
-      ? `rate limited; block ended ${until}`
-      : `rate limited; blocked until ${until}`;
-  }
+  if (row.status === 'temporarily_blocked')
+    return `rate limited; blocked until ${row.blockUntil?.toISOString() ?? '?'}`;
+  // The unblock task has not cleared the column yet: the key serves again, its story still shows.
+  if (row.blockUntil) return `rate limited; block ended ${row.blockUntil.toISOString()}`;
   if (row.status === 'exhausted') return 'provider said the quota is used up';
   if (row.usedToday >= row.dailyLimit * 0.9)
     return `daily limit nearly used (${row.usedToday}/${row.dailyLimit})`;

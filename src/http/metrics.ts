@@ -6,6 +6,7 @@
 import type { Queue } from 'bullmq';
 import { Gauge, Registry } from 'prom-client';
 import { listAccounts, type AccountView } from '../store/accounts.js';
+import { effectiveKeyStatus } from '../store/key-status-sql.js';
 import type { AdminAppDeps } from './types.js';
 
 const KEY_STATUSES = ['active', 'temporarily_blocked', 'exhausted', 'disabled'] as const;
@@ -19,12 +20,16 @@ export const METRIC_NAMES = {
 } as const;
 
 async function keyCountsByStatus(deps: AdminAppDeps): Promise<Map<string, number>> {
+  const status = effectiveKeyStatus('ai_api_keys');
   const rows = await deps
     .db('ai_api_keys')
-    .select<{ status: string; n: number }[]>('status', deps.db.raw('COUNT(*)::bigint AS n'))
+    .select<{ status: string; n: number }[]>(
+      deps.db.raw(`${status} AS status`),
+      deps.db.raw('COUNT(*)::bigint AS n'),
+    )
     // Keys removed from the config are history, not part of the pool.
     .whereRaw(`disabled_kind IS DISTINCT FROM 'removed'`)
-    .groupBy('status');
+    .groupByRaw(status);
   return new Map(rows.map((r) => [r.status, r.n]));
 }
 

@@ -3,6 +3,7 @@
  * getAllAccounts / getAccountStats).
  */
 import type { Db } from './database.js';
+import { effectiveKeyStatus } from './key-status-sql.js';
 
 export type AccountStatus = 'active' | 'suspended' | 'disabled';
 
@@ -67,7 +68,7 @@ function statsQuery(db: Db) {
       'a.monthly_budget',
       // COUNT and SUM over BIGINT come back as BIGINT/NUMERIC; database.ts parses both as numbers.
       db.raw('COUNT(k.key_id)::bigint AS total_keys'),
-      db.raw(`COUNT(k.key_id) FILTER (WHERE k.status = 'active')::bigint AS active_keys`),
+      db.raw(`COUNT(k.key_id) FILTER (WHERE ${effectiveKeyStatus('k')} = 'active')::bigint AS active_keys`),
       db.raw('COALESCE(SUM(k.used_today), 0)::bigint AS used_today'),
     );
 }

@@ -5,12 +5,13 @@
 import type { AikeysConfig } from '../config/types.js';
 import { decodeMasterKey } from '../crypto/key-ring.js';
 import type { Db } from './database.js';
+import { effectiveKeyStatus } from './key-status-sql.js';
 
 export interface SystemHealth {
   readonly totalKeys: number;
   readonly activeKeys: number;
   readonly disabledKeys: number;
-  /** temporarily_blocked with the block still in the future (an expired block awaits the unblock task). */
+  /** Blocked until a time still to come (a block whose time has passed counts as active: key-status-sql.ts). */
   readonly blockedKeys: number;
   readonly exhaustedKeys: number;
   readonly accounts: number;
@@ -43,14 +44,13 @@ function configuredMasterKeyId(config: AikeysConfig | undefined): string | undef
 }
 
 export async function getSystemHealth(db: Db, config?: AikeysConfig): Promise<SystemHealth> {
+  const status = effectiveKeyStatus('ai_api_keys');
   const counts = await db('ai_api_keys').first<CountsRow>(
     db.raw('COUNT(*)::bigint AS total_keys'),
-    db.raw(`COUNT(*) FILTER (WHERE status = 'active')::bigint AS active_keys`),
-    db.raw(`COUNT(*) FILTER (WHERE status = 'disabled')::bigint AS disabled_keys`),
-    db.raw(
-      `COUNT(*) FILTER (WHERE status = 'temporarily_blocked' AND temporary_block_until > now())::bigint AS blocked_keys`,
-    ),
-    db.raw(`COUNT(*) FILTER (WHERE status = 'exhausted')::bigint AS exhausted_keys`),
+    db.raw(`COUNT(*) FILTER (WHERE ${status} = 'active')::bigint AS active_keys`),
+    db.raw(`COUNT(*) FILTER (WHERE ${status} = 'disabled')::bigint AS disabled_keys`),
+    db.raw(`COUNT(*) FILTER (WHERE ${status} = 'temporarily_blocked')::bigint AS blocked_keys`),
+    db.raw(`COUNT(*) FILTER (WHERE ${status} = 'exhausted')::bigint AS exhausted_keys`),
   );
   const accounts = await db('ai_accounts').first<{ n: number }>(db.raw('COUNT(*)::bigint AS n'));
   const masterKeyId = configuredMasterKeyId(config);

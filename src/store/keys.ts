@@ -4,6 +4,7 @@
  * key is about to be used, so there is one place to audit.
  */
 import type { Db } from './database.js';
+import { effectiveBlockUntil, effectiveKeyStatus } from './key-status-sql.js';
 
 export type KeyStatus = 'active' | 'temporarily_blocked' | 'exhausted' | 'disabled';
 export type DisabledKind = 'manual' | 'breaker' | 'invalid_key' | 'removed';
@@ -63,12 +64,10 @@ const VIEW_COLUMNS = [
   'a.provider_name',
   'a.priority',
   'k.model_name',
-  'k.status',
   'k.used_today',
   'k.daily_limit',
   'k.max_concurrency',
   'k.consecutive_failures',
-  'k.temporary_block_until',
   'k.disabled_reason',
   'k.disabled_kind',
   'k.last_used_at',
@@ -103,7 +102,11 @@ function toView(row: KeyViewRow): KeyView {
 function viewQuery(db: Db) {
   return db('ai_api_keys as k')
     .join('ai_accounts as a', 'a.account_id', 'k.account_id')
-    .select<KeyViewRow[]>(...VIEW_COLUMNS);
+    .select<KeyViewRow[]>(
+      ...VIEW_COLUMNS,
+      db.raw(`${effectiveKeyStatus('k')} AS status`),
+      db.raw(`${effectiveBlockUntil('k')} AS temporary_block_until`),
+    );
 }
 
 export interface KeyFilter {
@@ -117,7 +120,7 @@ export interface KeyFilter {
 export async function listKeys(db: Db, filter: KeyFilter = {}): Promise<KeyView[]> {
   const query = viewQuery(db).orderBy([{ column: 'k.key_number' }, { column: 'k.key_id' }]);
   if (filter.provider !== undefined) query.where('a.provider_name', filter.provider);
-  if (filter.status !== undefined) query.where('k.status', filter.status);
+  if (filter.status !== undefined) query.whereRaw(`${effectiveKeyStatus('k')} = ?`, [filter.status]);
   if (filter.includeRemoved !== true) {
     query.whereRaw(`k.disabled_kind IS DISTINCT FROM 'removed'`);
   }

@@ -330,7 +330,7 @@ describe('getSystemHealth', () => {
     await db('ai_api_keys')
       .where('key_name', 'key_2')
       .update({ status: 'temporarily_blocked', temporary_block_until: db.raw(`now() + interval '1 hour'`) });
-    // An expired block is waiting for the unblock task, not blocking.
+    // A block whose time has passed has ended (as for the lease engine): active before the unblock task runs.
     await db('ai_api_keys')
       .where('key_name', 'key_3')
       .update({ status: 'temporarily_blocked', temporary_block_until: db.raw(`now() - interval '1 hour'`) });
@@ -340,7 +340,7 @@ describe('getSystemHealth', () => {
 
     expect(await getSystemHealth(db, config)).toEqual({
       totalKeys: 5,
-      activeKeys: 1,
+      activeKeys: 2,
       disabledKeys: 1,
       blockedKeys: 1,
       exhaustedKeys: 1,
