@@ -4,6 +4,7 @@
  * converges instead of double counting.
  */
 import type { Db } from './database.js';
+import { blockEnded } from './key-status-sql.js';
 
 /** One key's state as the lease engine reports it (structurally the engine's KeyState). */
 export interface KeyStateWrite {
@@ -64,8 +65,7 @@ export async function writeKeyCounters(db: Db, states: readonly KeyStateWrite[])
 /** Ends blocks whose time has passed (the seed's unblockExpiredKeys). Returns how many. */
 export async function unblockExpiredInDb(db: Db): Promise<number> {
   return db('ai_api_keys')
-    .where('status', 'temporarily_blocked')
-    .andWhere('temporary_block_until', '<=', db.fn.now())
+    .whereRaw(blockEnded('ai_api_keys'))
     .update({ status: 'active', temporary_block_until: null, updated_at: db.fn.now() });
 }
 

@@ -30,8 +30,8 @@
 --- @include "int-arg"
 
 -- Library functions stay globals (redis.call, string.find, ...). Copying them into locals makes each
--- use cheaper but each call dearer: every helper is a new closure on every call and pays per local
--- it captures (callgrind: no gain at batches of 8, 4% worse for single calls).
+-- use cheaper but each call dearer: a helper's closure (rebuilt per call, above) pays per local it
+-- captures (callgrind: no gain at batches of 8, 4% worse for single calls).
 
 -- One script call's context. A call may carry a batch of requests (lease, release), so what the
 -- requests share is read once per call and kept here: key and account states (every change goes
