@@ -3,6 +3,8 @@
  * the key is decrypted only then, in this process's memory (envelopes are cached, plaintext never).
  * Every state change is written to Postgres too, so the dashboard and a rehydration see it: status
  * changes at once, usage counters through a short write-behind (absolute values, so they converge).
+ * A write that fails is retried in the background: after a release, a Postgres outage must not fail
+ * a call that already happened.
  */
 import type { AikeysConfig } from '../config/types.js';
 import { CryptoError } from '../core/errors.js';
@@ -93,6 +95,8 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
   const envelopes = new Map<number, CachedKey>();
   // Keys whose counters changed since the last write; the values are read from Redis at flush time.
   const pendingCounters = new Set<number>();
+  // Keys whose status change a release could not write to Postgres; retried with the counters.
+  const pendingStates = new Set<number>();
   let timer: NodeJS.Timeout | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
   let retryDelayMs = 1000;
@@ -122,30 +126,42 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
     }
   }
 
+  function take(pending: Set<number>): number[] {
+    const ids = [...pending];
+    pending.clear();
+    return ids;
+  }
+
+  // Takes what is pending when its turn comes, so a flush queued behind a failing one still writes
+  // what that one gave back.
+  async function writePending(): Promise<void> {
+    const counterIds = take(pendingCounters);
+    const stateIds = take(pendingStates);
+    try {
+      for (const state of await engine.keyStates(stateIds)) await writeKeyState(db, state);
+      await writeKeyCounters(db, await engine.keyStates(counterIds));
+      retryDelayMs = 1000;
+    } catch (error) {
+      // Values are read from Redis when written, so a retry writes the newest ones; without one, a
+      // key that is not used again after an outage would keep stale values in Postgres.
+      logger.warn(
+        { err: error, keys: counterIds.length + stateIds.length },
+        'writing key state to Postgres failed; will retry',
+      );
+      for (const id of counterIds) pendingCounters.add(id);
+      for (const id of stateIds) pendingStates.add(id);
+      retryTimer ??= setTimeout(() => {
+        retryTimer = undefined;
+        void flush();
+      }, retryDelayMs).unref();
+      retryDelayMs = Math.min(retryDelayMs * 2, 30_000);
+    }
+  }
+
   function flush(): Promise<void> {
     if (timer) clearTimeout(timer);
     timer = undefined;
-    const ids = [...pendingCounters];
-    pendingCounters.clear();
-    flushing = flushing
-      .then(async () => {
-        await writeKeyCounters(db, await engine.keyStates(ids));
-        retryDelayMs = 1000;
-      })
-      .catch((error: unknown) => {
-        // Counters are absolute, so a retry writes the newest values; without one, a key that is not
-        // used again after an outage would keep its stale counters in Postgres.
-        logger.warn(
-          { err: error, keys: ids.length },
-          'writing key usage counters to Postgres failed; will retry',
-        );
-        for (const id of ids) pendingCounters.add(id);
-        retryTimer ??= setTimeout(() => {
-          retryTimer = undefined;
-          void flush();
-        }, retryDelayMs).unref();
-        retryDelayMs = Math.min(retryDelayMs * 2, 30_000);
-      });
+    flushing = flushing.then(writePending);
     return flushing;
   }
 
@@ -206,7 +222,17 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
       }
       if (result.statusChanged) {
         pendingCounters.delete(result.keyId);
-        await writeKeyState(db, result.key);
+        try {
+          await writeKeyState(db, result.key);
+        } catch (error) {
+          // The call is done and Redis holds the change; Postgres catches up with the next flush.
+          logger.warn(
+            { err: error, keyId: result.keyId },
+            'writing a key status change to Postgres failed; will retry',
+          );
+          pendingStates.add(result.keyId);
+          void flush();
+        }
       } else {
         queueCounters(result.keyId);
       }
@@ -258,9 +284,12 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
     async close() {
       await flush();
       if (retryTimer) clearTimeout(retryTimer);
-      if (pendingCounters.size > 0) {
+      if (pendingCounters.size + pendingStates.size > 0) {
         // Redis still holds them; the next replica writes them when it flushes these keys.
-        logger.warn({ keys: pendingCounters.size }, 'key usage counters not written to Postgres at shutdown');
+        logger.warn(
+          { keys: pendingCounters.size + pendingStates.size },
+          'key state not written to Postgres at shutdown',
+        );
       }
     },
   };

@@ -2,7 +2,12 @@
  * Writes the lease engine's key state back to `ai_api_keys`, so the dashboard and a rehydration see
  * it. Values are absolute (Redis's current numbers, not increments): writing one twice, or late,
  * converges instead of double counting.
+ *
+ * Replicas write the same rows at once. Every write that touches several rows locks them in key_id
+ * order first, the one order all writers share, so no two writes can each hold a row the other waits
+ * for (Postgres would abort one of them with "deadlock detected").
  */
+import type { Knex } from 'knex';
 import type { Db } from './database.js';
 import { blockEnded } from './key-status-sql.js';
 
@@ -51,26 +56,48 @@ export async function writeKeyCounters(db: Db, states: readonly KeyStateWrite[])
     s.consecutiveFailures,
     toDate(s.lastUsedAtMs),
   ]);
+  // The locking CTE takes the rows in key_id order (ORDER BY runs before FOR UPDATE); the UPDATE then
+  // finds them already held. Without it the join would lock them in the batch's own order.
   await db.raw(
-    `UPDATE ai_api_keys AS k
+    `WITH v(key_id, used_today, failures, last_used_at) AS (VALUES ${values}),
+          locked AS MATERIALIZED (
+            SELECT key_id FROM ai_api_keys WHERE key_id IN (SELECT key_id FROM v)
+             ORDER BY key_id FOR UPDATE)
+     UPDATE ai_api_keys AS k
         SET used_today = v.used_today, consecutive_failures = v.failures,
             last_used_at = COALESCE(v.last_used_at, k.last_used_at)
-       FROM (VALUES ${values}) AS v(key_id, used_today, failures, last_used_at)
+       FROM v JOIN locked USING (key_id)
       WHERE k.key_id = v.key_id
         AND (k.last_used_at IS NULL OR v.last_used_at IS NULL OR v.last_used_at >= k.last_used_at)`,
     bindings,
   );
 }
 
+/** Locks the key rows matching `where` (all of them without it) in key_id order; returns their ids. */
+export function lockKeyRowsInOrder(trx: Knex.Transaction, where?: string): Promise<number[]> {
+  const query = trx('ai_api_keys').orderBy('key_id').forUpdate();
+  if (where) query.whereRaw(where);
+  return query.pluck<number[]>('key_id');
+}
+
 /** Ends blocks whose time has passed (the seed's unblockExpiredKeys). Returns how many. */
 export async function unblockExpiredInDb(db: Db): Promise<number> {
-  return db('ai_api_keys')
-    .whereRaw(blockEnded('ai_api_keys'))
-    .update({ status: 'active', temporary_block_until: null, updated_at: db.fn.now() });
+  return db.transaction(async (trx): Promise<number> => {
+    const ids = await lockKeyRowsInOrder(trx, blockEnded('ai_api_keys'));
+    if (ids.length === 0) return 0;
+    return trx('ai_api_keys')
+      .whereIn('key_id', ids)
+      .update({ status: 'active', temporary_block_until: null, updated_at: trx.fn.now() });
+  });
 }
 
 /** The daily reset in Postgres: used_today to 0 and exhausted keys back to active. */
 export async function resetDailyInDb(db: Db): Promise<void> {
-  await db('ai_api_keys').update({ used_today: 0 });
-  await db('ai_api_keys').where('status', 'exhausted').update({ status: 'active', updated_at: db.fn.now() });
+  await db.transaction(async (trx) => {
+    await lockKeyRowsInOrder(trx);
+    await trx('ai_api_keys').update({ used_today: 0 });
+    await trx('ai_api_keys')
+      .where('status', 'exhausted')
+      .update({ status: 'active', updated_at: trx.fn.now() });
+  });
 }

@@ -98,8 +98,8 @@ describe('KeyPool', () => {
   });
 });
 
-describe('KeyPool counters during a Postgres outage', () => {
-  it('keeps the counters it could not write and writes them once Postgres is back', async () => {
+describe('KeyPool state during a Postgres outage', () => {
+  it('keeps the counters and status changes it could not write and writes them once Postgres is back', async () => {
     const { startTcpProxy } = await import('../../setup/tcp-proxy.js');
     const { createDb } = await import('../../../src/store/database.js');
     const target = new URL(env.databaseUrl);
@@ -122,6 +122,19 @@ describe('KeyPool counters during a Postgres outage', () => {
       await proxy.restore();
       await outagePool.flush();
       expect((await row(picked.key.keyId)).used_today).toBe(before + 77);
+
+      const failing = await outagePool.selectBestKey('openai', undefined, { estimatedTokens: 1 });
+      if (!failing.ok) throw new Error('no key');
+      await proxy.cut();
+      const released = await outagePool.updateKeyUsage(failing.key, { kind: 'auth_failed', status: 401 });
+      expect(released).toMatchObject({ released: true, statusChanged: true });
+      expect((await row(failing.key.keyId)).status).toBe('active');
+      await proxy.restore();
+      await outagePool.flush();
+      expect(await row(failing.key.keyId)).toMatchObject({
+        status: 'disabled',
+        disabled_reason: 'invalid key (HTTP 401)',
+      });
     } finally {
       await outagePool.close();
       await viaProxy.destroy();
