@@ -10,6 +10,7 @@ import type { AikeysConfig } from '../config/types.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { KeyRing } from '../crypto/key-ring.js';
 import type { Db } from './database.js';
+import { retryOnDeadlock } from './deadlock-retry.js';
 import { syncAccounts } from './import/accounts-sync.js';
 import { syncKeys } from './import/keys-sync.js';
 import { acquireImportLock } from './import/lock.js';
@@ -57,6 +58,25 @@ async function runImport(
   };
 }
 
+async function importOnce(
+  db: Db,
+  config: AikeysConfig,
+  ring: KeyRing,
+  dryRun: boolean,
+): Promise<ImportReport> {
+  const trx = await db.transaction();
+  let report: ImportReport;
+  try {
+    report = await runImport(trx, config, ring, dryRun);
+  } catch (error) {
+    await trx.rollback();
+    throw error;
+  }
+  if (dryRun) await trx.rollback();
+  else await trx.commit();
+  return report;
+}
+
 export async function importConfig(
   db: Db,
   config: AikeysConfig,
@@ -64,16 +84,8 @@ export async function importConfig(
 ): Promise<ImportReport> {
   const dryRun = options.dryRun ?? false;
   const logger = options.logger ?? silentLogger;
-  const trx = await db.transaction();
-  let report: ImportReport;
-  try {
-    report = await runImport(trx, config, options.ring, dryRun);
-  } catch (error) {
-    await trx.rollback();
-    throw error;
-  }
-  if (dryRun) await trx.rollback();
-  else await trx.commit();
+  // A rolled-back import left nothing behind, so one aborted by a deadlock simply runs again.
+  const report = await retryOnDeadlock(() => importOnce(db, config, options.ring, dryRun));
 
   logger.info(
     {

@@ -5,10 +5,13 @@
  *
  * Replicas write the same rows at once. Every write that touches several rows locks them in key_id
  * order first, the one order all writers share, so no two writes can each hold a row the other waits
- * for (Postgres would abort one of them with "deadlock detected").
+ * for (Postgres would abort one of them with "deadlock detected"). The lock is FOR NO KEY UPDATE,
+ * the one these updates take anyway (no key column changes). Each write is idempotent and is run
+ * again should Postgres abort it all the same (./deadlock-retry.ts).
  */
 import type { Knex } from 'knex';
 import type { Db } from './database.js';
+import { retryOnDeadlock } from './deadlock-retry.js';
 import { blockEnded } from './key-status-sql.js';
 
 /** One key's state as the lease engine reports it (structurally the engine's KeyState). */
@@ -28,18 +31,17 @@ const toDate = (ms: number | null): Date | null => (ms === null ? null : new Dat
 /** Status, reason, block and counters of one key: used after every status change. */
 export async function writeKeyState(db: Db, s: KeyStateWrite): Promise<void> {
   const disabled = s.status === 'disabled';
-  await db('ai_api_keys')
-    .where('key_id', s.keyId)
-    .update({
-      status: s.status,
-      disabled_kind: disabled ? s.disabledKind : null,
-      disabled_reason: disabled ? (s.disabledReason ?? '').slice(0, 255) : null,
-      temporary_block_until: s.status === 'temporarily_blocked' ? toDate(s.blockUntilMs) : null,
-      consecutive_failures: s.consecutiveFailures,
-      used_today: s.usedToday,
-      last_used_at: toDate(s.lastUsedAtMs),
-      updated_at: db.fn.now(),
-    });
+  const row = {
+    status: s.status,
+    disabled_kind: disabled ? s.disabledKind : null,
+    disabled_reason: disabled ? (s.disabledReason ?? '').slice(0, 255) : null,
+    temporary_block_until: s.status === 'temporarily_blocked' ? toDate(s.blockUntilMs) : null,
+    consecutive_failures: s.consecutiveFailures,
+    used_today: s.usedToday,
+    last_used_at: toDate(s.lastUsedAtMs),
+    updated_at: db.fn.now(),
+  };
+  await retryOnDeadlock(() => db('ai_api_keys').where('key_id', s.keyId).update(row));
 }
 
 /**
@@ -56,48 +58,50 @@ export async function writeKeyCounters(db: Db, states: readonly KeyStateWrite[])
     s.consecutiveFailures,
     toDate(s.lastUsedAtMs),
   ]);
-  // The locking CTE takes the rows in key_id order (ORDER BY runs before FOR UPDATE); the UPDATE then
+  // The locking CTE takes the rows in key_id order (ORDER BY runs before the lock); the UPDATE then
   // finds them already held. Without it the join would lock them in the batch's own order.
-  await db.raw(
-    `WITH v(key_id, used_today, failures, last_used_at) AS (VALUES ${values}),
+  const sql = `WITH v(key_id, used_today, failures, last_used_at) AS (VALUES ${values}),
           locked AS MATERIALIZED (
             SELECT key_id FROM ai_api_keys WHERE key_id IN (SELECT key_id FROM v)
-             ORDER BY key_id FOR UPDATE)
+             ORDER BY key_id FOR NO KEY UPDATE)
      UPDATE ai_api_keys AS k
         SET used_today = v.used_today, consecutive_failures = v.failures,
             last_used_at = COALESCE(v.last_used_at, k.last_used_at)
        FROM v JOIN locked USING (key_id)
       WHERE k.key_id = v.key_id
-        AND (k.last_used_at IS NULL OR v.last_used_at IS NULL OR v.last_used_at >= k.last_used_at)`,
-    bindings,
-  );
+        AND (k.last_used_at IS NULL OR v.last_used_at IS NULL OR v.last_used_at >= k.last_used_at)`;
+  await retryOnDeadlock(() => db.raw(sql, bindings));
 }
 
 /** Locks the key rows matching `where` (all of them without it) in key_id order; returns their ids. */
 export function lockKeyRowsInOrder(trx: Knex.Transaction, where?: string): Promise<number[]> {
-  const query = trx('ai_api_keys').orderBy('key_id').forUpdate();
+  const query = trx('ai_api_keys').orderBy('key_id').forNoKeyUpdate();
   if (where) query.whereRaw(where);
   return query.pluck<number[]>('key_id');
 }
 
 /** Ends blocks whose time has passed (the seed's unblockExpiredKeys). Returns how many. */
 export async function unblockExpiredInDb(db: Db): Promise<number> {
-  return db.transaction(async (trx): Promise<number> => {
-    const ids = await lockKeyRowsInOrder(trx, blockEnded('ai_api_keys'));
-    if (ids.length === 0) return 0;
-    return trx('ai_api_keys')
-      .whereIn('key_id', ids)
-      .update({ status: 'active', temporary_block_until: null, updated_at: trx.fn.now() });
-  });
+  return retryOnDeadlock(() =>
+    db.transaction(async (trx): Promise<number> => {
+      const ids = await lockKeyRowsInOrder(trx, blockEnded('ai_api_keys'));
+      if (ids.length === 0) return 0;
+      return trx('ai_api_keys')
+        .whereIn('key_id', ids)
+        .update({ status: 'active', temporary_block_until: null, updated_at: trx.fn.now() });
+    }),
+  );
 }
 
 /** The daily reset in Postgres: used_today to 0 and exhausted keys back to active. */
 export async function resetDailyInDb(db: Db): Promise<void> {
-  await db.transaction(async (trx) => {
-    await lockKeyRowsInOrder(trx);
-    await trx('ai_api_keys').update({ used_today: 0 });
-    await trx('ai_api_keys')
-      .where('status', 'exhausted')
-      .update({ status: 'active', updated_at: trx.fn.now() });
-  });
+  await retryOnDeadlock(() =>
+    db.transaction(async (trx) => {
+      await lockKeyRowsInOrder(trx);
+      await trx('ai_api_keys').update({ used_today: 0 });
+      await trx('ai_api_keys')
+        .where('status', 'exhausted')
+        .update({ status: 'active', updated_at: trx.fn.now() });
+    }),
+  );
 }

@@ -1,4 +1,5 @@
 import type { Db } from './database.js';
+import { retryOnDeadlock } from './deadlock-retry.js';
 import type { UsageRecord } from '../usage/usage-record.js';
 
 /**
@@ -26,10 +27,12 @@ export async function writeUsageBatch(db: Db, records: readonly UsageRecord[]): 
     attempt: r.attempt,
     created_at: new Date(r.at),
   }));
-  const inserted = await db('ai_request_logs')
-    .insert(rows)
-    .onConflict(db.raw('(job_id, job_run, attempt) WHERE job_id IS NOT NULL'))
-    .ignore()
-    .returning('log_id');
+  const inserted = await retryOnDeadlock(() =>
+    db('ai_request_logs')
+      .insert(rows)
+      .onConflict(db.raw('(job_id, job_run, attempt) WHERE job_id IS NOT NULL'))
+      .ignore()
+      .returning('log_id'),
+  );
   return inserted.length;
 }

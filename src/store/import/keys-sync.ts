@@ -122,7 +122,7 @@ export async function syncKeys(
     .orderBy('k.key_id')
     // Held until the import commits; taken in key_id order, the order every multi-row writer of
     // ai_api_keys uses, so the import cannot deadlock with the replicas' counter writes.
-    .forUpdate('k');
+    .forNoKeyUpdate('k');
   const rowByHash = new Map(rows.map((r) => [r.api_key_hash, r]));
   const seen = new Set<string>();
   const result = { added: [], changed: [], disabled: [], unchanged: [], alreadyRemoved: 0 } as {
