@@ -284,11 +284,15 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
     async close() {
       await flush();
       if (retryTimer) clearTimeout(retryTimer);
-      if (pendingCounters.size + pendingStates.size > 0) {
+      if (pendingCounters.size > 0) {
         // Redis still holds them; the next replica writes them when it flushes these keys.
-        logger.warn(
-          { keys: pendingCounters.size + pendingStates.size },
-          'key state not written to Postgres at shutdown',
+        logger.warn({ keys: pendingCounters.size }, 'key usage counters not written to Postgres at shutdown');
+      }
+      if (pendingStates.size > 0) {
+        // Only Redis holds these until the key's status changes again.
+        logger.error(
+          { keyIds: [...pendingStates] },
+          'key status changes not written to Postgres at shutdown; listings show the old status',
         );
       }
     },
