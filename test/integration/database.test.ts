@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { ensureDatabase, openDatabase, type Db } from '../../src/store/database.js';
+import { ensureDatabase, migrateLatest, openDatabase, type Db } from '../../src/store/database.js';
+import { DirectoryMigrationSource } from '../../src/store/migration-source.js';
 import { isolate } from '../setup/isolation.js';
 
 const env = isolate('database');
@@ -29,5 +30,29 @@ describe('openDatabase', () => {
         status: 'paused',
       }),
     ).rejects.toThrow(/ai_accounts_status_check/);
+  });
+
+  it('rolls every migration back and applies them again', async () => {
+    const foreignKeys = () =>
+      db!('information_schema.table_constraints')
+        .where({ table_name: 'ai_request_logs', constraint_type: 'FOREIGN KEY' })
+        .orderBy('constraint_name')
+        .pluck<string[]>('constraint_name');
+    const source = { migrationSource: new DirectoryMigrationSource() };
+    // The usage log keeps its account reference only (migrations/004 says why).
+    expect(await foreignKeys()).toEqual(['ai_request_logs_account_id_foreign']);
+    await db!.migrate.down(source);
+    expect(await foreignKeys()).toEqual([
+      'ai_request_logs_account_id_foreign',
+      'ai_request_logs_key_id_foreign',
+    ]);
+    await db!.migrate.rollback(source, true);
+    const left = await db!('information_schema.tables')
+      .where({ table_schema: 'public' })
+      .whereLike('table_name', 'ai_%')
+      .pluck<string[]>('table_name');
+    expect(left).toEqual([]);
+    expect(await migrateLatest(db!)).toHaveLength((await source.migrationSource.getMigrations()).length);
+    expect(await foreignKeys()).toEqual(['ai_request_logs_account_id_foreign']);
   });
 });
