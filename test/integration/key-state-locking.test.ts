@@ -1,8 +1,10 @@
 /**
  * Replicas write key state to the same rows at once: counter batches in whatever order their keys
- * were used, single status writes, the maintenance resets and an import. Every writer that touches
- * several rows locks them in key_id order, so no two of them can wait on each other (Postgres would
- * otherwise abort one with "deadlock detected", as it once did in the 4-process lease test).
+ * were used, single status writes, the maintenance resets, an import, and usage-log inserts naming
+ * the keys. Every writer that touches several rows locks them in key_id order and nothing
+ * share-locks them besides, so no two writers can wait on each other. Postgres once aborted one
+ * with "deadlock detected" in the 4-process lease test; the writes now run again if that happens,
+ * so this test counts the deadlocks Postgres detected, not only the errors that reach a caller.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateMasterKey, KeyRing } from '../../src/crypto/key-ring.js';
