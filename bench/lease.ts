@@ -16,6 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { LeaseEngine } from '../src/lease/engine.js';
 import type { LeaseSettings } from '../src/lease/types.js';
 import { sampleLoop, summarise, type LoopResult, type LoopSample } from './lib/closed-loop.js';
+import { formatSpread } from './lib/spread.js';
 import { redisBenchmarkEvalsha, redisBenchmarkTarget } from './lib/redis-benchmark.js';
 import { benchPrefix, deletePrefix } from './lib/redis-prefix.js';
 import { syntheticSnapshot } from './lib/synthetic-keys.js';
@@ -24,7 +25,11 @@ export interface LeaseBenchRow {
   readonly keys: number;
   readonly concurrency: number;
   readonly lease: LoopResult;
+  /** Lease pairs/s of each slice round, in order: the spread a shared machine gives. */
+  readonly leaseRoundRates: readonly number[];
   readonly ceiling: LoopResult;
+  /** The ceiling's pairs/s of each slice round (run right before the lease slice of that round). */
+  readonly ceilingRoundRates: readonly number[];
   readonly ratio: number;
   /** redis-benchmark's trivial EVALSHA rate / 2 in the same run, same clients; null without the tool. */
   readonly benchmarkCeiling: number | null;
@@ -100,6 +105,8 @@ const PROFILE_PAIRS = 5000;
 /** About one slice's worth of redis-benchmark requests (~0.6 s at 164k/s). */
 const BENCHMARK_REQUESTS = 100_000;
 
+const roundRates = (samples: readonly LoopSample[]) => samples.map((x) => x.latenciesMs.length / x.seconds);
+
 async function leasePair(engine: LeaseEngine): Promise<void> {
   const r = await engine.lease({ provider: 'openai', model: 'gpt-4-turbo', estimatedTokens: 100 });
   if (!r.ok) throw new Error(`bench: no key (${r.reason})`);
@@ -170,7 +177,9 @@ export async function benchLease(options: LeaseBenchOptions = {}): Promise<Lease
           keys,
           concurrency,
           lease,
+          leaseRoundRates: roundRates(leaseSamples.get(keys)!),
           ceiling,
+          ceilingRoundRates: roundRates(ceilingSamples.get(keys)!),
           ratio: lease.perSecond / ceiling.perSecond,
           benchmarkCeiling,
           benchmarkRatio: benchmarkCeiling && lease.perSecond / benchmarkCeiling,
@@ -200,15 +209,30 @@ export function formatLeaseBench(rows: readonly LeaseBenchRow[]): string {
     .map((c) => {
       const small = by(10).find((r) => r.concurrency === c);
       const large = by(10_000).find((r) => r.concurrency === c);
-      return small && large
-        ? `10,000 vs 10 keys at ${c} callers: ${(large.lease.perSecond / small.lease.perSecond).toFixed(2)}x`
-        : '';
+      if (!small || !large) return '';
+      // Slices of 10 and 10,000 keys run back to back within a round, so each round gives a ratio.
+      const perRound = large.leaseRoundRates.map((rate, i) => rate / small.leaseRoundRates[i]!);
+      return (
+        `10,000 vs 10 keys at ${c} callers: ${(large.lease.perSecond / small.lease.perSecond).toFixed(2)}x` +
+        (perRound.length > 1 ? ` (${formatSpread(perRound)} over ${perRound.length} slice rounds)` : '')
+      );
     })
     .filter(Boolean);
+  const ceilingSpread = [16, 64].flatMap((c) => {
+    const parts = rows
+      .filter((r) => r.concurrency === c && r.leaseRoundRates.length > 1)
+      .map((r) => {
+        const perRound = r.leaseRoundRates.map((rate, i) => rate / r.ceilingRoundRates[i]!);
+        return `${r.keys.toLocaleString('en-US')} keys ${formatSpread(perRound)}`;
+      });
+    return parts.length > 0
+      ? [`ratio to this process's ceiling by slice round at ${c} callers: ${parts.join('; ')}`]
+      : [];
+  });
   const missing = rows.some((r) => r.benchmarkCeiling === null)
     ? ['redis-benchmark (Redis server tools) was not found or the URL is TLS: its ceiling is n/a.']
     : [];
-  return [head, line, ...body, '', ...scaling, ...missing].join('\n');
+  return [head, line, ...body, '', ...scaling, ...ceilingSpread, ...missing].join('\n');
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -1,0 +1,7 @@
+/** How a bench states a handful of per-round ratios: their median and their range. */
+export function formatSpread(values: readonly number[]): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  const median = sorted.length % 2 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return `median ${median.toFixed(2)}, range ${sorted[0]!.toFixed(2)}-${sorted.at(-1)!.toFixed(2)}`;
+}
