@@ -210,7 +210,7 @@ export function formatLeaseBench(rows: readonly LeaseBenchRow[]): string {
       const small = by(10).find((r) => r.concurrency === c);
       const large = by(10_000).find((r) => r.concurrency === c);
       if (!small || !large) return '';
-      // Slices of 10 and 10,000 keys run back to back within a round, so each round gives a ratio.
+      // Each slice round runs 10 and 10,000 keys a few seconds apart, so each round gives a ratio.
       const perRound = large.leaseRoundRates.map((rate, i) => rate / small.leaseRoundRates[i]!);
       return (
         `10,000 vs 10 keys at ${c} callers: ${(large.lease.perSecond / small.lease.perSecond).toFixed(2)}x` +
