@@ -201,6 +201,30 @@ describe('release', () => {
     expect((await engine.keyStates([ids[0]!]))[0]).toMatchObject({ usedToday: 0, reserved: 0, inflight: 0 });
   });
 
+  it("releasing an expired lease gives back its own reservation once, not the key's other lease", async () => {
+    const { engine, ids } = await setup([{ dailyLimit: 1000 }], {}, { leaseTtlMs: 5000 });
+    const first = leased(await engine.lease({ provider: 'openai', estimatedTokens: 300 }));
+    clock.advance(3000);
+    const second = leased(await engine.lease({ provider: 'openai', estimatedTokens: 200 }));
+    expect(second.keyId).toBe(ids[0]);
+    clock.advance(2000);
+    expect(await engine.release(first, { kind: 'success', tokens: 300 })).toEqual({
+      released: false,
+      reason: 'expired',
+    });
+    expect((await engine.keyStates([ids[0]!]))[0]).toMatchObject({
+      usedToday: 0,
+      reserved: 200,
+      inflight: 1,
+    });
+    await engine.release(second, { kind: 'success', tokens: 150 });
+    expect((await engine.keyStates([ids[0]!]))[0]).toMatchObject({
+      usedToday: 150,
+      reserved: 0,
+      inflight: 0,
+    });
+  });
+
   it('rate limits block until retry-after (default AI_BLOCK_SECONDS); the later block wins', async () => {
     const { engine, ids } = await setup([{}]);
     const a = leased(await engine.lease({ provider: 'openai', estimatedTokens: 1 }));
