@@ -91,7 +91,7 @@ export interface LeaseBenchOptions {
   readonly slices?: number;
 }
 
-const SETTINGS: LeaseSettings = {
+export const LEASE_BENCH_SETTINGS: LeaseSettings = {
   leaseTtlMs: 120_000,
   circuitBreakerThreshold: 3,
   blockSeconds: 1800,
@@ -107,7 +107,8 @@ const BENCHMARK_REQUESTS = 100_000;
 
 const roundRates = (samples: readonly LoopSample[]) => samples.map((x) => x.latenciesMs.length / x.seconds);
 
-async function leasePair(engine: LeaseEngine): Promise<void> {
+/** One lease + release pair, the unit every lease bench counts. */
+export async function leasePair(engine: LeaseEngine): Promise<void> {
   const r = await engine.lease({ provider: 'openai', model: 'gpt-4-turbo', estimatedTokens: 100 });
   if (!r.ok) throw new Error(`bench: no key (${r.reason})`);
   await engine.release(r.lease, { kind: 'success', tokens: 80 });
@@ -132,7 +133,7 @@ export async function benchLease(options: LeaseBenchOptions = {}): Promise<Lease
       const engine = new LeaseEngine({
         redis,
         prefix,
-        settings: SETTINGS,
+        settings: LEASE_BENCH_SETTINGS,
         loadSnapshot: async () => syntheticSnapshot(keys),
       });
       await engine.hydrate();
@@ -204,20 +205,23 @@ export function formatLeaseBench(rows: readonly LeaseBenchRow[]): string {
     (r) =>
       `| ${r.keys} | ${r.concurrency} | ${Math.round(r.lease.perSecond)} | ${r.lease.p50Ms.toFixed(2)} | ${r.lease.p99Ms.toFixed(2)} | ${Math.round(r.ceiling.perSecond)} | ${r.ratio.toFixed(2)} | ${r.benchmarkCeiling === null ? 'n/a' : Math.round(r.benchmarkCeiling)} | ${r.benchmarkRatio === null ? 'n/a' : r.benchmarkRatio.toFixed(2)} | ${r.redisUsPerPair.toFixed(1)} / ${r.ceilingRedisUsPerPair.toFixed(1)} | ${r.redisCpuUsPerPair.toFixed(1)} |`,
   );
-  const by = (k: number) => rows.filter((r) => r.keys === k);
-  const scaling = [16, 64]
-    .map((c) => {
-      const small = by(10).find((r) => r.concurrency === c);
-      const large = by(10_000).find((r) => r.concurrency === c);
-      if (!small || !large) return '';
-      // Each slice round runs 10 and 10,000 keys a few seconds apart, so each round gives a ratio.
+  // The largest pool against each smaller one; each slice round runs them a few seconds apart, so
+  // each round gives a ratio.
+  const sizes = [...new Set(rows.map((r) => r.keys))].sort((a, b) => a - b);
+  const largest = sizes.at(-1);
+  const scaling = [16, 64].flatMap((c) =>
+    sizes.slice(0, -1).flatMap((size) => {
+      const small = rows.find((r) => r.keys === size && r.concurrency === c);
+      const large = rows.find((r) => r.keys === largest && r.concurrency === c);
+      if (!small || !large) return [];
       const perRound = large.leaseRoundRates.map((rate, i) => rate / small.leaseRoundRates[i]!);
-      return (
-        `10,000 vs 10 keys at ${c} callers: ${(large.lease.perSecond / small.lease.perSecond).toFixed(2)}x` +
-        (perRound.length > 1 ? ` (${formatSpread(perRound)} over ${perRound.length} slice rounds)` : '')
-      );
-    })
-    .filter(Boolean);
+      return [
+        `${large.keys.toLocaleString('en-US')} vs ${size.toLocaleString('en-US')} keys at ${c} callers: ` +
+          `${(large.lease.perSecond / small.lease.perSecond).toFixed(2)}x` +
+          (perRound.length > 1 ? ` (${formatSpread(perRound)} over ${perRound.length} slice rounds)` : ''),
+      ];
+    }),
+  );
   const ceilingSpread = [16, 64].flatMap((c) => {
     const parts = rows
       .filter((r) => r.concurrency === c && r.leaseRoundRates.length > 1)

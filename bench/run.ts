@@ -2,18 +2,25 @@
  * `npm run bench`: runs every bench and prints its table. Each bench uses a Redis prefix of its own
  * and deletes it afterwards. REDIS_URL is read here only as the bench's own entry point argument.
  * `npm run bench -- --only lease` or `--only pipeline` runs one of them; a Redis URL may follow.
+ * `--keys 10,100,10000` sets the lease bench's pool sizes (default 10, 1,000 and 10,000 keys).
  */
 import { parseArgs } from 'node:util';
 import { benchLease, formatLeaseBench } from './lease.js';
 import { benchPipeline, formatPipelineBench } from './pipeline.js';
+import { parseCounts } from './lib/counts-flag.js';
 
-const { values, positionals } = parseArgs({ options: { only: { type: 'string' } }, allowPositionals: true });
+const { values, positionals } = parseArgs({
+  options: { only: { type: 'string' }, keys: { type: 'string' } },
+  allowPositionals: true,
+});
 const wanted = (name: string) => values.only === undefined || values.only === name;
+
+const keyCounts = values.keys === undefined ? undefined : parseCounts(values.keys, '--keys');
 
 const redisUrl = positionals[0] ?? 'redis://127.0.0.1:6379';
 if (wanted('lease')) {
   console.log(`## Lease engine (${redisUrl})\n`);
-  console.log(formatLeaseBench(await benchLease({ redisUrl })));
+  console.log(formatLeaseBench(await benchLease({ redisUrl, keyCounts })));
 }
 
 // Pipeline: aikeys end to end next to raw BullMQ and direct provider calls (bench/pipeline.ts).

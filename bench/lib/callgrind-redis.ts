@@ -1,0 +1,121 @@
+/**
+ * A private redis-server under valgrind's callgrind, counting the instructions Redis executes only
+ * while a measured stretch runs (started with collection off, switched on and off around it with
+ * callgrind_control). Instruction counts do not move with the machine's load, where wall-clock
+ * rates on a shared machine move by ±20% between runs; they are what a small change is judged by.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+
+const run = promisify(execFile);
+
+/** The `totals:` line of a callgrind output file: instructions executed while collection was on. */
+export function callgrindTotal(output: string): number {
+  const match = /^totals:\s+(\d+)/m.exec(output);
+  if (!match) throw new Error('callgrind output has no "totals:" line (was the run cut short?)');
+  return Number(match[1]);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPing(redis: Redis, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`valgrind redis-server exited with code ${child.exitCode}`);
+    try {
+      await redis.ping();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error('valgrind redis-server did not answer PING within 30 s');
+}
+
+export interface CallgrindRedis {
+  readonly redis: Redis;
+  /**
+   * Instructions Redis executes while `fn` runs. Once per server: callgrind writes its totals when
+   * Redis exits, so this shuts the server down.
+   */
+  measure(fn: () => Promise<void>): Promise<number>;
+  /** Stops the server without measuring (after a failure). */
+  abort(): Promise<void>;
+}
+
+/** Starts `redisServer` (a path or a name on PATH) under callgrind, on a free local port. */
+export async function startCallgrindRedis(redisServer = 'redis-server'): Promise<CallgrindRedis> {
+  try {
+    await run('valgrind', ['--version']);
+  } catch {
+    throw new Error('valgrind is not installed: install it (apt-get install valgrind) to count instructions');
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'aikeys-callgrind-'));
+  const outFile = join(dir, 'callgrind.out');
+  const port = await freePort();
+  const child = spawn(
+    'valgrind',
+    ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${outFile}`, redisServer].concat([
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ]),
+    { stdio: 'ignore' },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
+  // Refused connections while valgrind starts Redis are expected; a command that fails still says so.
+  redis.on('error', () => undefined);
+  const stop = async () => {
+    await redis.shutdown('NOSAVE').catch(() => child.kill('SIGKILL'));
+    redis.disconnect();
+    await exited;
+  };
+  try {
+    await redis.connect().catch(() => undefined);
+    await waitForPing(redis, child);
+  } catch (error) {
+    child.kill('SIGKILL');
+    redis.disconnect();
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const control = (flag: string) => run('callgrind_control', [flag, String(child.pid)]);
+  return {
+    redis,
+    async measure(fn) {
+      try {
+        await control('--instr=on');
+        await fn();
+        await control('--instr=off');
+        await stop();
+        return callgrindTotal(await readFile(outFile, 'utf8'));
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) await stop();
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+    async abort() {
+      await stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
