@@ -32,9 +32,12 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function waitForPing(redis: Redis, child: ChildProcess): Promise<void> {
+async function waitForPing(redis: Redis, child: ChildProcess, redisServer: string): Promise<void> {
   for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`valgrind redis-server exited with code ${child.exitCode}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(
+        `valgrind ${redisServer} exited (${child.exitCode ?? child.signalCode}): check that it runs a Redis server`,
+      );
     try {
       await redis.ping();
       return;
@@ -66,32 +69,26 @@ export async function startCallgrindRedis(redisServer = 'redis-server'): Promise
   const dir = await mkdtemp(join(tmpdir(), 'aikeys-callgrind-'));
   const outFile = join(dir, 'callgrind.out');
   const port = await freePort();
-  const child = spawn(
-    'valgrind',
-    ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${outFile}`, redisServer].concat([
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-    ]),
-    { stdio: 'ignore' },
-  );
+  const serverArgs = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  const callgrindArgs = ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${outFile}`];
+  const child = spawn('valgrind', [...callgrindArgs, redisServer, ...serverArgs], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const running = () => child.exitCode === null && child.signalCode === null;
   const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
   // Refused connections while valgrind starts Redis are expected; a command that fails still says so.
   redis.on('error', () => undefined);
+  // callgrind writes its counts as Redis exits, so Redis is asked to shut down and given time to.
   const stop = async () => {
-    await redis.shutdown('NOSAVE').catch(() => child.kill('SIGKILL'));
+    if (running()) await redis.shutdown('NOSAVE').catch(() => undefined);
     redis.disconnect();
+    if (!running()) return;
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     await exited;
+    clearTimeout(timer);
   };
   try {
     await redis.connect().catch(() => undefined);
-    await waitForPing(redis, child);
+    await waitForPing(redis, child, redisServer);
   } catch (error) {
     child.kill('SIGKILL');
     redis.disconnect();
@@ -109,7 +106,7 @@ export async function startCallgrindRedis(redisServer = 'redis-server'): Promise
         await stop();
         return callgrindTotal(await readFile(outFile, 'utf8'));
       } finally {
-        if (child.exitCode === null && child.signalCode === null) await stop();
+        await stop();
         await rm(dir, { recursive: true, force: true });
       }
     },
