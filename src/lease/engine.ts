@@ -20,6 +20,7 @@ import {
 import { createHydrator, type HydrateResult, type Hydrator } from './hydrate.js';
 import { leaseKeys, type LeaseKeys } from './redis-keys.js';
 import { CallBatcher } from './call-batcher.js';
+import { unwrittenKeys, type UnwrittenKeys } from './unwritten-keys.js';
 import {
   decodeKeyChange,
   decodeLease,
@@ -70,6 +71,8 @@ export interface LeaseEngineDeps {
 
 export class LeaseEngine {
   readonly keys: LeaseKeys;
+  /** Key writes Postgres has not taken yet, kept in Redis for any replica to finish. */
+  readonly unwritten: UnwrittenKeys;
   readonly #settings: LeaseSettings;
   readonly #scripts: ScriptCaller;
   readonly #hydrator: Hydrator;
@@ -85,6 +88,7 @@ export class LeaseEngine {
     this.#redis = deps.redis;
     this.#settings = deps.settings;
     this.#scripts = createScriptCaller(deps.redis);
+    this.unwritten = unwrittenKeys(deps.redis, this.keys, this.#scripts);
     this.#now = deps.clock ?? (() => 0);
     this.#logger = deps.logger ?? silentLogger;
     this.#hydrator = createHydrator({

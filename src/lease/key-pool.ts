@@ -22,6 +22,7 @@ import type { LeaseEngine } from './engine.js';
 import type { HydrateResult } from './hydrate.js';
 import type { ReleaseOutcome } from './outcome.js';
 import type { KeyChange, Lease, LeaseRequest, ReleaseAppend, ReleaseResult } from './types.js';
+import { NO_MARKS, type UnwrittenMarks } from './unwritten-keys.js';
 
 export interface SelectedKey {
   readonly lease: Lease;
@@ -95,7 +96,8 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
   const envelopes = new Map<number, CachedKey>();
   // Keys whose counters changed since the last write; the values are read from Redis at flush time.
   const pendingCounters = new Set<number>();
-  // Keys whose status change a release could not write to Postgres; retried with the counters.
+  // Keys whose status change a release could not write to Postgres, while Redis could not take the
+  // mark either (engine.unwritten: marks any replica finishes); retried with the counters.
   const pendingStates = new Set<number>();
   let timer: NodeJS.Timeout | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
@@ -132,30 +134,59 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
     return ids;
   }
 
+  // Marks in Redis what Postgres did not take, so that any replica writes it, even if this one
+  // stops; what Redis cannot take either stays in this process's memory.
+  async function leaveUnwritten(stateIds: readonly number[], counterIds: readonly number[]): Promise<void> {
+    try {
+      await engine.unwritten.mark('states', stateIds);
+      await engine.unwritten.mark('counters', counterIds);
+    } catch (error) {
+      logger.warn({ err: error }, 'marking unwritten key state in Redis failed; kept in this process');
+      for (const id of stateIds) pendingStates.add(id);
+      for (const id of counterIds) pendingCounters.add(id);
+    }
+  }
+
+  async function readUnwritten(): Promise<UnwrittenMarks> {
+    try {
+      return await engine.unwritten.read();
+    } catch (error) {
+      logger.warn({ err: error }, 'reading unwritten key state marks from Redis failed');
+      return NO_MARKS;
+    }
+  }
+
   // Takes what is pending when its turn comes, so a flush queued behind a failing one still writes
-  // what that one gave back.
+  // what that one gave back; and what any replica left unwritten (marks in Redis).
   async function writePending(): Promise<void> {
     const counterIds = take(pendingCounters);
     const stateIds = take(pendingStates);
+    const marks = await readUnwritten();
+    const states = [...new Set([...stateIds, ...marks.states.keys()])];
+    const counters = [...new Set([...counterIds, ...marks.counters.keys()])];
     try {
-      for (const state of await engine.keyStates(stateIds)) await writeKeyState(db, state);
-      await writeKeyCounters(db, await engine.keyStates(counterIds));
+      for (const state of await engine.keyStates(states)) await writeKeyState(db, state);
+      await writeKeyCounters(db, await engine.keyStates(counters));
       retryDelayMs = 1000;
     } catch (error) {
       // Values are read from Redis when written, so a retry writes the newest ones; without one, a
       // key that is not used again after an outage would keep stale values in Postgres.
       logger.warn(
-        { err: error, keys: counterIds.length + stateIds.length },
+        { err: error, keys: states.length + counters.length },
         'writing key state to Postgres failed; will retry',
       );
-      for (const id of counterIds) pendingCounters.add(id);
-      for (const id of stateIds) pendingStates.add(id);
+      await leaveUnwritten(stateIds, counterIds);
       retryTimer ??= setTimeout(() => {
         retryTimer = undefined;
         void flush();
       }, retryDelayMs).unref();
       retryDelayMs = Math.min(retryDelayMs * 2, 30_000);
+      return;
     }
+    await engine.unwritten.forget(marks).catch((error: unknown) => {
+      // Left marked: a later flush writes the same keys again, which is harmless.
+      logger.warn({ err: error }, 'forgetting written key state marks in Redis failed');
+    });
   }
 
   function flush(): Promise<void> {
@@ -225,12 +256,13 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
         try {
           await writeKeyState(db, result.key);
         } catch (error) {
-          // The call is done and Redis holds the change; Postgres catches up with the next flush.
+          // The call is done and Redis holds the change; Postgres catches up with a later flush of
+          // this replica or any other (the mark is in Redis).
           logger.warn(
             { err: error, keyId: result.keyId },
             'writing a key status change to Postgres failed; will retry',
           );
-          pendingStates.add(result.keyId);
+          await leaveUnwritten([result.keyId], []);
           void flush();
         }
       } else {
@@ -284,16 +316,24 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
     async close() {
       await flush();
       if (retryTimer) clearTimeout(retryTimer);
-      if (pendingCounters.size > 0) {
-        // Redis still holds them; the next replica writes them when it flushes these keys.
-        logger.warn({ keys: pendingCounters.size }, 'key usage counters not written to Postgres at shutdown');
+      // What failed is marked in Redis for the next replica; what Redis could not take is only here.
+      await leaveUnwritten(take(pendingStates), take(pendingCounters));
+      const marks = await readUnwritten();
+      if (marks.states.size + marks.counters.size > 0) {
+        logger.warn(
+          { states: marks.states.size, counters: marks.counters.size },
+          'key writes Postgres has not taken yet stay marked in Redis; the next flush of any replica writes them',
+        );
       }
       if (pendingStates.size > 0) {
-        // Only Redis holds these until the key's status changes again.
         logger.error(
           { keyIds: [...pendingStates] },
-          'key status changes not written to Postgres at shutdown; listings show the old status',
+          'key status changes not written to Postgres at shutdown, nor marked in Redis; listings show the old status',
         );
+      }
+      if (pendingCounters.size > 0) {
+        // Redis still holds them; a replica writes them when it next flushes these keys.
+        logger.warn({ keys: pendingCounters.size }, 'key usage counters not written to Postgres at shutdown');
       }
     },
   };

@@ -20,7 +20,8 @@ export type LeaseScriptName =
   | 'enable'
   | 'unblock-expired'
   | 'reset-daily'
-  | 'hydrate';
+  | 'hydrate'
+  | 'forget-written';
 
 const LUA_DIR = join(dirname(fileURLToPath(import.meta.url)), 'lua');
 

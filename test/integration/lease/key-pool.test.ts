@@ -141,4 +141,46 @@ describe('KeyPool state during a Postgres outage', () => {
       await proxy.close();
     }
   });
+
+  it('leaves what it could not write when it stops, and the next replica writes it', async () => {
+    const { startTcpProxy } = await import('../../setup/tcp-proxy.js');
+    const { createDb } = await import('../../../src/store/database.js');
+    for (const id of seeded.keyIds) await pool.enableKey(id);
+    const engine = createEngine(redis, db, env.prefix);
+    const target = new URL(env.databaseUrl);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+    const viaProxy = createDb(proxy.via(env.databaseUrl), { poolMax: 2 });
+    const stopping = createKeyPool({ db: viaProxy, engine, ring: seeded.ring, counterFlushMs: 60_000 });
+    try {
+      // A large reservation on the first key makes the second lease take the other primary key.
+      const counted = await stopping.selectBestKey('openai', undefined, { estimatedTokens: 100_000 });
+      const failing = await stopping.selectBestKey('openai', undefined, { estimatedTokens: 1 });
+      if (!counted.ok || !failing.ok) throw new Error('no key');
+      expect(failing.key.keyId).not.toBe(counted.key.keyId);
+      const usedBefore = (await row(counted.key.keyId)).used_today as number;
+      await proxy.cut();
+      await stopping.updateKeyUsage(counted.key, { kind: 'success', tokens: 55 });
+      await stopping.updateKeyUsage(failing.key, { kind: 'auth_failed', status: 401 });
+      await stopping.close(); // its last flush fails too: Postgres is unreachable through the proxy
+
+      const marks = await engine.unwritten.read();
+      expect([...marks.states.keys()]).toEqual([failing.key.keyId]);
+      expect([...marks.counters.keys()]).toEqual([counted.key.keyId]);
+      expect((await row(failing.key.keyId)).status).toBe('active');
+
+      // Another replica, with no traffic of its own, writes them at its first flush.
+      const next = createKeyPool({ db, engine: createEngine(redis, db, env.prefix), ring: seeded.ring });
+      await next.flush();
+      await next.close();
+      expect((await row(counted.key.keyId)).used_today).toBe(usedBefore + 55);
+      expect(await row(failing.key.keyId)).toMatchObject({
+        status: 'disabled',
+        disabled_reason: 'invalid key (HTTP 401)',
+      });
+      expect(await engine.unwritten.read()).toEqual({ states: new Map(), counters: new Map() });
+    } finally {
+      await viaProxy.destroy();
+      await proxy.close();
+    }
+  });
 });
