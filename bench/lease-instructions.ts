@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { LeaseEngine } from '../src/lease/engine.js';
 import { startCallgrindRedis } from './lib/callgrind-redis.js';
+import { runCount } from './lib/closed-loop.js';
 import { parseCounts } from './lib/counts-flag.js';
 import { syntheticSnapshot } from './lib/synthetic-keys.js';
 import { LEASE_BENCH_SETTINGS, leasePair } from './lease.js';
@@ -21,15 +22,6 @@ export interface InstructionRow {
   readonly callers: number;
   readonly pairs: number;
   readonly instructionsPerPair: number;
-}
-
-async function runPairs(engine: LeaseEngine, callers: number, pairs: number): Promise<void> {
-  let left = pairs;
-  await Promise.all(
-    Array.from({ length: callers }, async () => {
-      while (left-- > 0) await leasePair(engine);
-    }),
-  );
 }
 
 export async function measureLeaseInstructions(options: {
@@ -52,8 +44,9 @@ export async function measureLeaseInstructions(options: {
           loadSnapshot: async () => syntheticSnapshot(keys),
         });
         await engine.hydrate();
-        await runPairs(engine, callers, options.pairs);
-        const total = await server.measure(() => runPairs(engine, callers, options.pairs));
+        const pairs = () => runCount(callers, options.pairs, () => leasePair(engine));
+        await pairs(); // warm-up
+        const total = await server.measure(pairs);
         rows.push({ keys, callers, pairs: options.pairs, instructionsPerPair: total / options.pairs });
       } catch (error) {
         await server.abort();

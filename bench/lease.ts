@@ -15,7 +15,7 @@ import { Redis } from 'ioredis';
 import { pathToFileURL } from 'node:url';
 import { LeaseEngine } from '../src/lease/engine.js';
 import type { LeaseSettings } from '../src/lease/types.js';
-import { sampleLoop, summarise, type LoopResult, type LoopSample } from './lib/closed-loop.js';
+import { runCount, sampleLoop, summarise, type LoopResult, type LoopSample } from './lib/closed-loop.js';
 import { formatSpread } from './lib/spread.js';
 import { redisBenchmarkEvalsha, redisBenchmarkTarget } from './lib/redis-benchmark.js';
 import { benchPrefix, deletePrefix } from './lib/redis-prefix.js';
@@ -69,12 +69,7 @@ async function redisMicrosPerPair(
   pair: () => Promise<void>,
 ): Promise<RedisCounters> {
   const before = await redisCounters(redis);
-  let left = pairs;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (left-- > 0) await pair();
-    }),
-  );
+  await runCount(concurrency, pairs, pair);
   const after = await redisCounters(redis);
   return {
     evalshaUs: (after.evalshaUs - before.evalshaUs) / pairs,

@@ -71,3 +71,13 @@ export async function closedLoop(
 ): Promise<LoopResult> {
   return summarise([await sampleLoop(concurrency, durationMs, fn, warmupMs)]);
 }
+
+/** Runs `fn` exactly `count` times in all, from `concurrency` callers each calling it back to back. */
+export async function runCount(concurrency: number, count: number, fn: () => Promise<void>): Promise<void> {
+  let left = count;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (left-- > 0) await fn();
+    }),
+  );
+}

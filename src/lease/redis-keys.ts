@@ -14,8 +14,8 @@ export interface LeaseKeys {
   readonly probes: string;
   /** Short lock so that only one replica hydrates after Redis lost the state. */
   readonly hydrateLock: string;
-  /** Key writes Postgres has not taken yet, keyId -> version (unwritten-keys.ts). */
-  readonly unwritten: { readonly states: string; readonly counters: string };
+  /** Key writes Postgres has not taken yet, `<kind>:<keyId>` -> version (unwritten-keys.ts). */
+  readonly unwritten: string;
   /** The four fixed KEYS every script starts with, in order (release adds the usage stream). */
   readonly scriptKeys: readonly string[];
   key(keyId: number | string): string;
@@ -35,7 +35,7 @@ export function leaseKeys(prefix: string): LeaseKeys {
     blocked,
     probes,
     hydrateLock: `${base}hydrate-lock`,
-    unwritten: { states: `${base}unwritten:states`, counters: `${base}unwritten:counters` },
+    unwritten: `${base}unwritten`,
     scriptKeys: [meta, leases, blocked, probes],
     key: (keyId) => `${base}k:${keyId}`,
     account: (accountId) => `${base}a:${accountId}`,

@@ -2,7 +2,8 @@
  * Key writes Postgres has not taken yet (it was unreachable), recorded in Redis next to the state
  * they would write, so that any replica finishes them: also after the replica that made them has
  * stopped, and for keys no one uses again. Two kinds: a status change (the key's whole state) and
- * counters. A mark is a version per key id (HINCRBY). A replica reads the marks, writes the keys'
+ * counters. A mark is a version per kind and key id (HINCRBY on one hash, field `<kind>:<keyId>`, so
+ * a flush reads every mark with one HGETALL). A replica reads the marks, writes the keys'
  * current Redis state to Postgres, then forgets each mark only if no one marked that key again
  * meanwhile (lua/forget-written-1.lua): a change made during its write is written by the next flush.
  */
@@ -24,35 +25,34 @@ export interface UnwrittenKeys {
   forget(marks: UnwrittenMarks): Promise<number>;
 }
 
-function toMarks(hash: Record<string, string>): Map<number, string> {
-  return new Map(Object.entries(hash).map(([id, version]) => [Number(id), version]));
+const field = (kind: UnwrittenKind, keyId: number) => `${kind}:${keyId}`;
+
+function toMarks(hash: Record<string, string>): UnwrittenMarks {
+  const marks = { states: new Map<number, string>(), counters: new Map<number, string>() };
+  for (const [name, version] of Object.entries(hash)) {
+    const [kind, id] = name.split(':') as [UnwrittenKind, string];
+    marks[kind]?.set(Number(id), version);
+  }
+  return marks;
 }
 
 export function unwrittenKeys(redis: Redis, keys: LeaseKeys, scripts: ScriptCaller): UnwrittenKeys {
-  const names = keys.unwritten;
   return {
     async mark(kind, keyIds) {
       if (keyIds.length === 0) return;
       const pipeline = redis.pipeline();
-      for (const id of keyIds) pipeline.hincrby(names[kind], String(id), 1);
+      for (const id of keyIds) pipeline.hincrby(keys.unwritten, field(kind, id), 1);
       for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
     },
 
-    async read() {
-      const [states, counters] = await Promise.all([
-        redis.hgetall(names.states),
-        redis.hgetall(names.counters),
-      ]);
-      return { states: toMarks(states), counters: toMarks(counters) };
-    },
+    read: async () => toMarks(await redis.hgetall(keys.unwritten)),
 
     async forget(marks) {
-      let forgotten = 0;
-      for (const kind of ['states', 'counters'] as const) {
-        const args = [...marks[kind]].flatMap(([id, version]) => [String(id), version]);
-        if (args.length > 0) forgotten += Number(await scripts.call('forget-written', [names[kind]], args));
-      }
-      return forgotten;
+      const args = (['states', 'counters'] as const).flatMap((kind) =>
+        [...marks[kind]].flatMap(([id, version]) => [field(kind, id), version]),
+      );
+      if (args.length === 0) return 0;
+      return Number(await scripts.call('forget-written', [keys.unwritten], args));
     },
   };
 }

@@ -3,8 +3,8 @@
   no one marked that key again since the replica read the marks (a change made during its write is
   then written by the next flush; see src/lease/unwritten-keys.ts).
 
-  KEYS[1] a marks hash (keyId -> version)
-  ARGV    keyId, version read, keyId, version read, ...
+  KEYS[1] the marks hash (<kind>:<keyId> -> version)
+  ARGV    field, version read, field, version read, ...
 
   Returns how many marks it removed.
 ]]
