@@ -27,8 +27,11 @@ export const MAINTENANCE_SCHEDULES: readonly MaintenanceSchedule[] = [
   { task: 'import-config', repeat: { every: 5 * 60_000 } },
 ];
 
-export async function upsertMaintenanceSchedules(queue: Queue): Promise<void> {
-  for (const { task, repeat } of MAINTENANCE_SCHEDULES) {
+export async function upsertMaintenanceSchedules(
+  queue: Queue,
+  schedules: readonly MaintenanceSchedule[] = MAINTENANCE_SCHEDULES,
+): Promise<void> {
+  for (const { task, repeat } of schedules) {
     await queue.upsertJobScheduler(task, repeat, {
       name: task,
       opts: { removeOnComplete: { count: 50 }, removeOnFail: { count: 200 } },

@@ -10,6 +10,7 @@ import {
   createMaintenanceWorker,
   upsertMaintenanceSchedules,
 } from '../queues/maintenance-schedule.js';
+import { keepMaintenanceSchedules } from '../queues/schedule-keeper.js';
 import { createAiWorker } from './ai-worker.js';
 import type { Container } from './container.js';
 import { createMaintenanceTarget } from './maintenance-target.js';
@@ -32,6 +33,7 @@ export async function startWorkerReplica(
   const configManager = options.configManager ?? new ConfigManager({ file: config.file });
   const maintenanceQueue = createMaintenanceQueue(bullConnection, config.services.prefix);
   await upsertMaintenanceSchedules(maintenanceQueue);
+  const scheduleKeeper = keepMaintenanceSchedules(maintenanceQueue, { logger });
   const maintenanceWorker = createMaintenanceWorker({
     connection: bullConnection,
     prefix: config.services.prefix,
@@ -59,6 +61,7 @@ export async function startWorkerReplica(
       // close() waits for in-flight jobs; leases are released by the processor as each call ends.
       { name: 'ai worker', close: () => aiWorker.close() },
       { name: 'maintenance worker', close: () => maintenanceWorker.close() },
+      { name: 'maintenance schedule keeper', close: async () => scheduleKeeper.stop() },
       { name: 'maintenance queue', close: () => maintenanceQueue.close() },
       { name: 'container', close: () => container.close() },
     ],

@@ -16,10 +16,11 @@ import {
   upsertMaintenanceSchedules,
 } from '../../src/queues/maintenance-schedule.js';
 import { MAINTENANCE_QUEUE } from '../../src/queues/names.js';
+import { keepMaintenanceSchedules } from '../../src/queues/schedule-keeper.js';
 import { buildContainer } from '../../src/runtime/container.js';
 import { createMaintenanceTarget } from '../../src/runtime/maintenance-target.js';
 import { importConfig } from '../../src/store/import-config.js';
-import { isolate } from '../setup/isolation.js';
+import { deleteByPrefix, isolate } from '../setup/isolation.js';
 
 const env = isolate('maint');
 afterAll(() => env.cleanup());
@@ -67,6 +68,43 @@ describe('maintenance schedules', () => {
       await Promise.all(workers.map((w) => w.close()));
       await events.close();
       await queue.close();
+      connection.disconnect();
+    }
+  });
+});
+
+describe('maintenance schedules after Redis lost its data', () => {
+  it('are registered again by the keeper, once, leaving schedules that survived where they were', async () => {
+    const connection = createBullConnection(env.redisUrl);
+    const prefix = `${env.prefix}-keeper`;
+    const queues = [1, 2].map(() => createMaintenanceQueue(connection, prefix));
+    const keepers = queues.map((q) =>
+      keepMaintenanceSchedules(q, { logger: silentLogger, intervalMs: 3_600_000 }),
+    );
+    try {
+      await upsertMaintenanceSchedules(queues[0]!);
+      expect(await keepers[0]!.check()).toEqual([]);
+      const before = await queues[0]!.getJobScheduler('reset-daily');
+
+      // What FLUSHALL does to this deployment: every key under its prefix is gone.
+      await deleteByPrefix(env.redisUrl, prefix);
+      expect(await queues[0]!.getJobSchedulers()).toEqual([]);
+
+      const restored = await Promise.all(keepers.map((k) => k.check()));
+      expect(restored.flat().sort()).toEqual(
+        expect.arrayContaining(MAINTENANCE_SCHEDULES.map((s) => s.task).sort()),
+      );
+      const schedulers = await queues[0]!.getJobSchedulers();
+      expect(schedulers.map((s) => s.key).sort()).toEqual(MAINTENANCE_SCHEDULES.map((s) => s.task).sort());
+      // One pending run per task, though both replicas restored them.
+      expect(await queues[0]!.getJobCountByTypes('delayed', 'wait')).toBe(MAINTENANCE_SCHEDULES.length);
+      expect((await queues[0]!.getJobScheduler('reset-daily'))?.next).toBe(before?.next);
+
+      // Present schedules are left alone: a later check registers nothing.
+      expect(await keepers[1]!.check()).toEqual([]);
+    } finally {
+      keepers.forEach((k) => k.stop());
+      await Promise.all(queues.map((q) => q.close()));
       connection.disconnect();
     }
   });
