@@ -112,7 +112,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     out(`Imported ${report.added.length} keys into 2 accounts (primary: key_1-4, fallback: key_5-8).\n`);
     for (const container of containers) {
       const replica = await startWorkerReplica(container);
-      closers.push(...replica.closeSteps.slice(0, -1));
+      closers.push(...replica.workerSteps);
     }
     const queues = [config.services.queueName, MAINTENANCE_QUEUE].map(
       (name) => new Queue(name, { connection: first.bullConnection, prefix: config.services.prefix }),
