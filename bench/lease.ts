@@ -7,7 +7,7 @@
  * slices, 5,000 more pairs of each are bracketed by INFO commandstats and INFO cpu to show how many µs
  * Redis spent inside the scripts per pair, and its CPU per lease pair: where the time goes
  * (server-wide counters: run on a quiet Redis).
- * Each slice round also runs `redis-benchmark` (the issue's reference tool) on the same script with
+ * Each slice round also runs `redis-benchmark` (Redis's own load tool) on the same script with
  * as many clients as callers: a second ceiling, see lib/redis-benchmark.ts. Run alone:
  * `npx tsx bench/lease.ts`; all: `npm run bench`.
  */

@@ -8,7 +8,7 @@ import type { Knex } from 'knex';
  * row locks of concurrent counter writes into multixacts, on which Postgres aborted writers with
  * "deadlock detected" (6 to 23 times in one run of test/integration/key-state-locking.test.ts,
  * none without the key). It guarded nothing real: keys are never deleted, a key removed from the
- * config is disabled and keeps its history (contracts.md). The column and its index stay; the
+ * config is disabled and keeps its history (src/store/import/keys-sync.ts). The column and its index stay; the
  * account reference, on rows that only the import writes, keeps its foreign key.
  */
 export async function up(knex: Knex): Promise<void> {

@@ -40,9 +40,9 @@ await runEntryPoint(async () => {
   onShutdownSignals(
     () => [
       server.closeStep,
-      ...replica.closeSteps.slice(0, -1),
+      ...replica.workerSteps,
       ...queues.map((q) => ({ name: `queue ${q.name}`, close: () => q.close() })),
-      ...replica.closeSteps.slice(-1),
+      replica.containerStep,
     ],
     logger,
   );

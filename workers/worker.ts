@@ -11,5 +11,5 @@ await runEntryPoint(async () => {
   const logger = createLogger({ level: config.services.logLevel, name: 'aikeys-worker' });
   const container = await buildContainer(config, logger);
   const replica = await startWorkerReplica(container);
-  onShutdownSignals(() => replica.closeSteps, logger);
+  onShutdownSignals(() => [...replica.workerSteps, replica.containerStep], logger);
 });

@@ -108,8 +108,8 @@ export async function startAikeysBench(options: AikeysBenchOptions): Promise<Aik
       concurrency: options.concurrency,
       configManager: new ConfigManager({ file, env }),
     });
-    // The replica's steps end with the container's close, already registered.
-    steps.unshift(...replica.closeSteps.slice(0, -1));
+    // The container's close is already registered, last.
+    steps.unshift(...replica.workerSteps);
     const producer: AiJobProducer = createProducer({
       connection: container.bullConnection,
       prefix,

@@ -1,9 +1,9 @@
 /**
- * The issue's own reference for the lease ceiling: `redis-benchmark` running a one-line EVALSHA
- * (about 164k/s on the 2-core machine it names). Its clients each wait for their answer before the
- * next request, where this process's callers share one ioredis connection that writes what they send
- * in one tick together; the two ceilings differed by about 1.4x on the reference machine, so the lease bench
- * prints both, measured in the same run.
+ * A second ceiling for the lease bench, from a tool anyone can run: `redis-benchmark` running a
+ * one-line EVALSHA (about 164k/s on a 2-core machine). Its clients each wait for their answer before
+ * the next request, where this process's callers share one ioredis connection that writes what they
+ * send in one tick together; the two ceilings have differed by about 1.4x on one machine, so the
+ * lease bench prints both, measured in the same run.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';

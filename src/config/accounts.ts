@@ -1,5 +1,5 @@
 /**
- * The seed's account split: per provider, keys sorted by N are halved; the first ceil(n/2) form the
+ * How keys form accounts: per provider, keys sorted by N are halved; the first ceil(n/2) form the
  * primary account (priority 1), the rest the fallback (priority 2). A provider with one key has only
  * a primary. Ids follow providers alphabetically, then priority, so they are stable for a given file.
  */

@@ -1,5 +1,5 @@
 /**
- * The seed's AIKeyConfigManager: holds the last config and re-reads the env file only when it
+ * ConfigManager (lookups by key number, name and account id): holds the last config and re-reads the env file only when it
  * changed. A stat per access is cheap (microseconds) next to a parse, and lets an operator edit
  * the file without restarting. A broken edit throws on access (ConfigError) until it is fixed;
  * callers that must keep serving can hold on to the last config they got.

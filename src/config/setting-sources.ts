@@ -1,6 +1,6 @@
 /**
  * Where each setting's value came from: a line of the env file, or the process environment, which
- * overrides the file (contracts.md). Keys (`KEY_N`) never come from the process environment, so only
+ * overrides the file, so a deployment can change one setting without editing the file. Keys (`KEY_N`) never come from the process environment, so only
  * names accepted by `overridable` are taken from it.
  */
 import type { ConfigProblem } from '../core/errors.js';

@@ -1,6 +1,7 @@
 /**
- * System (`AI_*`) and service settings: one zod schema keyed by the setting names, with the seed's
- * defaults. Every value arrives as a string (env file or process environment); an unset or empty
+ * System (`AI_*`) and service settings: one zod schema keyed by the setting names, each with its
+ * default (the values README's configuration reference lists, kept so existing env files mean the
+ * same). Every value arrives as a string (env file or process environment); an unset or empty
  * setting takes its default. Messages name what is expected and never echo the value, which may
  * be a URL with a password in it.
  */

@@ -10,7 +10,7 @@ export interface MasterKey {
   readonly bytes: Buffer;
 }
 
-/** A fresh master key, base64 of 32 random bytes (the seed's `php -r` one-liner). */
+/** A fresh master key, base64 of 32 random bytes (AES-256 needs exactly 32). */
 export function generateMasterKey(): Secret {
   return new Secret(randomBytes(MASTER_KEY_BYTES).toString('base64'));
 }

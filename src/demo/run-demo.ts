@@ -21,6 +21,7 @@ import { startSimulatedProvider } from '../simulator/server.js';
 import { dropDatabase } from '../store/database.js';
 import { importConfig } from '../store/import-config.js';
 import { ensureDemoEnvFile } from './demo-config.js';
+import { describeImport } from './import-line.js';
 import { createProgress } from './progress.js';
 import { keySummary, renderKeySummary } from './summary.js';
 
@@ -109,10 +110,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       ring: KeyRing.fromSecrets(config.system.encryptionKey),
       logger,
     });
-    out(`Imported ${report.added.length} keys into 2 accounts (primary: key_1-4, fallback: key_5-8).\n`);
+    out(describeImport(report));
     for (const container of containers) {
       const replica = await startWorkerReplica(container);
-      closers.push(...replica.closeSteps.slice(0, -1));
+      closers.push(...replica.workerSteps);
     }
     const queues = [config.services.queueName, MAINTENANCE_QUEUE].map(
       (name) => new Queue(name, { connection: first.bullConnection, prefix: config.services.prefix }),

@@ -1,7 +1,7 @@
 /**
  * The admin server: REST API, dashboard, Bull Board and metrics. A factory that does not listen, so
- * tests drive it with `app.inject` and the caller chooses where to bind (the lead binds 127.0.0.1
- * when no admin token is set).
+ * tests drive it with `app.inject` and the caller chooses where to bind (src/runtime/admin-server.ts
+ * binds 127.0.0.1 when no admin token is set).
  *
  * Routes: GET /healthz (public), GET / (dashboard shell, public), GET /api/{health,accounts,keys,
  * settings,usage}, POST /api/keys/:name/{block,unblock,disable,enable}, POST /api/reset-daily,

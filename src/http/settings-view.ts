@@ -1,5 +1,5 @@
 /**
- * The configuration as the dashboard may show it (the seed's System Settings): every setting by its
+ * The configuration as the dashboard's settings panel may show it: every setting by its
  * env-file name, with the master key reduced to "configured"/"not configured", the admin token never
  * present, and any password or credential-looking query value in a URL masked.
  */

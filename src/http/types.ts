@@ -14,8 +14,8 @@ export interface BlockOptions {
 }
 
 /**
- * Operator actions on keys, by key name (`key_N`). The server owns no key state: the lead wires this
- * to the lease engine's KeyPool, which writes Postgres and Redis. A key that does not exist is
+ * Operator actions on keys, by key name (`key_N`). The server owns no key state: the composition
+ * root (src/runtime) wires this to the lease engine's KeyPool, which writes Postgres and Redis. A key that does not exist is
  * reported by the server before the action is called; an implementation may still throw an
  * AikeysError (its `code` and message reach the client).
  */

@@ -1,6 +1,7 @@
 /**
- * KeyPool: the seed's AIKeysSystem API over the lease engine. Choosing a key is a lease in Redis;
- * the key is decrypted only then, in this process's memory (envelopes are cached, plaintext never).
+ * KeyPool: the one API workers, the CLI and the admin server use to choose, report on and manage
+ * keys, over the lease engine. Choosing a key is a lease in Redis; the key is decrypted only then,
+ * in this process's memory (envelopes are cached, plaintext never).
  * Every state change is written to Postgres too, so the dashboard and a rehydration see it: status
  * changes at once, usage counters through a short write-behind (absolute values, so they converge).
  * A write that fails is retried in the background: after a release, a Postgres outage must not fail

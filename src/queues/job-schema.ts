@@ -1,5 +1,5 @@
 /**
- * The AI job contract (contracts.md): what any producer, in any language, may put on the queue,
+ * The AI job contract: what any producer, in any language, may put on the queue,
  * and what a finished job returns. Validated once when a worker picks the job up.
  */
 import { z } from 'zod';

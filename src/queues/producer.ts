@@ -6,6 +6,7 @@ import { Queue, QueueEvents, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AikeysError } from '../core/errors.js';
 import { checkJobData, type AiJobData, type AiJobResult } from './job-schema.js';
+import { AI_JOB_NAME } from './names.js';
 
 export interface ProducerOptions {
   connection: Redis;
@@ -57,19 +58,19 @@ export function createProducer({ connection, prefix, queueName }: ProducerOption
     queue,
     async enqueue(data, options) {
       assertValid(data);
-      const job = await queue.add('chat', data, options);
+      const job = await queue.add(AI_JOB_NAME, data, options);
       return job.id!;
     },
     async enqueueBulk(items, options) {
       items.forEach(assertValid);
-      const jobs = await queue.addBulk(items.map((data) => ({ name: 'chat', data, opts: options })));
+      const jobs = await queue.addBulk(items.map((data) => ({ name: AI_JOB_NAME, data, opts: options })));
       return jobs.map((j) => j.id!);
     },
     async run(data, options = {}) {
       assertValid(data);
       const { timeoutMs, ...jobOptions } = options;
       const ev = await queueEvents();
-      const job = await queue.add('chat', data, jobOptions);
+      const job = await queue.add(AI_JOB_NAME, data, jobOptions);
       return job.waitUntilFinished(ev, timeoutMs);
     },
     async close() {

@@ -22,6 +22,15 @@ import { UsageStream } from '../usage/usage-stream.js';
 import { createKeyLeaser } from './key-leaser.js';
 import { closeInOrder, type CloseStep } from './shutdown.js';
 
+/**
+ * How much longer than AI_NO_KEY_WAIT_MS a job's "first found no key at" mark lives in Redis. The
+ * job is delayed until at most its deadline and must still find the mark when it runs again, or it
+ * would start counting anew and could wait for a key forever; a delayed job may run late (a busy
+ * queue, every worker stopped for a deploy), so the mark outlives the deadline by an hour. The
+ * expiry only removes marks of jobs that vanished (removed from the queue) without clearing theirs.
+ */
+const NO_KEY_MARK_MARGIN_MS = 3_600_000;
+
 export interface Container {
   readonly config: AikeysConfig;
   readonly logger: Logger;
@@ -71,7 +80,7 @@ export async function buildContainer(config: AikeysConfig, logger: Logger): Prom
     leaser: createKeyLeaser({ pool, usage, db, logger }),
     providers,
     prices,
-    waits: createNoKeyWaits(commandConnection, services.prefix, system.noKeyWaitMs + 3_600_000),
+    waits: createNoKeyWaits(commandConnection, services.prefix, system.noKeyWaitMs + NO_KEY_MARK_MARGIN_MS),
     estimateTokens,
     settings: {
       defaultProvider: 'openai',

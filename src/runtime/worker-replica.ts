@@ -18,8 +18,13 @@ import type { CloseStep } from './shutdown.js';
 
 export interface WorkerReplica {
   readonly aiWorker: Worker;
-  /** Close steps in order: stop taking jobs, finish in-flight ones, then the container. */
-  readonly closeSteps: CloseStep[];
+  /** Stop taking jobs and finish in-flight ones, in order: AI worker, maintenance worker and queue. */
+  readonly workerSteps: CloseStep[];
+  /**
+   * Close the container (connections, pool flush, usage flusher). Separate so a caller that shares
+   * the container's connections with more things (queues, an admin server) closes those first.
+   */
+  readonly containerStep: CloseStep;
 }
 
 export async function startWorkerReplica(
@@ -57,13 +62,13 @@ export async function startWorkerReplica(
   );
   return {
     aiWorker,
-    closeSteps: [
+    workerSteps: [
       // close() waits for in-flight jobs; leases are released by the processor as each call ends.
       { name: 'ai worker', close: () => aiWorker.close() },
       { name: 'maintenance worker', close: () => maintenanceWorker.close() },
       { name: 'maintenance schedule keeper', close: async () => scheduleKeeper.stop() },
       { name: 'maintenance queue', close: () => maintenanceQueue.close() },
-      { name: 'container', close: () => container.close() },
     ],
+    containerStep: { name: 'container', close: () => container.close() },
   };
 }

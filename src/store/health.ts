@@ -1,5 +1,5 @@
 /**
- * The seed's getSystemHealth, from Postgres: how many keys can serve, and whether encryption is set
+ * System health, from Postgres: how many keys can serve, and whether encryption is set
  * up. Keys removed from the config count as disabled (they are rows, with history).
  */
 import type { AikeysConfig } from '../config/types.js';

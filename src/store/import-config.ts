@@ -1,5 +1,5 @@
 /**
- * Import the config's accounts and keys into Postgres (the seed's install.php), idempotently:
+ * Import the config's accounts and keys into Postgres (`aikeys import`, and each replica at start), idempotently:
  * a second import of the same config writes nothing. The whole import is ONE transaction holding a
  * transaction-scoped advisory lock, so replicas that start together serialise and the later one
  * sees the earlier one's rows (READ COMMITTED takes a fresh snapshot per statement, and the lock is

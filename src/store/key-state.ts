@@ -80,7 +80,7 @@ export function lockKeyRowsInOrder(trx: Knex.Transaction, where?: string): Promi
   return query.pluck<number[]>('key_id');
 }
 
-/** Ends blocks whose time has passed (the seed's unblockExpiredKeys). Returns how many. */
+/** Ends blocks whose time has passed (the `unblock-expired` maintenance task). Returns how many. */
 export async function unblockExpiredInDb(db: Db): Promise<number> {
   return retryOnDeadlock(() =>
     db.transaction(async (trx): Promise<number> => {

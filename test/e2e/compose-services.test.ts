@@ -106,7 +106,7 @@ async function waitFor(service: Started, what: RegExp, timeoutMs = 60_000): Prom
 }
 
 describe("docker-compose's aikeys services, run by their own commands", () => {
-  it('migrate imports into a new database; worker serves a job; admin reports health; both stop on SIGTERM', async () => {
+  it('the compose services run as local processes: import, serve a job, report health, stop on SIGTERM', async () => {
     const migrate = startService('migrate');
     expect(await migrate.exited, migrate.output()).toBe(0);
     const db = await openDatabase(env.databaseUrl);

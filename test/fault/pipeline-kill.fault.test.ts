@@ -68,7 +68,7 @@ afterAll(async () => {
 });
 
 describe('a worker replica killed with SIGKILL mid-flight', () => {
-  it('loses no job and no usage; counters equal logged tokens', async () => {
+  it('loses no job and no usage (key counters equal the logged tokens)', async () => {
     for (let i = 0; i < 2; i++) {
       workers.push(spawnWorker({ isolated: env, envFile: envFile.file }));
     }

@@ -73,7 +73,7 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs: num
 }
 
 describe('a Postgres outage seen by the workers', () => {
-  it('does not stop jobs; every usage record lands exactly once when Postgres is back', async () => {
+  it('rides out a Postgres outage: jobs keep running and every usage record lands exactly once after it', async () => {
     const worker = spawnWorker({
       isolated: env,
       envFile: envFile.file,

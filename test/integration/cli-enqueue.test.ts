@@ -150,7 +150,7 @@ describe('aikeys enqueue --wait (worker running)', () => {
     const config = loadConfig({ file: envFile, env: env.env, cwd: dir });
     const container = await buildContainer(config, silentLogger);
     const replica = await startWorkerReplica(container, { concurrency: 2 });
-    closers.push(...replica.closeSteps);
+    closers.push(...replica.workerSteps, replica.containerStep);
   });
 
   it('prints the answer with key, model, usage, cost and attempts as JSON', async () => {

@@ -118,7 +118,7 @@ describe('aikeys CLI', () => {
     expect(second.stdout).toContain('up to date');
   });
 
-  it('import adds every key; a second import adds and changes nothing', async () => {
+  it('import is idempotent: the first adds every key, a second writes nothing', async () => {
     const dry = await aikeys(['import', '--dry-run']);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toContain('nothing was written');

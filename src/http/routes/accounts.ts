@@ -1,4 +1,4 @@
-/** `GET /api/accounts`: the seed's Accounts Overview (keys per account, quota use, status). */
+/** `GET /api/accounts`: the dashboard's accounts overview (keys per account, quota use, status). */
 import type { FastifyInstance } from 'fastify';
 import { listAccounts } from '../../store/accounts.js';
 import type { AdminAppDeps } from '../types.js';

@@ -8,7 +8,8 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AdminAppDeps): 
 
   app.get('/api/health', async () => {
     const h = await getSystemHealth(deps.db, deps.config);
-    // The seed's getSystemHealth field names, so existing dashboards and scripts read it unchanged.
+    // snake_case field names, the same as `aikeys health`, so dashboards and scripts written against
+    // the PHP system's health output read it unchanged.
     return {
       total_keys: h.totalKeys,
       active_keys: h.activeKeys,

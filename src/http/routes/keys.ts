@@ -1,5 +1,5 @@
 /**
- * `GET /api/keys`: every key with its usage and state (the seed's Keys Table). Built from
+ * `GET /api/keys`: every key with its usage and state (the dashboard's keys table). Built from
  * src/store/keys.ts listings, which never select `api_key_encrypted`; the fields are listed again
  * here so a column added to the store view reaches the API only by a deliberate edit.
  */

@@ -25,6 +25,7 @@
 --- @include "includes/key-state"
 --- @include "includes/account-state"
 --- @include "includes/ready-sets"
+--- @include "includes/provider-failures"
 
 local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
 local fresh = redis.call('EXISTS', C.meta) == 0
@@ -40,14 +41,14 @@ if fresh then
   end
   for _, aid in ipairs(redis.call('SMEMBERS', accounts_set)) do
     local a = load_account(C, aid)
-    if a then redis.call('DEL', C.base .. 'accts:' .. a.provider, C.base .. 'pvfail:' .. a.provider) end
+    if a then redis.call('DEL', C.base .. 'accts:' .. a.provider, pvfail_name(C, a.provider)) end
     redis.call('DEL', account_name(C, aid))
   end
   redis.call('DEL', keys_set, accounts_set)
   -- A partial loss may have taken the registries but left per-provider state and ready sets behind.
   for i = 0, n_accounts - 1 do
     local provider = ARGV[6 + i * 7 + 1]
-    redis.call('DEL', C.base .. 'accts:' .. provider, C.base .. 'pvfail:' .. provider)
+    redis.call('DEL', C.base .. 'accts:' .. provider, pvfail_name(C, provider))
   end
   for i = 0, n_keys - 1 do
     local at = 6 + n_accounts * 7 + i * 14

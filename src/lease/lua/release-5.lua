@@ -41,6 +41,7 @@
 --- @include "includes/context"
 --- @include "includes/clock"
 --- @include "includes/provider-breaker"
+--- @include "includes/provider-failures"
 --- @include "includes/account-state"
 --- @include "includes/key-state"
 --- @include "includes/key-status"
@@ -55,7 +56,7 @@ local S -- settings shared by the batch
 local function close_provider_breaker(C, provider, ev)
   local pv = breaker(C, provider)
   if not pv.present then return ev end
-  redis.call('DEL', C.base .. 'pvfail:' .. provider)
+  redis.call('DEL', pvfail_name(C, provider))
   local was_open = pv.opened
   clear_breaker(C, provider)
   if was_open then return 'closed' end
@@ -75,7 +76,7 @@ local function server_error(C, k, lease, key_probe, provider_probe)
     return event
   end
   if k.status == 'disabled' then return event end
-  local pvfail = C.base .. 'pvfail:' .. lease.provider
+  local pvfail = pvfail_name(C, lease.provider)
   redis.call('SADD', pvfail, k.id)
   if not pv.present then save_breaker(C, lease.provider, 0, '') end
   if k.failures >= S.threshold then

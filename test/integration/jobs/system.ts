@@ -69,7 +69,8 @@ export async function startSystem(
           { name: 'events', close: () => events.close() },
           { name: 'queue', close: () => queue.close() },
           { name: 'producer', close: () => producer.close() },
-          ...replica.closeSteps,
+          ...replica.workerSteps,
+          replica.containerStep,
         ],
         silentLogger,
       );

@@ -88,13 +88,13 @@ describe('lease: choice', () => {
     });
   });
 
-  it('skips disabled, exhausted and blocked keys; a block whose time passed counts as ended', async () => {
+  it('skips disabled, exhausted and blocked keys, and says when the first block ends', async () => {
     const until = new Date(clock.nowMs + 60_000);
     const { engine, ids } = await setup([
       { status: 'disabled', disabledKind: 'manual' },
       { status: 'exhausted' },
       { status: 'temporarily_blocked', blockUntil: until },
-      { status: 'temporarily_blocked', blockUntil: new Date(clock.nowMs - 1) },
+      {},
     ]);
     expect(await leaseKey(engine)).toBe(ids[3]);
     await engine.disable(ids[3]!, 'by hand');
@@ -107,6 +107,14 @@ describe('lease: choice', () => {
     });
     clock.advance(60_000);
     expect(await leaseKey(engine)).toBe(ids[2]);
+  });
+
+  it('counts a block whose time has passed as ended', async () => {
+    const { engine, ids } = await setup([
+      { status: 'temporarily_blocked', blockUntil: new Date(clock.nowMs + 60_000) },
+      { status: 'temporarily_blocked', blockUntil: new Date(clock.nowMs - 1) },
+    ]);
+    expect(await leaseKey(engine)).toBe(ids[1]);
   });
 
   it('skips keys without room for the estimate, accounts over quota or budget, and keys at their cap', async () => {
@@ -182,13 +190,21 @@ describe('release', () => {
     });
   });
 
-  it('an expired lease gives its capacity back by itself; releasing it later counts nothing', async () => {
+  it('an expired lease gives its capacity back by itself', async () => {
     const { engine, ids } = await setup([{ dailyLimit: 1000, maxConcurrency: 1 }], {}, { leaseTtlMs: 5000 });
-    const l = leased(await engine.lease({ provider: 'openai', estimatedTokens: 1000 }));
+    leased(await engine.lease({ provider: 'openai', estimatedTokens: 1000 }));
     expect((await engine.lease({ provider: 'openai', estimatedTokens: 1 })).ok).toBe(false);
     clock.advance(5000);
     const again = leased(await engine.lease({ provider: 'openai', estimatedTokens: 1000 }));
     expect(again.keyId).toBe(ids[0]);
+    expect((await engine.keyStates([ids[0]!]))[0]).toMatchObject({ reserved: 1000, inflight: 1 });
+  });
+
+  it('releasing an expired lease later counts nothing', async () => {
+    const { engine, ids } = await setup([{ dailyLimit: 1000, maxConcurrency: 1 }], {}, { leaseTtlMs: 5000 });
+    const l = leased(await engine.lease({ provider: 'openai', estimatedTokens: 1000 }));
+    clock.advance(5000);
+    const again = leased(await engine.lease({ provider: 'openai', estimatedTokens: 1000 }));
     expect(await engine.release(l, { kind: 'success', tokens: 1000 })).toEqual({
       released: false,
       reason: 'unknown',
@@ -225,7 +241,30 @@ describe('release', () => {
     });
   });
 
-  it('rate limits block until retry-after (default AI_BLOCK_SECONDS); the later block wins', async () => {
+  it('a rate limit without Retry-After blocks the key for AI_BLOCK_SECONDS', async () => {
+    const { engine, ids } = await setup([{}]);
+    const a = leased(await engine.lease({ provider: 'openai', estimatedTokens: 1 }));
+    expect(await engine.release(a, { kind: 'rate_limited' })).toMatchObject({
+      statusChanged: true,
+      key: { status: 'temporarily_blocked', blockUntilMs: clock.nowMs + 1_800_000 },
+    });
+    expect((await engine.lease({ provider: 'openai', estimatedTokens: 1 })).ok).toBe(false);
+    clock.advance(1_800_000);
+    expect(await leaseKey(engine)).toBe(ids[0]);
+  });
+
+  it('a rate limit with Retry-After blocks the key until then', async () => {
+    const { engine, ids } = await setup([{}]);
+    const a = leased(await engine.lease({ provider: 'openai', estimatedTokens: 1 }));
+    expect(await engine.release(a, { kind: 'rate_limited', retryAfterMs: 1000 })).toMatchObject({
+      statusChanged: true,
+      key: { status: 'temporarily_blocked', blockUntilMs: clock.nowMs + 1000 },
+    });
+    clock.advance(1000);
+    expect(await leaseKey(engine)).toBe(ids[0]);
+  });
+
+  it('of two blocks on one key, the later end wins', async () => {
     const { engine, ids } = await setup([{}]);
     const a = leased(await engine.lease({ provider: 'openai', estimatedTokens: 1 }));
     const b = leased(await engine.lease({ provider: 'openai', estimatedTokens: 1 }));
@@ -242,25 +281,37 @@ describe('release', () => {
     expect(await leaseKey(engine)).toBe(ids[0]);
   });
 
-  it('auth failures disable at once; quota failures exhaust; request errors cost nothing', async () => {
-    const { engine, ids } = await setup([{}, {}, {}]);
-    const [a, b, c] = [await leaseKey(engine), await leaseKey(engine), await leaseKey(engine)];
-    expect([a, b, c].sort()).toEqual([...ids].sort());
-    const byKey = new Map((await engine.openLeases()).map((l) => [l.keyId, l.leaseId]));
-    const auth = await engine.release({ leaseId: byKey.get(ids[0]!)! }, { kind: 'auth_failed', status: 401 });
-    expect(auth).toMatchObject({
+  it('an auth failure disables the key at once', async () => {
+    const { engine } = await setup([{}]);
+    const l = leased(await engine.lease({ provider: 'openai', estimatedTokens: 1 }));
+    expect(await engine.release(l, { kind: 'auth_failed', status: 401 })).toMatchObject({
+      statusChanged: true,
       key: { status: 'disabled', disabledKind: 'invalid_key', disabledReason: 'invalid key (HTTP 401)' },
     });
-    const quota = await engine.release({ leaseId: byKey.get(ids[1]!)! }, { kind: 'quota_exhausted' });
-    expect(quota).toMatchObject({ key: { status: 'exhausted' } });
-    const bad = await engine.release(
-      { leaseId: byKey.get(ids[2]!)! },
-      { kind: 'request_error', status: 400 },
-    );
-    expect(bad).toMatchObject({ statusChanged: false, keyId: ids[2] });
-    expect((await engine.keyStates([ids[2]!]))[0]).toMatchObject({
+  });
+
+  it('a quota failure marks the key exhausted', async () => {
+    const { engine } = await setup([{}]);
+    const l = leased(await engine.lease({ provider: 'openai', estimatedTokens: 1 }));
+    expect(await engine.release(l, { kind: 'quota_exhausted' })).toMatchObject({
+      statusChanged: true,
+      key: { status: 'exhausted' },
+    });
+  });
+
+  it('a request error costs the key nothing', async () => {
+    const { engine, ids } = await setup([{}]);
+    const l = leased(await engine.lease({ provider: 'openai', estimatedTokens: 1 }));
+    expect(await engine.release(l, { kind: 'request_error', status: 400 })).toMatchObject({
+      statusChanged: false,
+      keyId: ids[0],
+    });
+    expect((await engine.keyStates([ids[0]!]))[0]).toMatchObject({
       status: 'active',
       consecutiveFailures: 0,
+      usedToday: 0,
+      reserved: 0,
+      inflight: 0,
     });
   });
 });

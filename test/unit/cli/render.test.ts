@@ -107,7 +107,7 @@ describe('renderKeys', () => {
 });
 
 describe('renderHealth', () => {
-  it('lists the seed names with their values', () => {
+  it('lists the health fields by their snake_case names with their values', () => {
     const text = renderHealth({
       totalKeys: 3,
       activeKeys: 0,

@@ -104,7 +104,7 @@ describe('ConfigManager', () => {
     expect(manager.getKeyByNumber(1)?.secret.reveal()).toBe('sk-mtime-2222');
   });
 
-  it('offers the seed lookups', () => {
+  it('looks keys up by name and number, and accounts by id', () => {
     const file = writeEnv(
       envText(
         ENCRYPTION_LINE,

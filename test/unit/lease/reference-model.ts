@@ -1,6 +1,6 @@
 /**
- * A plain TypeScript model of the lease rules (the issue's text, one rule per branch), for the
- * model-based test to compare the Lua engine against. Deliberately naive: it scans every key on
+ * A plain TypeScript model of the lease rules (highest priority, then least used, skipping blocked,
+ * disabled, exhausted, over-quota and busy keys; one rule per branch), for the model-based test to compare the Lua engine against. Deliberately naive: it scans every key on
  * every lease, keeps no sorted sets, and derives "ready", "blocked" and "due" from the key's fields.
  */
 import type { ReleaseOutcome } from '../../../src/lease/outcome.js';
