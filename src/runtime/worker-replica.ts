@@ -10,6 +10,7 @@ import {
   createMaintenanceWorker,
   upsertMaintenanceSchedules,
 } from '../queues/maintenance-schedule.js';
+import { UsageBackpressure } from '../usage/usage-backpressure.js';
 import { createAiWorker } from './ai-worker.js';
 import type { Container } from './container.js';
 import { createMaintenanceTarget } from './maintenance-target.js';
@@ -17,6 +18,8 @@ import type { CloseStep } from './shutdown.js';
 
 export interface WorkerReplica {
   readonly aiWorker: Worker;
+  /** Pauses aiWorker while the usage stream holds more than AI_USAGE_BACKLOG_MAX records. */
+  readonly backpressure: UsageBackpressure;
   /** Close steps in order: stop taking jobs, finish in-flight ones, then the container. */
   readonly closeSteps: CloseStep[];
 }
@@ -49,13 +52,24 @@ export async function startWorkerReplica(
     lockDurationMs: config.system.jobLockMs,
     stalledIntervalMs: config.system.stalledIntervalMs,
   });
+  const backpressure = new UsageBackpressure({
+    redis: commandConnection,
+    streamKey: container.usage.key,
+    maxRecords: config.system.usageBacklogMax,
+    worker: aiWorker,
+    logger,
+  });
+  backpressure.start();
   logger.info(
     { queue: config.services.queueName, concurrency: options.concurrency ?? config.system.workerConcurrency },
     'worker replica started',
   );
   return {
     aiWorker,
+    backpressure,
     closeSteps: [
+      // First, so a drained backlog never resumes a worker that is closing.
+      { name: 'usage backpressure', close: async () => backpressure.stop() },
       // close() waits for in-flight jobs; leases are released by the processor as each call ends.
       { name: 'ai worker', close: () => aiWorker.close() },
       { name: 'maintenance worker', close: () => maintenanceWorker.close() },
