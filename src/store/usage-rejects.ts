@@ -15,11 +15,17 @@ export interface UsageReject {
   readonly streamId: string;
 }
 
+/**
+ * Postgres text cannot hold NUL (SQLSTATE 22021): a reject row it refused would block the flusher
+ * the very way rejects exist to prevent, so NUL is written as the visible escape `\u0000`.
+ */
+const storable = (text: string) => text.replaceAll('\u0000', '\\u0000');
+
 export async function writeUsageReject(db: Db, reject: UsageReject): Promise<void> {
   await db('ai_usage_rejects')
     .insert({
-      raw_record: reject.raw,
-      error_message: reject.error,
+      raw_record: storable(reject.raw),
+      error_message: storable(reject.error),
       sqlstate: reject.sqlstate,
       stream_id: reject.streamId,
     })

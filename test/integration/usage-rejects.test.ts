@@ -110,18 +110,21 @@ describe('records Postgres refuses', () => {
     const before = await countUsageRejects(db);
     const notJson = await appendText('r', '{not json');
     const noField = await appendText('x', 'y');
+    // Postgres text cannot hold NUL: the reject row itself must still be writable.
+    const withNul = await appendText('r', 'a\u0000b');
     await append(record({ jobId: 'after-garbage' }));
     const f = flusher();
-    expect(await f.drain()).toBe(3);
-    expect(f.rejected).toBe(2);
+    expect(await f.drain()).toBe(4);
+    expect(f.rejected).toBe(3);
     expect(await rowsOf('after-garbage')).toHaveLength(1);
-    expect(await countUsageRejects(db)).toBe(before + 2);
-    const rows = await db('ai_usage_rejects').whereIn('stream_id', [notJson, noField]).orderBy('id');
+    expect(await countUsageRejects(db)).toBe(before + 3);
+    const rows = await db('ai_usage_rejects').whereIn('stream_id', [notJson, noField, withNul]).orderBy('id');
     expect(
       rows.map((r: { raw_record: string; sqlstate: string | null }) => [r.raw_record, r.sqlstate]),
     ).toEqual([
       ['{not json', null],
       ['["x","y"]', null],
+      ['a\\u0000b', null],
     ]);
   });
 
