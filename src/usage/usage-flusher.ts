@@ -159,10 +159,8 @@ export class UsageFlusher {
   async #write(batch: readonly Decoded[]): Promise<void> {
     const { db } = this.options;
     try {
-      await writeUsageBatch(
-        db,
-        batch.map((d) => d.record),
-      );
+      const records = batch.map((d) => d.record);
+      await writeUsageBatch(db, records);
       return;
     } catch (error) {
       if (!isRecordsFault(error)) throw error;
@@ -177,7 +175,7 @@ export class UsageFlusher {
     }
   }
 
-  /** The next batch; a vanished stream or group is created again (empty) and read once more. */
+  /** The next batch; a vanished stream or group is created again (MKSTREAM) and read once more. */
   async #read(blockMs: number): Promise<StreamEntries> {
     try {
       return await this.#nextBatch(blockMs);
