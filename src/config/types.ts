@@ -84,6 +84,8 @@ export interface SystemSettings {
   readonly stalledIntervalMs: number;
   /** Usage records a stopped worker read but did not write are claimed by another after this (`AI_USAGE_CLAIM_AFTER_MS`, 30000). */
   readonly usageClaimAfterMs: number;
+  /** Usage records waiting for Postgres above which a worker takes no new jobs (`AI_USAGE_BACKLOG_MAX`, 100000). */
+  readonly usageBacklogMax: number;
   /** Jobs per worker process (`AI_WORKER_CONCURRENCY`, 16). */
   readonly workerConcurrency: number;
   /** Per-account overrides; null = derived (see AccountConfig). */

@@ -4,9 +4,10 @@
  * time from Postgres and the BullMQ queues: no timers, nothing to stop.
  */
 import type { Queue } from 'bullmq';
-import { Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { listAccounts, type AccountView } from '../store/accounts.js';
 import { effectiveKeyStatus } from '../store/key-status-sql.js';
+import { countUsageRejects } from '../store/usage-rejects.js';
 import type { AdminAppDeps } from './types.js';
 
 const KEY_STATUSES = ['active', 'temporarily_blocked', 'exhausted', 'disabled'] as const;
@@ -17,6 +18,7 @@ export const METRIC_NAMES = {
   accountRemainingQuota: 'aikeys_account_remaining_quota_tokens',
   accountUsedToday: 'aikeys_account_used_today_tokens',
   queueJobs: 'aikeys_queue_jobs',
+  usageRejects: 'aikeys_usage_rejects_total',
 } as const;
 
 async function keyCountsByStatus(deps: AdminAppDeps): Promise<Map<string, number>> {
@@ -93,6 +95,19 @@ export function createMetricsRegistry(deps: AdminAppDeps): Registry {
       for (const [queue, counts] of all) {
         for (const state of JOB_STATES) this.set({ queue, state }, counts[state] ?? 0);
       }
+    },
+  });
+
+  // A counter, read from the table at scrape time: rows are only ever added there, and every
+  // replica's flusher writes them, so the table (not one process's memory) is the count.
+  new Counter({
+    name: METRIC_NAMES.usageRejects,
+    help: 'Usage records set aside in ai_usage_rejects (refused by Postgres or undecodable)',
+    registers: [registry],
+    async collect() {
+      const n = await countUsageRejects(deps.db);
+      this.reset();
+      this.inc(n);
     },
   });
 

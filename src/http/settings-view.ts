@@ -66,6 +66,7 @@ export function settingsView(config: AikeysConfig, adminTokenSet: boolean): Sett
       { name: 'AI_JOB_LOCK_MS', value: s.jobLockMs },
       { name: 'AI_STALLED_INTERVAL_MS', value: s.stalledIntervalMs },
       { name: 'AI_USAGE_CLAIM_AFTER_MS', value: s.usageClaimAfterMs },
+      { name: 'AI_USAGE_BACKLOG_MAX', value: s.usageBacklogMax },
       { name: 'AI_WORKER_CONCURRENCY', value: s.workerConcurrency },
       { name: 'AI_ACCOUNT_DAILY_QUOTA', value: s.accountDailyQuota },
       { name: 'AI_ACCOUNT_MONTHLY_BUDGET', value: s.accountMonthlyBudget },

@@ -6,6 +6,7 @@
  * - When no key can serve, the job is delayed until the earliest moment one could (it holds no
  *   lease while it waits) and fails with "No available API keys: <why>" only after AI_NO_KEY_WAIT_MS.
  */
+import { randomUUID } from 'node:crypto';
 import { DelayedError, UnrecoverableError } from 'bullmq';
 import type { Logger } from '../core/logger.js';
 import { isKeyCausedFailure, type ReleaseOutcome } from '../lease/outcome.js';
@@ -56,16 +57,22 @@ function usageRecord(
   key: LeasedKey,
   result: ChatResult,
   cost: number,
-  job: { id: string; run: number; attempt: number },
+  job: { id: string; run: number; attempt: number; callId: string },
   at: number,
 ): UsageRecord {
-  const usage = result.ok ? result.usage : { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
+  const usage = result.ok
+    ? result.usage
+    : { promptTokens: 0, completionTokens: 0, totalTokens: 0, estimated: false };
   return {
+    callId: job.callId,
     keyId: key.keyId,
     accountId: key.accountId,
     provider: key.provider,
     model: key.model,
-    ...usage,
+    promptTokens: usage.promptTokens,
+    completionTokens: usage.completionTokens,
+    totalTokens: usage.totalTokens,
+    usageEstimated: usage.estimated,
     costUsd: cost,
     status: result.status,
     error: result.ok ? null : result.message,
@@ -127,6 +134,9 @@ export async function callProvider(
     }
     const key = answer.key;
     tried.push(key.keyId);
+    // The call's identity in ai_request_logs, minted before the call: unlike the job id it is never
+    // reused (BullMQ's ids start again at 1 after Redis loses its data), and a replayed record keeps it.
+    const callId = randomUUID();
     const result = await chat.chat(
       { model: key.model, messages: data.messages, maxTokens: data.maxTokens, temperature: data.temperature },
       { secret: key.secret },
@@ -137,7 +147,7 @@ export async function callProvider(
       key,
       result,
       cost,
-      { id: jobId, run: job.attemptsStarted, attempt: call },
+      { id: jobId, run: job.attemptsStarted, attempt: call, callId },
       now(),
     );
     try {

@@ -15,6 +15,7 @@ import { DEFAULT_COMPLETION_TOKENS } from '../pricing/estimate-tokens.js';
 import { unreadableReply } from './classify.js';
 import { callThroughSdk } from './sdk-call.js';
 import type { ChatCallOptions, ChatMessage, ChatProvider, ChatRequest, ChatResult } from './types.js';
+import { checkUsage, sumOfParts } from './usage-check.js';
 
 export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
 
@@ -52,10 +53,6 @@ interface MessageShape {
   };
 }
 
-function count(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0;
-}
-
 export function readAnthropicMessage(
   provider: string,
   reply: unknown,
@@ -71,10 +68,6 @@ export function readAnthropicMessage(
   if (!Array.isArray(shape.content)) {
     return unreadableReply(provider, 200, 'no content blocks in the reply', secret);
   }
-  const usage = shape.usage;
-  if (typeof usage !== 'object' || usage === null || typeof usage.input_tokens !== 'number') {
-    return unreadableReply(provider, 200, 'no usage in the reply', secret);
-  }
   const text = (shape.content as unknown[])
     .filter((block): block is { type: 'text'; text: string } => {
       const b = block as { type?: unknown; text?: unknown } | null;
@@ -82,19 +75,15 @@ export function readAnthropicMessage(
     })
     .map((block) => block.text)
     .join('');
-  const promptTokens =
-    count(usage.input_tokens) +
-    count(usage.cache_creation_input_tokens) +
-    count(usage.cache_read_input_tokens);
-  const completionTokens = count(usage.output_tokens);
-  const model = typeof shape.model === 'string' && shape.model !== '' ? shape.model : request.model;
-  return {
-    ok: true,
-    content: text,
-    model,
-    usage: { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens },
-    status: 200,
+  // Prompt-cache writes and reads are input tokens too. A reply without usage is still an answer:
+  // its tokens are then counted here (checkUsage).
+  const usage = typeof shape.usage === 'object' && shape.usage !== null ? shape.usage : undefined;
+  const reported = usage && {
+    prompt: sumOfParts(usage.input_tokens, usage.cache_creation_input_tokens, usage.cache_read_input_tokens),
+    completion: usage.output_tokens,
   };
+  const model = typeof shape.model === 'string' && shape.model !== '' ? shape.model : request.model;
+  return { ok: true, content: text, model, usage: checkUsage(reported, request.messages, text), status: 200 };
 }
 
 export function createAnthropicProvider(options: AnthropicOptions): ChatProvider {

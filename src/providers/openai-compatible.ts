@@ -10,10 +10,10 @@
  */
 import OpenAI from 'openai';
 import type { Secret } from '../core/secret.js';
-import { countTextTokens, estimatePromptTokens } from '../pricing/estimate-tokens.js';
 import { unreadableReply } from './classify.js';
 import { callThroughSdk } from './sdk-call.js';
-import type { ChatCallOptions, ChatProvider, ChatRequest, ChatResult, TokenUsage } from './types.js';
+import type { ChatCallOptions, ChatProvider, ChatRequest, ChatResult } from './types.js';
+import { checkUsage } from './usage-check.js';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
@@ -31,33 +31,7 @@ interface ReplyShape {
   readonly usage?: {
     readonly prompt_tokens?: unknown;
     readonly completion_tokens?: unknown;
-    readonly total_tokens?: unknown;
   };
-}
-
-function isCount(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
-}
-
-/**
- * Usage as reported; some local servers omit it, and then it is counted here instead so that
- * quotas and costs still move (gpt-tokenizer, see pricing/estimate-tokens.ts).
- */
-function usageOf(reply: ReplyShape, request: ChatRequest, content: string): TokenUsage {
-  const usage = reply.usage;
-  if (usage !== undefined && isCount(usage.prompt_tokens) && isCount(usage.completion_tokens)) {
-    const total = isCount(usage.total_tokens)
-      ? usage.total_tokens
-      : usage.prompt_tokens + usage.completion_tokens;
-    return {
-      promptTokens: usage.prompt_tokens,
-      completionTokens: usage.completion_tokens,
-      totalTokens: total,
-    };
-  }
-  const promptTokens = estimatePromptTokens(request.messages);
-  const completionTokens = countTextTokens(content);
-  return { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens };
 }
 
 /** Reads a reply defensively: a proxy or a broken server can answer 200 with anything. */
@@ -87,7 +61,13 @@ export function readChatCompletion(
     return unreadableReply(provider, 200, 'the message content is not text', secret);
   }
   const model = typeof shape.model === 'string' && shape.model !== '' ? shape.model : request.model;
-  return { ok: true, content: raw, model, usage: usageOf(shape, request, raw), status: 200 };
+  // Some local servers omit usage: it is then counted here, so quotas and costs still move.
+  const usage = checkUsage(
+    shape.usage && { prompt: shape.usage.prompt_tokens, completion: shape.usage.completion_tokens },
+    request.messages,
+    raw,
+  );
+  return { ok: true, content: raw, model, usage, status: 200 };
 }
 
 export function createOpenAiCompatibleProvider(options: OpenAiCompatibleOptions): ChatProvider {

@@ -27,7 +27,10 @@ export interface ChatRequest {
 export interface TokenUsage {
   readonly promptTokens: number;
   readonly completionTokens: number;
+  /** Always promptTokens + completionTokens. */
   readonly totalTokens: number;
+  /** True when the reply's usage was missing or garbage and the tokens were counted locally. */
+  readonly estimated: boolean;
 }
 
 export interface ChatSuccess {

@@ -44,7 +44,8 @@ export interface AiJobResult {
   provider: string;
   model: string;
   keyName: string;
-  usage: TokenUsage;
+  /** `estimated`: the provider reported no usable usage, so the tokens were counted locally. */
+  usage: TokenUsage & { estimated: boolean };
   estimatedCost: number;
   attempts: CallAttempt[];
 }

@@ -11,6 +11,7 @@ import {
   upsertMaintenanceSchedules,
 } from '../queues/maintenance-schedule.js';
 import { keepMaintenanceSchedules } from '../queues/schedule-keeper.js';
+import { UsageBackpressure } from '../usage/usage-backpressure.js';
 import { createAiWorker } from './ai-worker.js';
 import type { Container } from './container.js';
 import { createMaintenanceTarget } from './maintenance-target.js';
@@ -18,7 +19,9 @@ import type { CloseStep } from './shutdown.js';
 
 export interface WorkerReplica {
   readonly aiWorker: Worker;
-  /** Stop taking jobs and finish in-flight ones, in order: AI worker, maintenance worker and queue. */
+  /** Pauses aiWorker while the usage stream holds more than AI_USAGE_BACKLOG_MAX records. */
+  readonly backpressure: UsageBackpressure;
+  /** Stop taking jobs and finish in-flight ones, in order: backpressure, AI worker, maintenance worker, schedule keeper and queue. */
   readonly workerSteps: CloseStep[];
   /**
    * Close the container (connections, pool flush, usage flusher). Separate so a caller that shares
@@ -56,13 +59,24 @@ export async function startWorkerReplica(
     lockDurationMs: config.system.jobLockMs,
     stalledIntervalMs: config.system.stalledIntervalMs,
   });
+  const backpressure = new UsageBackpressure({
+    redis: commandConnection,
+    streamKey: container.usage.key,
+    maxRecords: config.system.usageBacklogMax,
+    worker: aiWorker,
+    logger,
+  });
+  backpressure.start();
   logger.info(
     { queue: config.services.queueName, concurrency: options.concurrency ?? config.system.workerConcurrency },
     'worker replica started',
   );
   return {
     aiWorker,
+    backpressure,
     workerSteps: [
+      // First, so a drained backlog never resumes a worker that is closing.
+      { name: 'usage backpressure', close: async () => backpressure.stop() },
       // close() waits for in-flight jobs; leases are released by the processor as each call ends.
       { name: 'ai worker', close: () => aiWorker.close() },
       { name: 'maintenance worker', close: () => maintenanceWorker.close() },

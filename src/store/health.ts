@@ -6,6 +6,7 @@ import type { AikeysConfig } from '../config/types.js';
 import { decodeMasterKey } from '../crypto/key-ring.js';
 import type { Db } from './database.js';
 import { effectiveKeyStatus } from './key-status-sql.js';
+import { countUsageRejects } from './usage-rejects.js';
 
 export interface SystemHealth {
   readonly totalKeys: number;
@@ -24,6 +25,8 @@ export interface SystemHealth {
    * until `aikeys rotate-encryption-key` re-seals them. Null when no config was given.
    */
   readonly keysSealedByOtherMasterKey: number | null;
+  /** Usage records set aside in ai_usage_rejects (Postgres refused them, or they could not be decoded). */
+  readonly usageRejects: number;
 }
 
 interface CountsRow {
@@ -72,5 +75,6 @@ export async function getSystemHealth(db: Db, config?: AikeysConfig): Promise<Sy
     healthy: counts.active_keys > 0,
     encryptionEnabled: masterKeyId !== undefined,
     keysSealedByOtherMasterKey,
+    usageRejects: await countUsageRejects(db),
   };
 }

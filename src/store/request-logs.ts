@@ -4,14 +4,16 @@ import type { UsageRecord } from '../usage/usage-record.js';
 
 /**
  * Writes a batch of usage records as `ai_request_logs` rows in one statement. A record already
- * written (same job id, run and attempt) is skipped, so replaying a batch after a failure never
- * double counts. Key counters (used_today, last_used_at) are not touched here: the lease engine
+ * written (same call id) is skipped, so replaying a batch after a failure never double counts,
+ * while a new call whose job id repeats an old one's (BullMQ ids restart after Redis lost its data)
+ * is a row of its own. Key counters (used_today, last_used_at) are not touched here: the lease engine
  * owns them and writes their absolute values (src/store/key-state.ts).
  * Returns how many rows were new.
  */
 export async function writeUsageBatch(db: Db, records: readonly UsageRecord[]): Promise<number> {
   if (records.length === 0) return 0;
   const rows = records.map((r) => ({
+    call_id: r.callId,
     key_id: r.keyId,
     account_id: r.accountId,
     provider: r.provider,
@@ -19,6 +21,7 @@ export async function writeUsageBatch(db: Db, records: readonly UsageRecord[]): 
     prompt_tokens: r.promptTokens,
     completion_tokens: r.completionTokens,
     tokens_used: r.totalTokens,
+    usage_estimated: r.usageEstimated,
     estimated_cost: r.costUsd,
     response_status: r.status,
     error_message: r.error,
@@ -28,11 +31,17 @@ export async function writeUsageBatch(db: Db, records: readonly UsageRecord[]): 
     created_at: new Date(r.at),
   }));
   const inserted = await retryOnDeadlock(() =>
-    db('ai_request_logs')
-      .insert(rows)
-      .onConflict(db.raw('(job_id, job_run, attempt) WHERE job_id IS NOT NULL'))
-      .ignore()
-      .returning('log_id'),
+    db('ai_request_logs').insert(rows).onConflict('call_id').ignore().returning('log_id'),
   );
   return inserted.length;
+}
+
+/**
+ * True when Postgres refused the rows themselves (SQLSTATE class 22 data exception, 23 integrity
+ * constraint violation): writing them again can never succeed. Anything else (no connection, class
+ * 08; shutdown, 57; a missing column, 42) is Postgres's or the deployment's problem and passes.
+ */
+export function isRecordsFault(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code);
 }

@@ -4,6 +4,11 @@
  * A record is acknowledged only after Postgres committed it; while Postgres is down records wait in
  * the stream (delayed, never lost), and replays are harmless (see writeUsageBatch).
  *
+ * Nothing a record carries can stop the loop: an entry that cannot be decoded, or a row Postgres
+ * refuses (a data error, SQLSTATE class 22/23), is set aside in `ai_usage_rejects` with the reason
+ * and acknowledged, and the rest of its batch is written row by row. A stream or consumer group
+ * that vanished (Redis lost its data) is created again and the loop goes on.
+ *
  * Under load the loop writes at most one batch per `minFlushIntervalMs`: a batch has a fixed cost
  * (an INSERT statement and its commit, four Redis round trips), so a few batches of a few hundred
  * rows cost Postgres and this process less per job than many batches of twenty. The first record
@@ -14,7 +19,8 @@ import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../core/logger.js';
 import type { Db } from '../store/database.js';
-import { writeUsageBatch } from '../store/request-logs.js';
+import { isRecordsFault, writeUsageBatch } from '../store/request-logs.js';
+import { writeUsageReject } from '../store/usage-rejects.js';
 import { decodeUsageRecord, type UsageRecord } from './usage-record.js';
 import { USAGE_GROUP, usageStreamKey } from './usage-stream.js';
 
@@ -32,6 +38,19 @@ export interface UsageFlusherOptions {
 
 type StreamEntries = [id: string, fields: string[]][];
 
+/** A decoded stream entry, with what a reject row needs. */
+interface Decoded {
+  readonly id: string;
+  readonly text: string;
+  readonly record: UsageRecord;
+}
+
+/** What Redis answers a read of a stream or group that no longer exists (FLUSHALL, DEL, a restart without persistence). */
+function isLostStream(error: unknown): boolean {
+  const message = String((error as Error | null)?.message ?? error);
+  return message.includes('NOGROUP') || message.includes('no longer exists');
+}
+
 export class UsageFlusher {
   readonly consumer = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   readonly #key: string;
@@ -42,6 +61,7 @@ export class UsageFlusher {
   #running = false;
   #loop: Promise<void> | undefined;
   #failures = 0;
+  #rejected = 0;
   /** Ends the loop's current pause early (stop() calls it). */
   #wake: (() => void) | undefined;
 
@@ -50,6 +70,11 @@ export class UsageFlusher {
     this.#batchSize = options.batchSize ?? 500;
     this.#claimAfterMs = options.claimAfterMs ?? 30_000;
     this.#minFlushIntervalMs = options.minFlushIntervalMs ?? 250;
+  }
+
+  /** Entries this flusher set aside in ai_usage_rejects since it started. */
+  get rejected(): number {
+    return this.#rejected;
   }
 
   async #ensureGroup(): Promise<void> {
@@ -98,30 +123,81 @@ export class UsageFlusher {
     return fresh?.[0]?.[1] ?? [];
   }
 
-  #decode(entries: StreamEntries): { ids: string[]; records: UsageRecord[] } {
-    const ids: string[] = [];
-    const records: UsageRecord[] = [];
+  async #reject(id: string, raw: string, error: unknown): Promise<void> {
+    const code = (error as { code?: unknown } | null)?.code;
+    const sqlstate = typeof code === 'string' ? code : null;
+    const message = error instanceof Error ? error.message : String(error);
+    await writeUsageReject(this.options.db, { raw, error: message, sqlstate, streamId: id });
+    this.#rejected += 1;
+    this.options.logger.error(
+      { streamId: id, sqlstate, err: error },
+      'usage record set aside in ai_usage_rejects; fix and replay it from there',
+    );
+  }
+
+  /** Decodes the entries; one that cannot be decoded never will be, so it is set aside at once. */
+  async #decode(entries: StreamEntries): Promise<Decoded[]> {
+    const decoded: Decoded[] = [];
     for (const [id, fields] of entries) {
-      ids.push(id);
-      const text = fields[fields.indexOf('r') + 1];
+      const index = fields.indexOf('r');
+      const text = index >= 0 ? fields[index + 1] : undefined;
       try {
-        if (text === undefined) throw new Error('no record field');
-        records.push(decodeUsageRecord(text));
+        if (text === undefined) throw new Error(`stream entry has no 'r' field (fields: ${fields.length})`);
+        decoded.push({ id, text, record: decodeUsageRecord(text) });
       } catch (error) {
-        // A record we cannot read will never become readable: log it and let it go.
-        this.options.logger.error({ streamId: id, err: error }, 'dropping unreadable usage record');
+        await this.#reject(id, text ?? JSON.stringify(fields), error);
       }
     }
-    return { ids, records };
+    return decoded;
+  }
+
+  /**
+   * Writes the batch in one statement; when Postgres refuses it for its data, row by row, setting
+   * aside each row it still refuses. An outage (any other error) passes: the batch stays pending and
+   * is read again, and rows already written are skipped then (same call id).
+   */
+  async #write(batch: readonly Decoded[]): Promise<void> {
+    const { db } = this.options;
+    try {
+      const records = batch.map((d) => d.record);
+      await writeUsageBatch(db, records);
+      return;
+    } catch (error) {
+      if (!isRecordsFault(error)) throw error;
+    }
+    for (const entry of batch) {
+      try {
+        await writeUsageBatch(db, [entry.record]);
+      } catch (error) {
+        if (!isRecordsFault(error)) throw error;
+        await this.#reject(entry.id, entry.text, error);
+      }
+    }
+  }
+
+  /** The next batch; a vanished stream or group is created again (MKSTREAM) and read once more. */
+  async #read(blockMs: number): Promise<StreamEntries> {
+    try {
+      return await this.#nextBatch(blockMs);
+    } catch (error) {
+      if (!isLostStream(error)) throw error;
+      this.options.logger.warn(
+        { stream: this.#key, err: error },
+        'usage stream or its consumer group is gone (Redis lost its data?); creating it again',
+      );
+      this.#groupReady = false;
+      await this.#ensureGroup();
+      return this.#nextBatch(0);
+    }
   }
 
   /** Writes one batch; returns how many stream entries it settled (0 = nothing to do). */
   async flushOnce(blockMs = 0): Promise<number> {
     await this.#ensureGroup();
-    const entries = await this.#nextBatch(blockMs);
+    const entries = await this.#read(blockMs);
     if (entries.length === 0) return 0;
-    const { ids, records } = this.#decode(entries);
-    await writeUsageBatch(this.options.db, records);
+    await this.#write(await this.#decode(entries));
+    const ids = entries.map(([id]) => id);
     await this.options.redis
       .multi()
       .xack(this.#key, USAGE_GROUP, ...ids)

@@ -1,9 +1,15 @@
 /**
  * One provider call's usage, on its way from a worker to `ai_request_logs`. Records travel through
- * a Redis stream so a Postgres outage delays them and a crashed worker loses none; (jobId, jobRun,
- * attempt) identifies a call, so writing a record twice counts it once.
+ * a Redis stream so a Postgres outage delays them and a crashed worker loses none; `callId`, a
+ * random UUID minted before the call, identifies it, so writing a record twice counts it once.
+ * (jobId, jobRun, attempt) cannot be the identity: BullMQ's job ids start again at 1 when Redis
+ * loses its data, and a new call would then look like an old one and be dropped.
  */
+import { createHash } from 'node:crypto';
+
 export interface UsageRecord {
+  /** Random UUID of this provider call (minted before the call is made). */
+  callId: string;
   keyId: number;
   accountId: number;
   provider: string;
@@ -11,6 +17,8 @@ export interface UsageRecord {
   promptTokens: number;
   completionTokens: number;
   totalTokens: number;
+  /** The provider reported no usable usage; the tokens were counted locally. */
+  usageEstimated: boolean;
   costUsd: number;
   /** HTTP status, 0 when no response came. */
   status: number;
@@ -25,7 +33,8 @@ export interface UsageRecord {
   at: number;
 }
 
-const FIELDS = [
+/** The fields of records written before call ids existed, in their order (still decoded). */
+const LEGACY_FIELDS = [
   'keyId',
   'accountId',
   'provider',
@@ -42,17 +51,40 @@ const FIELDS = [
   'at',
 ] as const;
 
+const FIELDS = [...LEGACY_FIELDS, 'callId', 'usageEstimated'] as const;
+
+/**
+ * A stable call id for a record that has none (appended by a worker from before call ids): the same
+ * record text always gets the same id, so its replays are still counted once, and `at` (epoch ms)
+ * keeps it apart from a later call that reuses the job id.
+ */
+function legacyCallId(r: Record<string, unknown>): string {
+  const hex = createHash('sha256')
+    .update(JSON.stringify([r.jobId, r.jobRun, r.attempt, r.keyId, r.at]))
+    .digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
 /** Compact, order-fixed encoding for XADD (one field, JSON array: cheaper than 14 fields). */
 export function encodeUsageRecord(r: UsageRecord): string {
   return JSON.stringify(FIELDS.map((f) => r[f]));
 }
 
+/**
+ * The record's fields, unchecked beyond their number: the values are checked by Postgres when the
+ * row is written, and a row it refuses is set aside (usage-flusher.ts), never retried forever.
+ */
 export function decodeUsageRecord(text: string): UsageRecord {
-  const values = JSON.parse(text) as unknown[];
-  if (!Array.isArray(values) || values.length !== FIELDS.length) {
+  const values = JSON.parse(text) as unknown;
+  if (!Array.isArray(values) || (values.length !== FIELDS.length && values.length !== LEGACY_FIELDS.length)) {
     throw new Error(
       `usage record has ${Array.isArray(values) ? values.length : 'no'} fields, expected ${FIELDS.length}`,
     );
   }
-  return Object.fromEntries(FIELDS.map((f, i) => [f, values[i]])) as unknown as UsageRecord;
+  const record: Record<string, unknown> = Object.fromEntries(FIELDS.map((f, i) => [f, values[i]]));
+  if (values.length === LEGACY_FIELDS.length) {
+    record.callId = legacyCallId(record);
+    record.usageEstimated = false;
+  }
+  return record as unknown as UsageRecord;
 }

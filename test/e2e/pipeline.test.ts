@@ -159,6 +159,8 @@ describe('the AI job pipeline with three worker processes', () => {
           promptTokens: expect.any(Number),
           completionTokens: expect.any(Number),
           totalTokens: expect.any(Number),
+          // The simulator always reports usage, so none is estimated.
+          estimated: false,
         },
         estimatedCost: expect.any(Number),
         attempts: expect.any(Array),

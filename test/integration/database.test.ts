@@ -41,7 +41,18 @@ describe('openDatabase', () => {
     const source = { migrationSource: new DirectoryMigrationSource() };
     // The usage log keeps its account reference only (migrations/004 says why).
     expect(await foreignKeys()).toEqual(['ai_request_logs_account_id_foreign']);
-    await db!.migrate.down(source);
+    const usageColumns = () =>
+      db!('information_schema.columns')
+        .where({ table_name: 'ai_request_logs' })
+        .whereIn('column_name', ['call_id', 'usage_estimated'])
+        .orderBy('column_name')
+        .pluck<string[]>('column_name');
+    expect(await usageColumns()).toEqual(['call_id', 'usage_estimated']);
+    expect(await db!.schema.hasTable('ai_usage_rejects')).toBe(true);
+    await db!.migrate.down(source); // 005: call ids, estimated usage, rejects
+    expect(await usageColumns()).toEqual([]);
+    expect(await db!.schema.hasTable('ai_usage_rejects')).toBe(false);
+    await db!.migrate.down(source); // 004: the key reference
     expect(await foreignKeys()).toEqual([
       'ai_request_logs_account_id_foreign',
       'ai_request_logs_key_id_foreign',
@@ -54,5 +65,6 @@ describe('openDatabase', () => {
     expect(left).toEqual([]);
     expect(await migrateLatest(db!)).toHaveLength((await source.migrationSource.getMigrations()).length);
     expect(await foreignKeys()).toEqual(['ai_request_logs_account_id_foreign']);
+    expect(await usageColumns()).toEqual(['call_id', 'usage_estimated']);
   });
 });

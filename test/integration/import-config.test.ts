@@ -285,6 +285,7 @@ describe('getSystemHealth', () => {
       healthy: true,
       encryptionEnabled: true,
       keysSealedByOtherMasterKey: 0,
+      usageRejects: 0,
     });
     const otherKey = { ...config, system: { ...config.system, encryptionKey: generateMasterKey() } };
     expect((await getSystemHealth(db, otherKey)).keysSealedByOtherMasterKey).toBe(5);

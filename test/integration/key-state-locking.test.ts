@@ -6,6 +6,7 @@
  * with "deadlock detected" in the 4-process lease test; the writes now run again if that happens,
  * so this test counts the deadlocks Postgres detected, not only the errors that reach a caller.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateMasterKey, KeyRing } from '../../src/crypto/key-ring.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -80,6 +81,7 @@ function stateOf(keyId: number, usedToday: number, lastUsedAtMs: number): KeySta
 
 function usageOf(keyId: number, jobId: string): UsageRecord {
   return {
+    callId: randomUUID(),
     keyId,
     accountId: accountOf.get(keyId)!,
     provider: 'openai',
@@ -87,6 +89,7 @@ function usageOf(keyId: number, jobId: string): UsageRecord {
     promptTokens: 1,
     completionTokens: 1,
     totalTokens: 2,
+    usageEstimated: false,
     costUsd: 0,
     status: 200,
     error: null,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
@@ -15,6 +16,7 @@ let accountId: number;
 
 function record(over: Partial<UsageRecord> = {}): UsageRecord {
   return {
+    callId: randomUUID(),
     keyId,
     accountId,
     provider: 'openai',
@@ -22,6 +24,7 @@ function record(over: Partial<UsageRecord> = {}): UsageRecord {
     promptTokens: 10,
     completionTokens: 5,
     totalTokens: 15,
+    usageEstimated: false,
     costUsd: 0.0001,
     status: 200,
     error: null,

@@ -40,6 +40,7 @@ export function renderHealth(health: SystemHealth): string {
     ['accounts', health.accounts],
     ['encryption_enabled', health.encryptionEnabled],
     ['keys_sealed_by_other_master_key', health.keysSealedByOtherMasterKey ?? 'unknown'],
+    ['usage_rejects', health.usageRejects],
   ];
   const width = Math.max(...rows.map(([name]) => name.length));
   return `${rows.map(([name, value]) => `${name.padEnd(width)}  ${String(value)}`).join('\n')}\n`;

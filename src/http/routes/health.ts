@@ -20,6 +20,7 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AdminAppDeps): 
       healthy: h.healthy,
       encryption_enabled: h.encryptionEnabled,
       keys_sealed_by_other_master_key: h.keysSealedByOtherMasterKey,
+      usage_rejects: h.usageRejects,
     };
   });
 }

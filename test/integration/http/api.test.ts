@@ -44,6 +44,7 @@ describe('read routes', () => {
       healthy: true,
       encryption_enabled: true,
       keys_sealed_by_other_master_key: 0,
+      usage_rejects: 0,
     });
   });
 

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRIC_NAMES } from '../../../src/http/metrics.js';
+import { writeUsageReject } from '../../../src/store/usage-rejects.js';
 import { isolate } from '../../setup/isolation.js';
 import { buildApp, setUp, type Fixture } from './fixtures.js';
 
@@ -84,7 +85,9 @@ describe('metrics', () => {
     const res = await app.inject({ url: '/metrics' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/text\/plain/);
-    for (const name of Object.values(METRIC_NAMES)) expect(res.body).toContain(`# TYPE ${name} gauge`);
+    const { usageRejects, ...gauges } = METRIC_NAMES;
+    for (const name of Object.values(gauges)) expect(res.body).toContain(`# TYPE ${name} gauge`);
+    expect(res.body).toContain(`# TYPE ${usageRejects} counter`);
     expect(res.body).toContain(`${METRIC_NAMES.keysByStatus}{status="active"} 1`);
     expect(res.body).toContain(`${METRIC_NAMES.keysByStatus}{status="disabled"} 1`);
     expect(res.body).toContain(
@@ -94,6 +97,16 @@ describe('metrics', () => {
     expect(res.body).toMatch(
       new RegExp(`${METRIC_NAMES.queueJobs}\\{queue="${env.queueName}",state="waiting"\\} \\d+`),
     );
+  });
+
+  it('counts the usage records set aside in ai_usage_rejects', async () => {
+    const scrape = async () => (await app.inject({ url: '/metrics' })).body;
+    expect(await scrape()).toContain(`${METRIC_NAMES.usageRejects} 0`);
+    await writeUsageReject(f.db, { raw: '[1]', error: 'bad', sqlstate: '22P02', streamId: '1-1' });
+    await writeUsageReject(f.db, { raw: '{', error: 'bad json', sqlstate: null, streamId: '1-2' });
+    expect(await scrape()).toContain(`${METRIC_NAMES.usageRejects} 2`);
+    const health = await app.inject({ url: '/api/health' });
+    expect(health.json()).toMatchObject({ usage_rejects: 2 });
   });
 
   it('a second app in the same process has its own registry', async () => {

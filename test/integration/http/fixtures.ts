@@ -62,6 +62,7 @@ export function makeConfig(env: Isolated, masterKey: Secret): AikeysConfig {
       jobLockMs: 60000,
       stalledIntervalMs: 30000,
       usageClaimAfterMs: 30000,
+      usageBacklogMax: 100000,
       workerConcurrency: 16,
       accountDailyQuota: null,
       accountMonthlyBudget: null,

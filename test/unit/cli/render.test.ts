@@ -118,9 +118,11 @@ describe('renderHealth', () => {
       healthy: false,
       encryptionEnabled: true,
       keysSealedByOtherMasterKey: null,
+      usageRejects: 4,
     });
     expect(text).toMatch(/^healthy\s+false$/m);
     expect(text).toMatch(/^active_keys\s+0$/m);
     expect(text).toMatch(/^keys_sealed_by_other_master_key\s+unknown$/m);
+    expect(text).toMatch(/^usage_rejects\s+4$/m);
   });
 });

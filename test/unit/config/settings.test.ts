@@ -29,6 +29,7 @@ describe('system and service settings', () => {
       jobLockMs: 60000,
       stalledIntervalMs: 30000,
       usageClaimAfterMs: 30000,
+      usageBacklogMax: 100000,
       workerConcurrency: 16,
       accountDailyQuota: null,
       accountMonthlyBudget: null,
