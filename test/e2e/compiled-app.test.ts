@@ -6,7 +6,8 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -38,11 +39,11 @@ interface Run {
   stderr: string;
 }
 
-/** `node <args>` in the app's directory, as the container would run it. */
-async function node(args: readonly string[]): Promise<Run> {
+/** `node <args>` in the app's directory (or another), as the container would run it. */
+async function node(args: readonly string[], cwd = app.dir): Promise<Run> {
   try {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, args, {
-      cwd: app.dir,
+      cwd,
       env: { ...process.env, ...env.env, AIKEYS_ENV_FILE: envFile.file },
     });
     return { code: 0, stdout, stderr };
@@ -130,5 +131,18 @@ describe('the compiled app, with production packages only', () => {
     const run = await node(['bin/aikeys.js', 'gen-key']);
     expect(run.code, run.stderr).toBe(0);
     expect(Buffer.from(run.stdout.trim(), 'base64')).toHaveLength(32);
+  });
+
+  it('bin/aikeys.js says what to run when there is neither tsx nor a build', async () => {
+    const bare = await mkdtemp(path.join(tmpdir(), 'aikeys-bare-'));
+    try {
+      await cp(path.join(app.dir, 'bin'), path.join(bare, 'bin'), { recursive: true });
+      await cp(path.join(app.dir, 'package.json'), path.join(bare, 'package.json'));
+      const run = await node(['bin/aikeys.js', 'keys'], bare);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/tsx is not installed .*run `npm ci`.*`npm run build`/);
+    } finally {
+      await rm(bare, { recursive: true, force: true });
+    }
   });
 });
