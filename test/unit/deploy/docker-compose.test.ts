@@ -4,7 +4,7 @@
  * evicts, a one-shot migrate+import runs before workers and the admin server start, workers scale
  * (no fixed port or container name), and every aikeys service reads the same env file.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
@@ -25,6 +25,12 @@ const compose = parse(readFileSync(new URL('../../../docker-compose.yml', import
 }) as { services: Record<string, Service> };
 const { redis, postgres, migrate, worker, admin } = compose.services;
 
+/** The TypeScript file a compiled entry (`dist/<path>.js`) is built from. */
+function sourceOf(compiled: string): URL {
+  expect(compiled).toMatch(/^dist\/.+\.js$/);
+  return new URL(`../../../${compiled.replace(/^dist\//, '').replace(/\.js$/, '.ts')}`, import.meta.url);
+}
+
 describe('docker-compose.yml', () => {
   it('runs Redis with AOF persistence and maxmemory-policy noeviction', () => {
     const args = redis!.command!.join(' ');
@@ -34,7 +40,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('migrates and imports once, after Redis and Postgres are healthy', () => {
-    expect(migrate!.command).toEqual(['node', '--import', 'tsx', 'src/cli/main.ts', 'import']);
+    expect(migrate!.command).toEqual(['node', 'dist/src/cli/main.js', 'import']);
     expect(migrate!.depends_on).toMatchObject({
       redis: { condition: 'service_healthy' },
       postgres: { condition: 'service_healthy' },
@@ -49,7 +55,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('lets workers scale: no fixed port or container name, and time to finish in-flight calls', () => {
-    expect(worker!.command).toEqual(['node', '--import', 'tsx', 'workers/worker.ts']);
+    expect(worker!.command).toEqual(['node', 'dist/workers/worker.js']);
     expect(worker!.ports).toBeUndefined();
     expect(worker!.container_name).toBeUndefined();
     expect(worker!.stop_grace_period).toBeDefined();
@@ -58,6 +64,14 @@ describe('docker-compose.yml', () => {
   it("runs node itself as each aikeys container's first process, so docker stop's SIGTERM reaches it", () => {
     for (const service of [migrate!, worker!, admin!]) expect(service.command![0]).toBe('node');
     expect(readFileSync(new URL('../../../Dockerfile', import.meta.url), 'utf8')).toMatch(/^CMD \["node", /m);
+  });
+
+  it('runs compiled entry points that the build makes from existing sources, without tsx', () => {
+    expect(admin!.command).toEqual(['node', 'dist/workers/admin.js']);
+    for (const service of [migrate!, worker!, admin!]) {
+      expect(service.command).not.toContain('tsx');
+      expect(existsSync(sourceOf(service.command![1]!)), service.command![1]).toBe(true);
+    }
   });
 
   it('gives every aikeys service the same image, services and env file', () => {
