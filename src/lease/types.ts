@@ -99,6 +99,15 @@ export interface KeyState {
   readonly inflight: number;
 }
 
+/** A key's hot state as read straight from Redis, with what only the lease scripts use. */
+export interface KeyHotState extends KeyState {
+  /**
+   * A call on it succeeded since it entered service and none failed since: its concurrency cap
+   * applies. Until then it gets one call in flight (slow start, lua/includes/key-state.lua is_ready).
+   */
+  readonly proven: boolean;
+}
+
 export type ProviderBreakerEvent = 'opened' | 'reopened' | 'closed';
 
 export type ReleaseResult =

@@ -1,7 +1,8 @@
 --[[
   release: ends a lease and applies what the provider call did to its key (and provider).
 
-  success          reservation reconciled to the actual tokens, failures reset, last_used set; a
+  success          reservation reconciled to the actual tokens, failures reset, last_used set, the key
+                   proven (slow start over: its cap applies again, see is_ready); a
                    half-open probe returns the key to service; used >= daily limit -> exhausted;
                    any success closes the provider's breaker and clears its failure set
   rate_limited     temporarily_blocked until now + retry-after (default block seconds); later end wins
@@ -101,6 +102,7 @@ local function apply_outcome(C, k, lease, account, at)
     k.used = k.used + tokens
     k.failures = 0
     k.last_used = C.now
+    k.proven = 1
     if account and tracks_quota(account) then
       account.used = account.used + tokens
       account.dirty = true

@@ -25,6 +25,8 @@ export interface MKey {
   failures: number;
   probeAt: number;
   probing: boolean;
+  /** A call succeeded since it entered service, none failed since: its cap applies (else one call at a time). */
+  proven: boolean;
   /** Lease order: lower = less recently leased. */
   order: number;
 }
@@ -110,7 +112,11 @@ export class ReferenceModel {
 
   #ready(k: MKey): boolean {
     if (k.used >= k.limit) return false;
-    if (k.status === 'active') return k.cap === null || k.inflight < k.cap;
+    if (k.status === 'active') {
+      // Slow start: unproven or failing keys take one call at a time, whatever their cap.
+      if (!k.proven || k.failures > 0) return k.inflight === 0;
+      return k.cap === null || k.inflight < k.cap;
+    }
     return k.status === 'disabled' && k.probing && k.inflight === 0;
   }
 
@@ -203,6 +209,7 @@ export class ReferenceModel {
     k.kind = kind;
     k.reason = reason;
     k.probing = false;
+    k.proven = false;
     k.probeAt = kind === 'breaker' ? this.now + this.settings.keyProbeAfterMs : 0;
   }
 
@@ -227,6 +234,7 @@ export class ReferenceModel {
       case 'success': {
         k.used += outcome.tokens;
         k.failures = 0;
+        k.proven = true;
         const a = this.accounts.get(k.account)!;
         a.used += outcome.tokens;
         a.spent += outcome.costUsd ?? 0;
@@ -301,6 +309,7 @@ export class ReferenceModel {
       blockUntil: 0,
       probing: false,
       probeAt: 0,
+      proven: false,
     });
   }
 
