@@ -21,7 +21,7 @@ import { findKeyById, listKeys, loadEncryptedKey, loadEncryptedKeys, type KeyVie
 import type { LeaseEngine } from './engine.js';
 import type { HydrateResult } from './hydrate.js';
 import type { ReleaseOutcome } from './outcome.js';
-import type { KeyChange, Lease, LeaseRequest, ReleaseAppend, ReleaseResult } from './types.js';
+import type { KeyChange, KeyCount, Lease, LeaseRequest, ReleaseAppend, ReleaseResult } from './types.js';
 import { NO_MARKS, type UnwrittenMarks } from './unwritten-keys.js';
 
 export interface SelectedKey {
@@ -201,6 +201,27 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
     timer ??= setTimeout(() => void flush(), deps.counterFlushMs ?? 1000).unref();
   }
 
+  // A release's change to its key: a status change is written at once, counters with the next flush.
+  async function takeToPostgres(count: KeyCount): Promise<void> {
+    if (!count.statusChanged) {
+      queueCounters(count.keyId);
+      return;
+    }
+    pendingCounters.delete(count.keyId);
+    try {
+      await writeKeyState(db, count.key);
+    } catch (error) {
+      // The call is done and Redis holds the change; Postgres catches up with a later flush of
+      // this replica or any other (the mark is in Redis).
+      logger.warn(
+        { err: error, keyId: count.keyId },
+        'writing a key status change to Postgres failed; will retry',
+      );
+      await leaveUnwritten([count.keyId], []);
+      void flush();
+    }
+  }
+
   async function persist(change: KeyChange | null): Promise<KeyChange | null> {
     if (change) {
       pendingCounters.delete(change.key.keyId);
@@ -245,29 +266,21 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
     async updateKeyUsage(lease, outcome, append) {
       const result = await engine.release(lease, outcome, append);
       if (!result.released) {
-        logger.warn(
-          { leaseId: lease.leaseId, reason: result.reason },
-          'released a lease that had expired or was unknown; nothing counted',
-        );
+        if (result.reason === 'expired' && result.counted) {
+          logger.warn(
+            { leaseId: lease.leaseId, keyId: result.counted.keyId },
+            'released a lease that had expired; its tokens were still counted on the key',
+          );
+          await takeToPostgres(result.counted);
+        } else {
+          logger.warn(
+            { leaseId: lease.leaseId, reason: result.reason },
+            'released a lease that had expired or was unknown; nothing counted',
+          );
+        }
         return result;
       }
-      if (result.statusChanged) {
-        pendingCounters.delete(result.keyId);
-        try {
-          await writeKeyState(db, result.key);
-        } catch (error) {
-          // The call is done and Redis holds the change; Postgres catches up with a later flush of
-          // this replica or any other (the mark is in Redis).
-          logger.warn(
-            { err: error, keyId: result.keyId },
-            'writing a key status change to Postgres failed; will retry',
-          );
-          await leaveUnwritten([result.keyId], []);
-          void flush();
-        }
-      } else {
-        queueCounters(result.keyId);
-      }
+      await takeToPostgres(result);
       if (result.providerEvent)
         logger.warn(
           { leaseId: lease.leaseId, event: result.providerEvent },

@@ -110,20 +110,28 @@ export interface KeyHotState extends KeyState {
 
 export type ProviderBreakerEvent = 'opened' | 'reopened' | 'closed';
 
+/** What a release changed on its key, for KeyPool to take to Postgres. */
+export type KeyCount = { readonly keyId: number } & (
+  | /** Status or disabled kind changed: the key's new state, to write to Postgres now. */
+    { readonly statusChanged: true; readonly key: KeyState }
+    /** Counters only: they reach Postgres with the next counter flush (KeyPool). */
+  | { readonly statusChanged: false }
+);
+
 export type ReleaseResult =
   | ({
       readonly released: true;
       readonly seq: number;
-      readonly keyId: number;
       readonly providerEvent: ProviderBreakerEvent | null;
-    } & (
-      | /** Status or disabled kind changed: the key's new state, to write to Postgres now. */
-        { readonly statusChanged: true; readonly key: KeyState }
-        /** Counters only: they reach Postgres with the next counter flush (KeyPool). */
-      | { readonly statusChanged: false }
-    ))
-  /** The lease had expired (its capacity already came back) or is unknown: nothing was counted. */
-  | { readonly released: false; readonly reason: 'expired' | 'unknown' };
+    } & KeyCount)
+  /**
+   * The lease had expired (its capacity already came back): only a success's tokens (and cost) were
+   * still counted on its key and account, since the call did use them; `counted` is null when
+   * there was nothing to count (another outcome, or the key is gone).
+   */
+  | { readonly released: false; readonly reason: 'expired'; readonly counted: KeyCount | null }
+  /** Never issued, or already released: nothing was counted. */
+  | { readonly released: false; readonly reason: 'unknown' };
 
 /** Result of an admin operation on one key; null when the key is unknown. */
 export interface KeyChange {

@@ -32,7 +32,7 @@ local n_accounts, n_keys = tonumber(ARGV[4]), tonumber(ARGV[5])
 local keys_set, accounts_set = C.base .. 'keys', C.base .. 'accounts'
 
 if fresh then
-  redis.call('DEL', C.leases, C.blocked, C.probes)
+  redis.call('DEL', C.leases, C.blocked, C.probes, C.base .. 'expired')
   for _, kid in ipairs(redis.call('SMEMBERS', keys_set)) do
     local k = load_key(C, kid)
     if k then leave_ready(C, k) end

@@ -66,6 +66,8 @@ export class ReferenceModel {
   readonly keys = new Map<number, MKey>();
   readonly accounts = new Map<number, MAccount>();
   readonly leases = new Map<string, MLease>();
+  /** Leases reclaimed at expiry, until their late release (the engine forgets them after a day). */
+  readonly expired = new Map<string, MLease>();
   readonly breakers = new Map<string, { until: number; probe: string | null }>();
   readonly failing = new Map<string, Set<number>>();
 
@@ -83,7 +85,9 @@ export class ReferenceModel {
 
   /** What time has made due: expired leases, ended blocks, due probes. */
   #reclaim(): void {
-    for (const [id, lease] of this.leases) if (lease.expires <= this.now) this.#endLease(id);
+    for (const [id, lease] of this.leases) {
+      if (lease.expires <= this.now) this.expired.set(id, this.#endLease(id)!);
+    }
     for (const k of this.keys.values()) {
       if (k.status === 'temporarily_blocked' && k.blockUntil <= this.now) k.status = 'active';
       if (
@@ -218,11 +222,26 @@ export class ReferenceModel {
     if (k.status === 'active' || k.status === 'temporarily_blocked') k.status = 'temporarily_blocked';
   }
 
+  /** A late release: its lease had expired; a success's tokens and cost still count, once. */
+  #releaseLate(lease: MLease, outcome: ReleaseOutcome): void {
+    if (outcome.kind !== 'success') return;
+    const k = this.keys.get(lease.keyId)!;
+    const a = this.accounts.get(k.account)!;
+    k.used += outcome.tokens;
+    a.used += outcome.tokens;
+    a.spent += outcome.costUsd ?? 0;
+    if (k.status === 'active' && k.used >= k.limit) k.status = 'exhausted';
+  }
+
   release(id: string, outcome: ReleaseOutcome): 'released' | 'expired' | 'unknown' {
-    const existing = this.leases.get(id);
     this.#reclaim();
-    if (!existing) return 'unknown';
-    if (existing.expires <= this.now) return 'expired';
+    const late = this.expired.get(id);
+    if (late) {
+      this.expired.delete(id);
+      this.#releaseLate(late, outcome);
+      return 'expired';
+    }
+    if (!this.leases.has(id)) return 'unknown';
     const lease = this.#endLease(id)!;
     const k = this.keys.get(lease.keyId)!;
     const s = this.settings;

@@ -14,6 +14,8 @@
                                      merges the heads of the account's model sets)
     base..'pvfail:'..provider set    keys that failed with a server error since the provider's last success
     base..'keys' / base..'accounts'   set    every key id / account id (reset-daily and hydrate walk them)
+    base..'expired'          zset    lease ids reclaimed at expiry, scored by when (reclaim.lua), so a
+                                     late release still counts its tokens once
   Fixed keys passed as KEYS:
     meta     hash  gen, seq, next_due, violations, hydrated_at, slow (open leases granted under slow
                    start, flag 's' in their id), and per provider P 'pv:'..P, the
