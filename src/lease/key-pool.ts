@@ -21,6 +21,7 @@ import { findKeyById, listKeys, loadEncryptedKey, loadEncryptedKeys, type KeyVie
 import type { LeaseEngine } from './engine.js';
 import type { HydrateResult } from './hydrate.js';
 import type { ReleaseOutcome } from './outcome.js';
+import { undecryptableReason } from './undecryptable.js';
 import type { KeyChange, KeyCount, Lease, LeaseRequest, ReleaseAppend, ReleaseResult } from './types.js';
 import { NO_MARKS, type UnwrittenMarks } from './unwritten-keys.js';
 
@@ -201,6 +202,14 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
     timer ??= setTimeout(() => void flush(), deps.counterFlushMs ?? 1000).unref();
   }
 
+  // Disabled before its lease is released, so no other lease can choose it meanwhile.
+  async function disableUndecryptable(keyId: number, reason: string): Promise<void> {
+    logger.error({ keyId, reason }, 'a stored key cannot be decrypted; disabled');
+    envelopes.delete(keyId);
+    const change = await engine.disable(keyId, reason, 'invalid_key');
+    if (change) await takeToPostgres({ keyId, statusChanged: true, key: change.key });
+  }
+
   // A release's change to its key: a status change is written at once, counters with the next flush.
   async function takeToPostgres(count: KeyCount): Promise<void> {
     if (!count.statusChanged) {
@@ -238,28 +247,33 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
         estimatedTokens: options.estimatedTokens ?? 0,
         ...(options.excludeKeyIds ? { excludeKeyIds: options.excludeKeyIds } : {}),
       };
-      const result = await engine.lease(request);
-      if (!result.ok) return result;
-      const { lease } = result;
-      try {
-        const { secret, keyName } = await decrypt(lease.keyId);
-        return {
-          ok: true,
-          key: {
-            lease,
-            leaseId: lease.leaseId,
-            keyId: lease.keyId,
-            keyName,
-            accountId: lease.accountId,
-            provider,
-            model: lease.model,
-            secret,
-          },
-        };
-      } catch (error) {
-        // A key we cannot open must not hold capacity until its TTL.
-        await engine.release(lease, { kind: 'request_error', status: 0 });
-        throw error;
+      // Each key found undecryptable is disabled before the next lease, so this ends.
+      for (;;) {
+        const result = await engine.lease(request);
+        if (!result.ok) return result;
+        const { lease } = result;
+        try {
+          const { secret, keyName } = await decrypt(lease.keyId);
+          return {
+            ok: true,
+            key: {
+              lease,
+              leaseId: lease.leaseId,
+              keyId: lease.keyId,
+              keyName,
+              accountId: lease.accountId,
+              provider,
+              model: lease.model,
+              secret,
+            },
+          };
+        } catch (error) {
+          const reason = undecryptableReason(error);
+          if (reason !== null) await disableUndecryptable(lease.keyId, reason);
+          // A key we cannot open must not hold capacity until its TTL; no call was made with it.
+          await engine.release(lease, { kind: 'request_error', status: 0 });
+          if (reason === null) throw error;
+        }
       }
     },
 
