@@ -21,6 +21,7 @@ import { findKeyById, listKeys, loadEncryptedKey, loadEncryptedKeys, type KeyVie
 import type { LeaseEngine } from './engine.js';
 import type { HydrateResult } from './hydrate.js';
 import type { ReleaseOutcome } from './outcome.js';
+import { HeldReleases, isConnectionError, type HeldRelease } from './held-releases.js';
 import { undecryptableReason } from './undecryptable.js';
 import type { KeyChange, KeyCount, Lease, LeaseRequest, ReleaseAppend, ReleaseResult } from './types.js';
 import { NO_MARKS, type UnwrittenMarks } from './unwritten-keys.js';
@@ -55,6 +56,10 @@ export interface KeyPoolDeps {
   readonly logger?: Logger;
   /** How long usage counters may wait before they are written to Postgres (default 1000 ms). */
   readonly counterFlushMs?: number;
+  /** At close, how long held releases are still tried before the process gives them up (default 5000 ms). */
+  readonly heldReleasesExitMs?: number;
+  /** First retry of a held release (default 200 ms; doubles to 10 s). */
+  readonly heldReleasesRetryMs?: number;
 }
 
 export interface KeyPool {
@@ -63,7 +68,11 @@ export interface KeyPool {
     model?: string,
     options?: { estimatedTokens?: number; excludeKeyIds?: readonly number[] },
   ): Promise<SelectResult>;
-  /** Releases the lease with what the call did; `append` (its usage record) goes in the same step. */
+  /**
+   * Releases the lease with what the call did; `append` (its usage record) goes in the same step.
+   * When Redis cannot be reached the release is held and retried ('held'), never thrown away
+   * unless too many are held ('dropped').
+   */
   updateKeyUsage(
     lease: Pick<Lease, 'leaseId'>,
     outcome: ReleaseOutcome,
@@ -79,6 +88,8 @@ export interface KeyPool {
   getAllAccounts(): Promise<AccountView[]>;
   getAccountStats(accountId: number): Promise<AccountView | undefined>;
   getAccountKeys(accountId: number): Promise<KeyView[]>;
+  /** Releases held in memory because Redis could not be reached. */
+  readonly heldReleases: number;
   /** Rebuilds the Redis state from Postgres (call after an import commits). */
   hydrate(): Promise<HydrateResult>;
   /** Writes pending usage counters to Postgres now. */
@@ -104,6 +115,11 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
   let retryTimer: NodeJS.Timeout | undefined;
   let retryDelayMs = 1000;
   let flushing: Promise<void> = Promise.resolve();
+  const held = new HeldReleases({
+    send: (release) => releaseNow(release),
+    logger,
+    ...(deps.heldReleasesRetryMs === undefined ? {} : { firstRetryMs: deps.heldReleasesRetryMs }),
+  });
 
   async function loadKey(keyId: number): Promise<CachedKey> {
     const cached = envelopes.get(keyId);
@@ -202,6 +218,33 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
     timer ??= setTimeout(() => void flush(), deps.counterFlushMs ?? 1000).unref();
   }
 
+  async function releaseNow({ lease, outcome, append }: HeldRelease): Promise<ReleaseResult> {
+    const result = await engine.release(lease, outcome, append);
+    if (!result.released) {
+      if (result.reason === 'expired' && result.counted) {
+        logger.warn(
+          { leaseId: lease.leaseId, keyId: result.counted.keyId },
+          'released a lease that had expired; its tokens were still counted on the key',
+        );
+        await takeToPostgres(result.counted);
+      } else {
+        logger.warn(
+          { leaseId: lease.leaseId, reason: result.reason },
+          'released a lease that had expired or was unknown; nothing counted',
+        );
+      }
+      return result;
+    }
+    await takeToPostgres(result);
+    if (result.providerEvent)
+      logger.warn({ leaseId: lease.leaseId, event: result.providerEvent }, 'provider breaker changed state');
+    return result;
+  }
+
+  function holdRelease(release: HeldRelease): ReleaseResult {
+    return held.hold(release) ? { released: false, reason: 'held' } : { released: false, reason: 'dropped' };
+  }
+
   // Disabled before its lease is released, so no other lease can choose it meanwhile.
   async function disableUndecryptable(keyId: number, reason: string): Promise<void> {
     logger.error({ keyId, reason }, 'a stored key cannot be decrypted; disabled');
@@ -278,29 +321,18 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
     },
 
     async updateKeyUsage(lease, outcome, append) {
-      const result = await engine.release(lease, outcome, append);
-      if (!result.released) {
-        if (result.reason === 'expired' && result.counted) {
-          logger.warn(
-            { leaseId: lease.leaseId, keyId: result.counted.keyId },
-            'released a lease that had expired; its tokens were still counted on the key',
-          );
-          await takeToPostgres(result.counted);
-        } else {
-          logger.warn(
-            { leaseId: lease.leaseId, reason: result.reason },
-            'released a lease that had expired or was unknown; nothing counted',
-          );
-        }
-        return result;
+      // Behind releases already held, to keep their order (held-releases.ts).
+      if (held.size > 0) return holdRelease({ lease, outcome, append });
+      try {
+        return await releaseNow({ lease, outcome, append });
+      } catch (error) {
+        if (!isConnectionError(error)) throw error;
+        return holdRelease({ lease, outcome, append });
       }
-      await takeToPostgres(result);
-      if (result.providerEvent)
-        logger.warn(
-          { leaseId: lease.leaseId, event: result.providerEvent },
-          'provider breaker changed state',
-        );
-      return result;
+    },
+
+    get heldReleases() {
+      return held.size;
     },
 
     blockKey: async (keyId, seconds) => persist(await engine.block(keyId, seconds * 1000)),
@@ -341,6 +373,13 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
     flush,
 
     async close() {
+      const undelivered = await held.deliver(deps.heldReleasesExitMs ?? 5000);
+      if (undelivered > 0) {
+        logger.error(
+          { undelivered },
+          'releases held while Redis could not be reached were not delivered before exit: their usage records are lost and their keys miss their tokens',
+        );
+      }
       await flush();
       if (retryTimer) clearTimeout(retryTimer);
       // What failed is marked in Redis for the next replica; what Redis could not take is only here.

@@ -131,7 +131,13 @@ export type ReleaseResult =
    */
   | { readonly released: false; readonly reason: 'expired'; readonly counted: KeyCount | null }
   /** Never issued, or already released: nothing was counted. */
-  | { readonly released: false; readonly reason: 'unknown' };
+  | { readonly released: false; readonly reason: 'unknown' }
+  /**
+   * KeyPool only: Redis could not be reached (or releases are held before it), so the release is
+   * held in memory and delivered when Redis answers (held-releases.ts); 'dropped' when too many
+   * are held already (logged and counted).
+   */
+  | { readonly released: false; readonly reason: 'held' | 'dropped' };
 
 /** Result of an admin operation on one key; null when the key is unknown. */
 export interface KeyChange {
