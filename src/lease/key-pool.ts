@@ -1,10 +1,8 @@
 /**
  * KeyPool: the seed's AIKeysSystem API over the lease engine. Choosing a key is a lease in Redis;
  * the key is decrypted only then, in this process's memory (envelopes are cached, plaintext never).
- * Every state change is written to Postgres too, so the dashboard and a rehydration see it: status
- * changes at once, usage counters through a short write-behind (absolute values, so they converge).
- * A write that fails is retried in the background: after a release, a Postgres outage must not fail
- * a call that already happened.
+ * Every state change is written to Postgres too (key-writes.ts), so the dashboard and a rehydration
+ * see it. A release that cannot reach Redis is held and delivered later (held-releases.ts).
  */
 import type { AikeysConfig } from '../config/types.js';
 import { CryptoError } from '../core/errors.js';
@@ -16,15 +14,15 @@ import type { KeyRing } from '../crypto/key-ring.js';
 import { findAccountById, listAccounts, type AccountView } from '../store/accounts.js';
 import type { Db } from '../store/database.js';
 import { getSystemHealth, type SystemHealth } from '../store/health.js';
-import { resetDailyInDb, unblockExpiredInDb, writeKeyCounters, writeKeyState } from '../store/key-state.js';
+import { resetDailyInDb, unblockExpiredInDb } from '../store/key-state.js';
 import { findKeyById, listKeys, loadEncryptedKey, loadEncryptedKeys, type KeyView } from '../store/keys.js';
 import type { LeaseEngine } from './engine.js';
 import type { HydrateResult } from './hydrate.js';
 import type { ReleaseOutcome } from './outcome.js';
 import { HeldReleases, isConnectionError, type HeldRelease } from './held-releases.js';
 import { undecryptableReason } from './undecryptable.js';
-import type { KeyChange, KeyCount, Lease, LeaseRequest, ReleaseAppend, ReleaseResult } from './types.js';
-import { NO_MARKS, type UnwrittenMarks } from './unwritten-keys.js';
+import { createKeyWrites } from './key-writes.js';
+import type { KeyChange, Lease, LeaseRequest, ReleaseAppend, ReleaseResult } from './types.js';
 
 export interface SelectedKey {
   readonly lease: Lease;
@@ -106,15 +104,8 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
   const { db, engine, ring } = deps;
   const logger = deps.logger ?? silentLogger;
   const envelopes = new Map<number, CachedKey>();
-  // Keys whose counters changed since the last write; the values are read from Redis at flush time.
-  const pendingCounters = new Set<number>();
-  // Keys whose status change a release could not write to Postgres, while Redis could not take the
-  // mark either (engine.unwritten: marks any replica finishes); retried with the counters.
-  const pendingStates = new Set<number>();
-  let timer: NodeJS.Timeout | undefined;
-  let retryTimer: NodeJS.Timeout | undefined;
-  let retryDelayMs = 1000;
-  let flushing: Promise<void> = Promise.resolve();
+  const writes = createKeyWrites({ db, engine, logger, counterFlushMs: deps.counterFlushMs });
+  const { takeToPostgres, persist, flush } = writes;
   const held = new HeldReleases({
     send: (release) => releaseNow(release),
     logger,
@@ -143,79 +134,6 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
       if (fresh.envelope === entry.envelope) throw error;
       return { secret: open(fresh.envelope, ring), keyName: fresh.keyName };
     }
-  }
-
-  function take(pending: Set<number>): number[] {
-    const ids = [...pending];
-    pending.clear();
-    return ids;
-  }
-
-  // Marks in Redis what Postgres did not take, so that any replica writes it, even if this one
-  // stops; what Redis cannot take either stays in this process's memory.
-  async function leaveUnwritten(stateIds: readonly number[], counterIds: readonly number[]): Promise<void> {
-    try {
-      await engine.unwritten.mark('states', stateIds);
-      await engine.unwritten.mark('counters', counterIds);
-    } catch (error) {
-      logger.warn({ err: error }, 'marking unwritten key state in Redis failed; kept in this process');
-      for (const id of stateIds) pendingStates.add(id);
-      for (const id of counterIds) pendingCounters.add(id);
-    }
-  }
-
-  async function readUnwritten(): Promise<UnwrittenMarks> {
-    try {
-      return await engine.unwritten.read();
-    } catch (error) {
-      logger.warn({ err: error }, 'reading unwritten key state marks from Redis failed');
-      return NO_MARKS;
-    }
-  }
-
-  // Takes what is pending when its turn comes, so a flush queued behind a failing one still writes
-  // what that one gave back; and what any replica left unwritten (marks in Redis).
-  async function writePending(): Promise<void> {
-    const counterIds = take(pendingCounters);
-    const stateIds = take(pendingStates);
-    const marks = await readUnwritten();
-    const states = [...new Set([...stateIds, ...marks.states.keys()])];
-    const counters = [...new Set([...counterIds, ...marks.counters.keys()])];
-    try {
-      for (const state of await engine.keyStates(states)) await writeKeyState(db, state);
-      await writeKeyCounters(db, await engine.keyStates(counters));
-      retryDelayMs = 1000;
-    } catch (error) {
-      // Values are read from Redis when written, so a retry writes the newest ones; without one, a
-      // key that is not used again after an outage would keep stale values in Postgres.
-      logger.warn(
-        { err: error, keys: states.length + counters.length },
-        'writing key state to Postgres failed; will retry',
-      );
-      await leaveUnwritten(stateIds, counterIds);
-      retryTimer ??= setTimeout(() => {
-        retryTimer = undefined;
-        void flush();
-      }, retryDelayMs).unref();
-      retryDelayMs = Math.min(retryDelayMs * 2, 30_000);
-      return;
-    }
-    await engine.unwritten.forget(marks).catch((error: unknown) => {
-      // Left marked: a later flush writes the same keys again, which is harmless.
-      logger.warn({ err: error }, 'forgetting written key state marks in Redis failed');
-    });
-  }
-
-  function flush(): Promise<void> {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    flushing = flushing.then(writePending);
-    return flushing;
-  }
-
-  function queueCounters(keyId: number): void {
-    pendingCounters.add(keyId);
-    timer ??= setTimeout(() => void flush(), deps.counterFlushMs ?? 1000).unref();
   }
 
   async function releaseNow({ lease, outcome, append }: HeldRelease): Promise<ReleaseResult> {
@@ -251,35 +169,6 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
     envelopes.delete(keyId);
     const change = await engine.disable(keyId, reason, 'invalid_key');
     if (change) await takeToPostgres({ keyId, statusChanged: true, key: change.key });
-  }
-
-  // A release's change to its key: a status change is written at once, counters with the next flush.
-  async function takeToPostgres(count: KeyCount): Promise<void> {
-    if (!count.statusChanged) {
-      queueCounters(count.keyId);
-      return;
-    }
-    pendingCounters.delete(count.keyId);
-    try {
-      await writeKeyState(db, count.key);
-    } catch (error) {
-      // The call is done and Redis holds the change; Postgres catches up with a later flush of
-      // this replica or any other (the mark is in Redis).
-      logger.warn(
-        { err: error, keyId: count.keyId },
-        'writing a key status change to Postgres failed; will retry',
-      );
-      await leaveUnwritten([count.keyId], []);
-      void flush();
-    }
-  }
-
-  async function persist(change: KeyChange | null): Promise<KeyChange | null> {
-    if (change) {
-      pendingCounters.delete(change.key.keyId);
-      await writeKeyState(db, change.key);
-    }
-    return change;
   }
 
   return {
@@ -349,7 +238,7 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
     async resetDailyCounters(options = {}) {
       await flush();
       const count = await engine.resetDaily(options);
-      pendingCounters.clear();
+      writes.forgetCounters();
       await resetDailyInDb(db);
       return count;
     },
@@ -380,27 +269,7 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
           'releases held while Redis could not be reached were not delivered before exit: their usage records are lost and their keys miss their tokens',
         );
       }
-      await flush();
-      if (retryTimer) clearTimeout(retryTimer);
-      // What failed is marked in Redis for the next replica; what Redis could not take is only here.
-      await leaveUnwritten(take(pendingStates), take(pendingCounters));
-      const marks = await readUnwritten();
-      if (marks.states.size + marks.counters.size > 0) {
-        logger.warn(
-          { states: marks.states.size, counters: marks.counters.size },
-          'key writes Postgres has not taken yet stay marked in Redis; the next flush of any replica writes them',
-        );
-      }
-      if (pendingStates.size > 0) {
-        logger.error(
-          { keyIds: [...pendingStates] },
-          'key status changes not written to Postgres at shutdown, nor marked in Redis; listings show the old status',
-        );
-      }
-      if (pendingCounters.size > 0) {
-        // Redis still holds them; a replica writes them when it next flushes these keys.
-        logger.warn({ keys: pendingCounters.size }, 'key usage counters not written to Postgres at shutdown');
-      }
+      await writes.close();
     },
   };
 }
