@@ -140,10 +140,38 @@ function parseWith<S extends z.ZodType>(schema: S, sources: SettingSources): Par
   return { value: undefined, problems };
 }
 
+/**
+ * How much longer a lease must live than the provider call it covers: besides the call itself
+ * (AI_REQUEST_TIMEOUT_MS) a lease spans decrypting the key, building the usage record and the release's
+ * own round trip, and a busy event loop can add a few seconds to all of them.
+ */
+export const LEASE_TTL_MARGIN_MS = 5000;
+
+/**
+ * A lease that can expire while its call is still running hands the key to another caller beyond
+ * its concurrency cap and reserves nothing for the call's tokens meanwhile: refused at startup.
+ */
+function leaseOutlivesCall(
+  sources: SettingSources,
+  leaseTtlMs: number,
+  requestTimeoutMs: number,
+): ConfigProblem | null {
+  if (leaseTtlMs >= requestTimeoutMs + LEASE_TTL_MARGIN_MS) return null;
+  const name = sources.has('AI_LEASE_TTL_MS') ? 'AI_LEASE_TTL_MS' : 'AI_REQUEST_TIMEOUT_MS';
+  const message =
+    `AI_LEASE_TTL_MS (${leaseTtlMs}) must be at least AI_REQUEST_TIMEOUT_MS (${requestTimeoutMs}) + ` +
+    `${LEASE_TTL_MARGIN_MS} ms, so that a lease cannot expire while its provider call is still running`;
+  const hint = `Raise AI_LEASE_TTL_MS to ${requestTimeoutMs + LEASE_TTL_MARGIN_MS} or more, or lower AI_REQUEST_TIMEOUT_MS`;
+  const source = sources.get(name);
+  return source === undefined ? { file: '', name, message, hint } : problemAt(source, name, message, hint);
+}
+
 export function parseSystemSettings(sources: SettingSources): Parsed<Omit<SystemSettings, 'encryptionKey'>> {
   const parsed = parseWith(systemSettingsSchema, sources);
   if (parsed.value === undefined) return parsed;
   const s = parsed.value;
+  const ttlProblem = leaseOutlivesCall(sources, s.AI_LEASE_TTL_MS, s.AI_REQUEST_TIMEOUT_MS);
+  if (ttlProblem) return { value: undefined, problems: [ttlProblem] };
   return {
     problems: [],
     value: {

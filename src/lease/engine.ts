@@ -38,7 +38,7 @@ import {
 import type {
   DisabledKind,
   KeyChange,
-  KeyState,
+  KeyHotState,
   Lease,
   LeaseRequest,
   LeaseResult,
@@ -221,10 +221,10 @@ export class LeaseEngine {
   }
 
   /** Current hot state of some keys, read directly (no script: a read needs no atomicity across keys). */
-  async keyStates(keyIds: readonly number[]): Promise<KeyState[]> {
+  async keyStates(keyIds: readonly number[]): Promise<KeyHotState[]> {
     if (keyIds.length === 0) return [];
     const packed = await this.#redis.mgetBuffer(keyIds.map((id) => this.keys.key(id)));
-    const states: KeyState[] = [];
+    const states: KeyHotState[] = [];
     packed.forEach((p, i) => {
       if (p !== null) states.push(decodePackedKey(keyIds[i]!, p));
     });

@@ -2,10 +2,8 @@
  * KeyPool: the one API workers, the CLI and the admin server use to choose, report on and manage
  * keys, over the lease engine. Choosing a key is a lease in Redis; the key is decrypted only then,
  * in this process's memory (envelopes are cached, plaintext never).
- * Every state change is written to Postgres too, so the dashboard and a rehydration see it: status
- * changes at once, usage counters through a short write-behind (absolute values, so they converge).
- * A write that fails is retried in the background: after a release, a Postgres outage must not fail
- * a call that already happened.
+ * Every state change is written to Postgres too (key-writes.ts), so the dashboard and a rehydration
+ * see it. A release that cannot reach Redis is held and delivered later (held-releases.ts).
  */
 import type { AikeysConfig } from '../config/types.js';
 import { CryptoError } from '../core/errors.js';
@@ -17,13 +15,15 @@ import type { KeyRing } from '../crypto/key-ring.js';
 import { findAccountById, listAccounts, type AccountView } from '../store/accounts.js';
 import type { Db } from '../store/database.js';
 import { getSystemHealth, type SystemHealth } from '../store/health.js';
-import { resetDailyInDb, unblockExpiredInDb, writeKeyCounters, writeKeyState } from '../store/key-state.js';
+import { resetDailyInDb, unblockExpiredInDb } from '../store/key-state.js';
 import { findKeyById, listKeys, loadEncryptedKey, loadEncryptedKeys, type KeyView } from '../store/keys.js';
 import type { LeaseEngine } from './engine.js';
 import type { HydrateResult } from './hydrate.js';
 import type { ReleaseOutcome } from './outcome.js';
+import { HeldReleases, isConnectionError, type HeldRelease } from './held-releases.js';
+import { undecryptableReason } from './undecryptable.js';
+import { createKeyWrites } from './key-writes.js';
 import type { KeyChange, Lease, LeaseRequest, ReleaseAppend, ReleaseResult } from './types.js';
-import { NO_MARKS, type UnwrittenMarks } from './unwritten-keys.js';
 
 export interface SelectedKey {
   readonly lease: Lease;
@@ -55,6 +55,10 @@ export interface KeyPoolDeps {
   readonly logger?: Logger;
   /** How long usage counters may wait before they are written to Postgres (default 1000 ms). */
   readonly counterFlushMs?: number;
+  /** At close, how long held releases are still tried before the process gives them up (default 5000 ms). */
+  readonly heldReleasesExitMs?: number;
+  /** First retry of a held release (default 200 ms; doubles to 10 s). */
+  readonly heldReleasesRetryMs?: number;
 }
 
 export interface KeyPool {
@@ -63,7 +67,11 @@ export interface KeyPool {
     model?: string,
     options?: { estimatedTokens?: number; excludeKeyIds?: readonly number[] },
   ): Promise<SelectResult>;
-  /** Releases the lease with what the call did; `append` (its usage record) goes in the same step. */
+  /**
+   * Releases the lease with what the call did; `append` (its usage record) goes in the same step.
+   * When Redis cannot be reached the release is held and retried ('held'), never thrown away
+   * unless too many are held ('dropped').
+   */
   updateKeyUsage(
     lease: Pick<Lease, 'leaseId'>,
     outcome: ReleaseOutcome,
@@ -79,6 +87,8 @@ export interface KeyPool {
   getAllAccounts(): Promise<AccountView[]>;
   getAccountStats(accountId: number): Promise<AccountView | undefined>;
   getAccountKeys(accountId: number): Promise<KeyView[]>;
+  /** Releases held in memory because Redis could not be reached. */
+  readonly heldReleases: number;
   /** Rebuilds the Redis state from Postgres (call after an import commits). */
   hydrate(): Promise<HydrateResult>;
   /** Writes pending usage counters to Postgres now. */
@@ -95,15 +105,13 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
   const { db, engine, ring } = deps;
   const logger = deps.logger ?? silentLogger;
   const envelopes = new Map<number, CachedKey>();
-  // Keys whose counters changed since the last write; the values are read from Redis at flush time.
-  const pendingCounters = new Set<number>();
-  // Keys whose status change a release could not write to Postgres, while Redis could not take the
-  // mark either (engine.unwritten: marks any replica finishes); retried with the counters.
-  const pendingStates = new Set<number>();
-  let timer: NodeJS.Timeout | undefined;
-  let retryTimer: NodeJS.Timeout | undefined;
-  let retryDelayMs = 1000;
-  let flushing: Promise<void> = Promise.resolve();
+  const writes = createKeyWrites({ db, engine, logger, counterFlushMs: deps.counterFlushMs });
+  const { takeToPostgres, persist, flush } = writes;
+  const held = new HeldReleases({
+    send: (release) => releaseNow(release),
+    logger,
+    ...(deps.heldReleasesRetryMs === undefined ? {} : { firstRetryMs: deps.heldReleasesRetryMs }),
+  });
 
   async function loadKey(keyId: number): Promise<CachedKey> {
     const cached = envelopes.get(keyId);
@@ -129,85 +137,39 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
     }
   }
 
-  function take(pending: Set<number>): number[] {
-    const ids = [...pending];
-    pending.clear();
-    return ids;
-  }
-
-  // Marks in Redis what Postgres did not take, so that any replica writes it, even if this one
-  // stops; what Redis cannot take either stays in this process's memory.
-  async function leaveUnwritten(stateIds: readonly number[], counterIds: readonly number[]): Promise<void> {
-    try {
-      await engine.unwritten.mark('states', stateIds);
-      await engine.unwritten.mark('counters', counterIds);
-    } catch (error) {
-      logger.warn({ err: error }, 'marking unwritten key state in Redis failed; kept in this process');
-      for (const id of stateIds) pendingStates.add(id);
-      for (const id of counterIds) pendingCounters.add(id);
+  async function releaseNow({ lease, outcome, append }: HeldRelease): Promise<ReleaseResult> {
+    const result = await engine.release(lease, outcome, append);
+    if (!result.released) {
+      if (result.reason === 'expired' && result.counted) {
+        logger.warn(
+          { leaseId: lease.leaseId, keyId: result.counted.keyId },
+          'released a lease that had expired; its tokens were still counted on the key',
+        );
+        await takeToPostgres(result.counted);
+      } else {
+        logger.warn(
+          { leaseId: lease.leaseId, reason: result.reason },
+          'released a lease that had expired or was unknown; nothing counted',
+        );
+      }
+      return result;
     }
+    await takeToPostgres(result);
+    if (result.providerEvent)
+      logger.warn({ leaseId: lease.leaseId, event: result.providerEvent }, 'provider breaker changed state');
+    return result;
   }
 
-  async function readUnwritten(): Promise<UnwrittenMarks> {
-    try {
-      return await engine.unwritten.read();
-    } catch (error) {
-      logger.warn({ err: error }, 'reading unwritten key state marks from Redis failed');
-      return NO_MARKS;
-    }
+  function holdRelease(release: HeldRelease): ReleaseResult {
+    return held.hold(release) ? { released: false, reason: 'held' } : { released: false, reason: 'dropped' };
   }
 
-  // Takes what is pending when its turn comes, so a flush queued behind a failing one still writes
-  // what that one gave back; and what any replica left unwritten (marks in Redis).
-  async function writePending(): Promise<void> {
-    const counterIds = take(pendingCounters);
-    const stateIds = take(pendingStates);
-    const marks = await readUnwritten();
-    const states = [...new Set([...stateIds, ...marks.states.keys()])];
-    const counters = [...new Set([...counterIds, ...marks.counters.keys()])];
-    try {
-      for (const state of await engine.keyStates(states)) await writeKeyState(db, state);
-      await writeKeyCounters(db, await engine.keyStates(counters));
-      retryDelayMs = 1000;
-    } catch (error) {
-      // Values are read from Redis when written, so a retry writes the newest ones; without one, a
-      // key that is not used again after an outage would keep stale values in Postgres.
-      logger.warn(
-        { err: error, keys: states.length + counters.length },
-        'writing key state to Postgres failed; will retry',
-      );
-      await leaveUnwritten(stateIds, counterIds);
-      retryTimer ??= setTimeout(() => {
-        retryTimer = undefined;
-        void flush();
-      }, retryDelayMs).unref();
-      retryDelayMs = Math.min(retryDelayMs * 2, 30_000);
-      return;
-    }
-    await engine.unwritten.forget(marks).catch((error: unknown) => {
-      // Left marked: a later flush writes the same keys again, which is harmless.
-      logger.warn({ err: error }, 'forgetting written key state marks in Redis failed');
-    });
-  }
-
-  function flush(): Promise<void> {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    flushing = flushing.then(writePending);
-    return flushing;
-  }
-
-  function queueCounters(keyId: number): void {
-    pendingCounters.add(keyId);
-    timer ??= setTimeout(() => void flush(), deps.counterFlushMs ?? 1000).unref();
-  }
-
-  async function persist(change: KeyChange | null): Promise<KeyChange | null> {
-    if (change) {
-      pendingCounters.delete(change.key.keyId);
-      await writeKeyState(db, change.key);
-    }
-    return change;
+  // Disabled before its lease is released, so no other lease can choose it meanwhile.
+  async function disableUndecryptable(keyId: number, reason: string): Promise<void> {
+    logger.error({ keyId, reason }, 'a stored key cannot be decrypted; disabled');
+    envelopes.delete(keyId);
+    const change = await engine.disable(keyId, reason, 'invalid_key');
+    if (change) await takeToPostgres({ keyId, statusChanged: true, key: change.key });
   }
 
   return {
@@ -218,63 +180,49 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
         estimatedTokens: options.estimatedTokens ?? 0,
         ...(options.excludeKeyIds ? { excludeKeyIds: options.excludeKeyIds } : {}),
       };
-      const result = await engine.lease(request);
-      if (!result.ok) return result;
-      const { lease } = result;
-      try {
-        const { secret, keyName } = await decrypt(lease.keyId);
-        return {
-          ok: true,
-          key: {
-            lease,
-            leaseId: lease.leaseId,
-            keyId: lease.keyId,
-            keyName,
-            accountId: lease.accountId,
-            provider,
-            model: lease.model,
-            secret,
-          },
-        };
-      } catch (error) {
-        // A key we cannot open must not hold capacity until its TTL.
-        await engine.release(lease, { kind: 'request_error', status: 0 });
-        throw error;
+      // Each key found undecryptable is disabled before the next lease, so this ends.
+      for (;;) {
+        const result = await engine.lease(request);
+        if (!result.ok) return result;
+        const { lease } = result;
+        try {
+          const { secret, keyName } = await decrypt(lease.keyId);
+          return {
+            ok: true,
+            key: {
+              lease,
+              leaseId: lease.leaseId,
+              keyId: lease.keyId,
+              keyName,
+              accountId: lease.accountId,
+              provider,
+              model: lease.model,
+              secret,
+            },
+          };
+        } catch (error) {
+          const reason = undecryptableReason(error);
+          if (reason !== null) await disableUndecryptable(lease.keyId, reason);
+          // A key we cannot open must not hold capacity until its TTL; no call was made with it.
+          await engine.release(lease, { kind: 'request_error', status: 0 });
+          if (reason === null) throw error;
+        }
       }
     },
 
     async updateKeyUsage(lease, outcome, append) {
-      const result = await engine.release(lease, outcome, append);
-      if (!result.released) {
-        logger.warn(
-          { leaseId: lease.leaseId, reason: result.reason },
-          'released a lease that had expired or was unknown; nothing counted',
-        );
-        return result;
+      // Behind releases already held, to keep their order (held-releases.ts).
+      if (held.size > 0) return holdRelease({ lease, outcome, append });
+      try {
+        return await releaseNow({ lease, outcome, append });
+      } catch (error) {
+        if (!isConnectionError(error)) throw error;
+        return holdRelease({ lease, outcome, append });
       }
-      if (result.statusChanged) {
-        pendingCounters.delete(result.keyId);
-        try {
-          await writeKeyState(db, result.key);
-        } catch (error) {
-          // The call is done and Redis holds the change; Postgres catches up with a later flush of
-          // this replica or any other (the mark is in Redis).
-          logger.warn(
-            { err: error, keyId: result.keyId },
-            'writing a key status change to Postgres failed; will retry',
-          );
-          await leaveUnwritten([result.keyId], []);
-          void flush();
-        }
-      } else {
-        queueCounters(result.keyId);
-      }
-      if (result.providerEvent)
-        logger.warn(
-          { leaseId: lease.leaseId, event: result.providerEvent },
-          'provider breaker changed state',
-        );
-      return result;
+    },
+
+    get heldReleases() {
+      return held.size;
     },
 
     blockKey: async (keyId, seconds) => persist(await engine.block(keyId, seconds * 1000)),
@@ -291,7 +239,7 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
     async resetDailyCounters(options = {}) {
       await flush();
       const count = await engine.resetDaily(options);
-      pendingCounters.clear();
+      writes.forgetCounters();
       await resetDailyInDb(db);
       return count;
     },
@@ -315,27 +263,14 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
     flush,
 
     async close() {
-      await flush();
-      if (retryTimer) clearTimeout(retryTimer);
-      // What failed is marked in Redis for the next replica; what Redis could not take is only here.
-      await leaveUnwritten(take(pendingStates), take(pendingCounters));
-      const marks = await readUnwritten();
-      if (marks.states.size + marks.counters.size > 0) {
-        logger.warn(
-          { states: marks.states.size, counters: marks.counters.size },
-          'key writes Postgres has not taken yet stay marked in Redis; the next flush of any replica writes them',
-        );
-      }
-      if (pendingStates.size > 0) {
+      const undelivered = await held.deliver(deps.heldReleasesExitMs ?? 5000);
+      if (undelivered > 0) {
         logger.error(
-          { keyIds: [...pendingStates] },
-          'key status changes not written to Postgres at shutdown, nor marked in Redis; listings show the old status',
+          { undelivered },
+          'releases held while Redis could not be reached were not delivered before exit: their usage records are lost and their keys miss their tokens',
         );
       }
-      if (pendingCounters.size > 0) {
-        // Redis still holds them; a replica writes them when it next flushes these keys.
-        logger.warn({ keys: pendingCounters.size }, 'key usage counters not written to Postgres at shutdown');
-      }
+      await writes.close();
     },
   };
 }

@@ -1,12 +1,12 @@
 /**
  * Reads what the lease scripts keep per key (struct-packed, KEY_FORMAT), per account (MessagePack
- * arrays) and in each lease id (layout v3); the Lua side is lua/includes/: key-state.lua (parse_key),
+ * arrays) and in each lease id (layout v4); the Lua side is lua/includes/: key-state.lua (parse_key),
  * account-state.lua (load_account), lease-record.lua (LEASE_PATTERN). Only readers live here: every
  * write goes through a script.
  */
 import { decode } from '@msgpack/msgpack';
 import { num, positiveOrNull, textOrNull } from './reply-values.js';
-import type { DisabledKind, KeyState, KeyStatus } from './types.js';
+import type { DisabledKind, KeyHotState, KeyStatus } from './types.js';
 
 type Packed = (string | number)[];
 
@@ -16,24 +16,27 @@ function unpack(packed: Uint8Array, what: string): Packed {
   return value as Packed;
 }
 
+/** Doubles at the head of KEY_FORMAT; the strings follow them. */
+const KEY_NUMBERS = 11;
+
 /**
- * A key's state as lua's struct.pack wrote it with KEY_FORMAT ('<' + 10 x 'd' + 7 x 's'): limit,
- * cap, used, reserved, inflight, block_until, failures, probe_at, probing, last_used as little-endian
- * doubles, then provider, model, account, status, kind, member, reason, each UTF-8 and
+ * A key's state as lua's struct.pack wrote it with KEY_FORMAT ('<' + 11 x 'd' + 7 x 's'): limit,
+ * cap, used, reserved, inflight, block_until, failures, probe_at, probing, last_used, proven as
+ * little-endian doubles, then provider, model, account, status, kind, member, reason, each UTF-8 and
  * zero-terminated.
  */
-export function decodePackedKey(keyId: number, packed: Uint8Array): KeyState {
+export function decodePackedKey(keyId: number, packed: Uint8Array): KeyHotState {
   const buf = Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
   const n = (i: number) => buf.readDoubleLE(i * 8);
   const strings: string[] = [];
-  let at = 80;
+  let at = KEY_NUMBERS * 8;
   for (let i = 0; i < 7; i++) {
     const end = buf.indexOf(0, at);
-    if (end < 0) throw new Error(`lease state for key ${keyId} is not a v3 key state`);
+    if (end < 0) throw new Error(`lease state for key ${keyId} is not a v4 key state`);
     strings.push(buf.toString('utf8', at, end));
     at = end + 1;
   }
-  if (at !== buf.length) throw new Error(`lease state for key ${keyId} is not a v3 key state`);
+  if (at !== buf.length) throw new Error(`lease state for key ${keyId} is not a v4 key state`);
   const [, , , status, kind, , reason] = strings;
   return {
     keyId,
@@ -47,6 +50,7 @@ export function decodePackedKey(keyId: number, packed: Uint8Array): KeyState {
     probeAtMs: positiveOrNull(n(7)),
     reserved: n(3),
     inflight: n(4),
+    proven: n(10) === 1,
   };
 }
 
@@ -76,7 +80,7 @@ export interface OpenLease {
 /** What a lease id carries (LEASE_ID_FORMAT in lua/includes/lease-record.lua). */
 export interface LeaseIdFields extends OpenLease {
   readonly seq: number;
-  /** 'k' = half-open key probe, 'p' = provider breaker probe. */
+  /** 'k' = half-open key probe, 'p' = provider breaker probe, 's' = granted under slow start. */
   readonly flags: string;
 }
 

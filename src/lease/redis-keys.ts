@@ -1,12 +1,12 @@
 /**
- * Every Redis key the lease engine uses, from one builder. The layout version (`v3`: packed key and
+ * Every Redis key the lease engine uses, from one builder. The layout version (`v4`: packed key (with its slow-start proof) and
  * account strings, lease records and expiries inside the lease ids) is in the name, so a Redis that still holds
  * an older layout is simply seen as empty and hydrated from Postgres. The prefix is a hash tag (`{aikeys}`),
  * so all keys share one Redis Cluster slot and a script may touch any of them. Keys derived inside
  * the scripts (per key, per account, per provider) extend `base`; see lua/includes/context.lua.
  */
 export interface LeaseKeys {
-  /** Prefix for the keys the scripts derive: `${prefix}:lease:v3:`. */
+  /** Prefix for the keys the scripts derive: `${prefix}:lease:v4:`. */
   readonly base: string;
   readonly meta: string;
   readonly leases: string;
@@ -23,7 +23,7 @@ export interface LeaseKeys {
 }
 
 export function leaseKeys(prefix: string): LeaseKeys {
-  const base = `${prefix}:lease:v3:`;
+  const base = `${prefix}:lease:v4:`;
   const meta = `${base}meta`;
   const leases = `${base}leases`;
   const blocked = `${base}blocked`;

@@ -7,6 +7,7 @@ import type { ScriptReply } from './script-loader.js';
 import type {
   DisabledKind,
   KeyChange,
+  KeyCount,
   KeyState,
   KeyStatus,
   Lease,
@@ -124,25 +125,33 @@ export function decodeLease(cursor: ReplyCursor, provider: string, estimatedToke
   throw new AikeysError('LEASE_SCRIPT_REPLY', `lease script answered with unknown code ${code}`);
 }
 
+/** A key's change after a release: 1, key reply (11) when its status changed | 0, keyId. */
+function decodeKeyCount(cursor: ReplyCursor, changed: number): KeyCount {
+  if (changed !== 1) return { keyId: num(cursor.next()), statusChanged: false };
+  const key = decodeKeyState(cursor.take(KEY_REPLY_LENGTH), 0);
+  return { keyId: key.keyId, statusChanged: true, key };
+}
+
 /**
- * One release item: 1, seq, 1, providerEvent, key reply (11) when the key's status changed;
- * 1, seq, 0, providerEvent, keyId when only its counters did | 4 | 5.
+ * One release item: 1, seq, changed, providerEvent, key count (decodeKeyCount) | 4 |
+ * 5, 0 (expired, nothing counted) | 5, 1, changed, key count (expired, a success's tokens counted).
  */
 export function decodeRelease(cursor: ReplyCursor): ReleaseResult {
   const code = num(cursor.next()) as ScriptCode;
   if (code === ScriptCode.UnknownLease) return { released: false, reason: 'unknown' };
-  if (code === ScriptCode.ExpiredLease) return { released: false, reason: 'expired' };
+  if (code === ScriptCode.ExpiredLease) {
+    const counted = num(cursor.next()) === 1 ? decodeKeyCount(cursor, num(cursor.next())) : null;
+    return { released: false, reason: 'expired', counted };
+  }
   if (code !== ScriptCode.Ok)
     throw new AikeysError('LEASE_SCRIPT_REPLY', `release script answered with code ${code}`);
   const [seq, changed, event] = cursor.take(3);
-  const common = {
+  return {
     released: true as const,
     seq: num(seq),
     providerEvent: (textOrNull(event) as ProviderBreakerEvent | null) ?? null,
+    ...decodeKeyCount(cursor, num(changed)),
   };
-  if (num(changed) !== 1) return { ...common, keyId: num(cursor.next()), statusChanged: false };
-  const key = decodeKeyState(cursor.take(KEY_REPLY_LENGTH), 0);
-  return { ...common, keyId: key.keyId, statusChanged: true, key };
 }
 
 export function decodeKeyChange(reply: ScriptReply): KeyChange | null {

@@ -99,22 +99,45 @@ export interface KeyState {
   readonly inflight: number;
 }
 
+/** A key's hot state as read straight from Redis, with what only the lease scripts use. */
+export interface KeyHotState extends KeyState {
+  /**
+   * A call on it succeeded since it entered service and none failed since: its concurrency cap
+   * applies. Until then it gets one call in flight (slow start, lua/includes/key-state.lua is_ready).
+   */
+  readonly proven: boolean;
+}
+
 export type ProviderBreakerEvent = 'opened' | 'reopened' | 'closed';
+
+/** What a release changed on its key, for KeyPool to take to Postgres. */
+export type KeyCount = { readonly keyId: number } & (
+  | /** Status or disabled kind changed: the key's new state, to write to Postgres now. */
+    { readonly statusChanged: true; readonly key: KeyState }
+    /** Counters only: they reach Postgres with the next counter flush (KeyPool). */
+  | { readonly statusChanged: false }
+);
 
 export type ReleaseResult =
   | ({
       readonly released: true;
       readonly seq: number;
-      readonly keyId: number;
       readonly providerEvent: ProviderBreakerEvent | null;
-    } & (
-      | /** Status or disabled kind changed: the key's new state, to write to Postgres now. */
-        { readonly statusChanged: true; readonly key: KeyState }
-        /** Counters only: they reach Postgres with the next counter flush (KeyPool). */
-      | { readonly statusChanged: false }
-    ))
-  /** The lease had expired (its capacity already came back) or is unknown: nothing was counted. */
-  | { readonly released: false; readonly reason: 'expired' | 'unknown' };
+    } & KeyCount)
+  /**
+   * The lease had expired (its capacity already came back): only a success's tokens (and cost) were
+   * still counted on its key and account, since the call did use them; `counted` is null when
+   * there was nothing to count (another outcome, or the key is gone).
+   */
+  | { readonly released: false; readonly reason: 'expired'; readonly counted: KeyCount | null }
+  /** Never issued, or already released: nothing was counted. */
+  | { readonly released: false; readonly reason: 'unknown' }
+  /**
+   * KeyPool only: Redis could not be reached (or releases are held before it), so the release is
+   * held in memory and delivered when Redis answers (held-releases.ts); 'dropped' when too many
+   * are held already (logged and counted).
+   */
+  | { readonly released: false; readonly reason: 'held' | 'dropped' };
 
 /** Result of an admin operation on one key; null when the key is unknown. */
 export interface KeyChange {

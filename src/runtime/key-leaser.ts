@@ -48,7 +48,8 @@ export function createKeyLeaser(deps: {
     async release(key, outcome, record) {
       // One script: a worker killed mid-release leaves both the count and the record, or neither.
       const released = await pool.updateKeyUsage({ leaseId: key.leaseId }, outcome, usage.entryFor(record));
-      if (!released.released)
+      // A release held for later delivery (Redis unreachable), or dropped, is logged by the pool.
+      if (!released.released && (released.reason === 'expired' || released.reason === 'unknown'))
         logger.warn({ keyName: key.keyName, reason: released.reason }, 'lease was no longer held at release');
     },
   };

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyPool } from '../../src/lease/key-pool.js';
-import type { KeyState } from '../../src/lease/types.js';
+import type { KeyHotState } from '../../src/lease/types.js';
 import { openDatabase, type Db } from '../../src/store/database.js';
 import { isolate } from '../setup/isolation.js';
 import {
@@ -110,7 +110,7 @@ describe('Redis flushed mid-run', () => {
     // Nothing left reserved or in flight; Postgres converged to Redis; nothing counted twice.
     const rows = await db('ai_api_keys').select('key_id', 'used_today');
     for (const id of seeded.keyIds) {
-      const [{ usedToday: used, reserved, inflight }] = (await engine.keyStates([id])) as [KeyState];
+      const [{ usedToday: used, reserved, inflight }] = (await engine.keyStates([id])) as [KeyHotState];
       expect({ id, reserved, inflight }).toEqual({ id, reserved: 0, inflight: 0 });
       expect(rows.find((r) => r.key_id === id)!.used_today).toBe(used);
       const spent = events.reduce(

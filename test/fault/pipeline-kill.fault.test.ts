@@ -45,9 +45,9 @@ beforeAll(async () => {
       AI_DAILY_QUOTA_PER_KEY: 10_000_000,
       AI_WORKER_CONCURRENCY: 16,
       // Recovery here comes from BullMQ's stalled check and the usage claim, not from lease expiry;
-      // a short TTL would only let a slow call on a loaded machine outlive its lease, and a release
-      // of an expired lease counts nothing on the key while its call is still logged.
+      // a short TTL would only let a slow call on a loaded machine outlive its lease.
       AI_LEASE_TTL_MS: 60_000,
+      AI_REQUEST_TIMEOUT_MS: 30_000,
       AI_RETRY_DELAY_MS: 5,
       AI_JOB_LOCK_MS: 4_000,
       AI_STALLED_INTERVAL_MS: 2_000,

@@ -33,7 +33,7 @@ local n_accounts, n_keys = tonumber(ARGV[4]), tonumber(ARGV[5])
 local keys_set, accounts_set = C.base .. 'keys', C.base .. 'accounts'
 
 if fresh then
-  redis.call('DEL', C.leases, C.blocked, C.probes)
+  redis.call('DEL', C.leases, C.blocked, C.probes, C.base .. 'expired')
   for _, kid in ipairs(redis.call('SMEMBERS', keys_set)) do
     local k = load_key(C, kid)
     if k then leave_ready(C, k) end
@@ -82,8 +82,18 @@ for i = 1, n_keys do
     seq = seq + 1
     k = { id = kid, used = tonumber(ARGV[at + 6]), reserved = 0, inflight = 0, failures = tonumber(ARGV[at + 11]),
           last_used = tonumber(ARGV[at + 13]), member = member_for(seq_text(seq), kid), in_ready = false, probing = 0 }
+    -- Slow start (see is_ready) for a key Redis did not know: Postgres keeps no proof, but last_used_at
+    -- is written only by a successful release and consecutive_failures is reset by one, so a key with
+    -- a last use and no failure since, in service, did succeed and had not failed since: proven, and
+    -- a Redis loss does not throttle a working pool to one call per key. A key never used, failing, or
+    -- out of service starts unproven. (A key enabled by hand after its last success passes as proven:
+    -- Postgres cannot tell it apart; it still had a success and was not failing when it was disabled.)
+    k.proven = (k.last_used > 0 and k.failures == 0 and ARGV[at + 7] ~= 'disabled') and 1 or 0
   end
   local was = (k.status or '') .. '|' .. (k.kind or '')
+  -- A key an import brings back into service (Postgres no longer says disabled) starts unproven,
+  -- as one enabled by hand does.
+  if k.status == 'disabled' and ARGV[at + 7] ~= 'disabled' then k.proven = 0 end
   k.provider, k.model, k.account = ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]
   k.limit, k.cap = tonumber(ARGV[at + 4]), tonumber(ARGV[at + 5])
   k.status, k.kind, k.reason = ARGV[at + 7], ARGV[at + 8], clean_reason(ARGV[at + 9])

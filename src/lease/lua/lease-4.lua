@@ -42,6 +42,10 @@
 -- Heads of a ready set examined per model when the first cannot serve (limits differ per key).
 local LOOKAHEAD = 8
 
+-- How soon a caller told "no key" should ask again while a key is held to one call by slow start
+-- (see is_ready): that call's release frees the key, usually long before its lease would expire.
+local SLOW_START_POLL_MS = 500
+
 local function account_open(a, estimate)
   if not a or a.status ~= 'active' then return false end
   if a.quota >= 0 and a.used + a.reserved + estimate > a.quota then return false end
@@ -102,7 +106,8 @@ local function pick_in_any(C, R, a)
   return nil
 end
 
--- The earliest moment anything may change: a block ending, a probe falling due, a lease expiring.
+-- The earliest moment anything may change: a block ending, a probe falling due, a lease expiring;
+-- or, while a slow-start call is in flight (meta.slow > 0), the next poll.
 local function soonest_change(C)
   local soonest = -1
   for _, z in ipairs({ C.blocked, C.probes, C.leases }) do
@@ -111,6 +116,10 @@ local function soonest_change(C)
       local t = tonumber(head[2])
       if soonest < 0 or t < soonest then soonest = t end
     end
+  end
+  if (tonumber(redis.call('HGET', C.meta, 'slow')) or 0) > 0 then
+    local poll = C.now + SLOW_START_POLL_MS
+    if soonest < 0 or poll < soonest then soonest = poll end
   end
   return soonest
 end
@@ -154,6 +163,8 @@ local function lease_one(C, gen, ttl, R, out, n)
     return n + 3
   end
 
+  -- Read before the grant: a slow-start lease (flag 's') is counted in meta.slow until it ends.
+  local slow = k.status == 'active' and (k.proven == 0 or k.failures > 0)
   -- Numbers become text once each (string.format is the slow part of building ids).
   local seq = seq_text(next_seq(C))
   leave_ready(C, k)
@@ -170,6 +181,10 @@ local function lease_one(C, gen, ttl, R, out, n)
   local flags = ''
   if k.probing == 1 then flags = flags .. 'k' end
   if provider_probe then flags = flags .. 'p' end
+  if slow then
+    flags = flags .. 's'
+    redis.call('HINCRBY', C.meta, 'slow', 1)
+  end
   local expires = C.now + ttl
   local expires_text = int_arg(expires)
   local lid = gen .. '-' .. seq .. ':' .. k.id .. ':' .. k.account .. ':' .. R.estimate_text .. ':' .. flags ..
@@ -178,7 +193,8 @@ local function lease_one(C, gen, ttl, R, out, n)
   schedule(C, C.leases, expires, lid, expires_text)
 
   -- Invariant check on values the grant just produced: counted, never expected to move.
-  if (k.cap > 0 and k.inflight > k.cap) or k.used + k.reserved > k.limit then
+  if (k.cap > 0 and k.inflight > k.cap) or k.used + k.reserved > k.limit
+      or ((k.proven == 0 or k.failures > 0) and k.inflight > 1) then
     redis.call('HINCRBY', C.meta, 'violations', 1)
   end
   out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5] = 1, lid, k.model, k.inflight, k.used + k.reserved

@@ -1,7 +1,8 @@
 --[[
   release: ends a lease and applies what the provider call did to its key (and provider).
 
-  success          reservation reconciled to the actual tokens, failures reset, last_used set; a
+  success          reservation reconciled to the actual tokens, failures reset, last_used set, the key
+                   proven (slow start over: its cap applies again, see is_ready); a
                    half-open probe returns the key to service; used >= daily limit -> exhausted;
                    any success closes the provider's breaker and clears its failure set
   rate_limited     temporarily_blocked until now + retry-after (default block seconds); later end wins
@@ -12,7 +13,11 @@
                    (keys stay active); otherwise the key is disabled (kind breaker) with a probe later.
                    A failed key probe re-disables with a new probe time; a failed provider probe reopens.
   request_error    no penalty
-  An expired or unknown lease changes nothing and says so (its reservation was already returned).
+  An expired lease (still open past its expiry, or reclaimed at expiry and remembered in
+  base..'expired') had its reservation returned then; its release still counts a success's tokens
+  and cost on the key and account (the call used them; used >= limit -> exhausted), once, and
+  nothing else: the key may serve others by now. An unknown lease (never issued, or released
+  already) changes nothing.
   The call's usage record, when given, is appended to the usage stream in the same atomic step,
   whatever the lease's state (the call happened): a worker killed after its release reached Redis
   can then never leave tokens counted on the key without their usage record, or the reverse.
@@ -35,7 +40,9 @@
           1, seq, 1, providerEvent ('' | opened | reopened | closed), key reply (11)   status changed
           1, seq, 0, providerEvent, keyId                counters changed only
           4                                              unknown lease
-          5                                              expired lease
+          5, 0                                           expired lease, nothing counted
+          5, 1, 1, key reply (11)                        expired lease, tokens counted, status changed
+          5, 1, 0, keyId                                 expired lease, tokens counted
        or {0} state missing
 ]]
 --- @include "includes/context"
@@ -90,6 +97,23 @@ local function server_error(C, k, lease, key_probe, provider_probe)
   return event
 end
 
+-- A success's tokens and cost on the key and its account (the request's values start at ARGV[at]).
+local function count_success(k, account, at)
+  local tokens = tonumber(ARGV[at + 2])
+  k.used = k.used + tokens
+  if account and tracks_quota(account) then
+    account.used = account.used + tokens
+    account.dirty = true
+  end
+  if account and tracks_budget(account) then
+    local cost = tonumber(ARGV[at + 3])
+    if cost and cost > 0 then
+      account.spent = account.spent + cost
+      account.dirty = true
+    end
+  end
+end
+
 -- Applies the outcome to the key (and account, provider); returns the provider breaker event.
 local function apply_outcome(C, k, lease, account, at)
   local outcome = ARGV[at + 1]
@@ -98,21 +122,10 @@ local function apply_outcome(C, k, lease, account, at)
   local event = ''
   -- Numbers are parsed only where the outcome uses them (tonumber goes through strtod).
   if outcome == 'success' then
-    local tokens = tonumber(ARGV[at + 2])
-    k.used = k.used + tokens
+    count_success(k, account, at)
     k.failures = 0
     k.last_used = C.now
-    if account and tracks_quota(account) then
-      account.used = account.used + tokens
-      account.dirty = true
-    end
-    if account and tracks_budget(account) then
-      local cost = tonumber(ARGV[at + 3])
-      if cost and cost > 0 then
-        account.spent = account.spent + cost
-        account.dirty = true
-      end
-    end
+    k.proven = 1
     if key_probe and k.status == 'disabled' and k.kind == 'breaker' then
       k.status, k.kind, k.reason, k.probing, k.probe_at = 'active', '', '', 0, 0
     end
@@ -136,6 +149,29 @@ local function apply_outcome(C, k, lease, account, at)
   return event
 end
 
+-- The release of an expired lease (record rec): a success's tokens still count; reply code 5.
+local function late_release(C, out, n, at, rec)
+  local k = rec and ARGV[at + 1] == 'success' and load_key(C, rec.kid) or nil
+  if not k then
+    out[n + 1], out[n + 2] = 5, 0
+    return n + 2
+  end
+  local account = load_account(C, k.account)
+  local status_before = k.status
+  count_success(k, account, at)
+  if k.status == 'active' and k.used >= k.limit then k.status = 'exhausted' end
+  sync_ready(C, k)
+  save_key(C, k)
+  if account and account.dirty then save_account(C, account) end
+  out[n + 1], out[n + 2] = 5, 1
+  if k.status == status_before then
+    out[n + 3], out[n + 4] = 0, k.id
+    return n + 4
+  end
+  out[n + 3] = 1
+  return put_key_reply(out, n + 3, k)
+end
+
 -- The release whose 7 values start at ARGV[at]; its reply goes into out after position n. Returns
 -- the new end of out.
 local function release_one(C, out, n, at)
@@ -149,8 +185,12 @@ local function release_one(C, out, n, at)
   -- Still open past its expiry: ended as reclaim would end it.
   if expired then expire_lease(C, lid, true, rec) end
   reclaim(C)
-  if not open then out[n + 1] = 4; return n + 1 end
-  if expired then out[n + 1] = 5; return n + 1 end
+  if not open then
+    -- Reclaimed at its expiry by an earlier call, which remembered it; else unknown.
+    if redis.call('ZREM', expired_set(C), lid) == 0 then out[n + 1] = 4; return n + 1 end
+    return late_release(C, out, n, at, parse_lease(lid))
+  end
+  if expired then return late_release(C, out, n, at, rec) end
 
   local k, lease, account = end_lease(C, lid, true, rec)
   if not k then

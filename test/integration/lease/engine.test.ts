@@ -200,21 +200,41 @@ describe('release', () => {
     expect((await engine.keyStates([ids[0]!]))[0]).toMatchObject({ reserved: 1000, inflight: 1 });
   });
 
-  it('releasing an expired lease later counts nothing', async () => {
+  it("a late release of an expired lease still counts a success's tokens, once", async () => {
     const { engine, ids } = await setup([{ dailyLimit: 1000, maxConcurrency: 1 }], {}, { leaseTtlMs: 5000 });
+    const keyId = ids[0]!;
     const l = leased(await engine.lease({ provider: 'openai', estimatedTokens: 1000 }));
+    expect((await engine.lease({ provider: 'openai', estimatedTokens: 1 })).ok).toBe(false);
     clock.advance(5000);
-    const again = leased(await engine.lease({ provider: 'openai', estimatedTokens: 1000 }));
-    expect(await engine.release(l, { kind: 'success', tokens: 1000 })).toEqual({
+    // Reclaimed by this lease's call; the release that comes later finds it remembered.
+    const again = leased(await engine.lease({ provider: 'openai', estimatedTokens: 600 }));
+    expect(again.keyId).toBe(keyId);
+    const counted = { released: false, reason: 'expired', counted: { keyId, statusChanged: false } };
+    expect(await engine.release(l, { kind: 'success', tokens: 400 })).toEqual(counted);
+    expect(await engine.release(l, { kind: 'success', tokens: 400 })).toEqual({
       released: false,
       reason: 'unknown',
     });
+    // Still open past its expiry when released: also counted.
     clock.advance(5000);
-    expect(await engine.release(again, { kind: 'success', tokens: 1000 })).toEqual({
+    expect(await engine.release(again, { kind: 'success', tokens: 300 })).toEqual(counted);
+    expect((await engine.keyStates([keyId]))[0]).toMatchObject({ usedToday: 700, reserved: 0, inflight: 0 });
+    // Only a success counts late (a late failure says nothing about the key now).
+    const failed = leased(await engine.lease({ provider: 'openai', estimatedTokens: 1 }));
+    clock.advance(5000);
+    expect(await engine.release(failed, { kind: 'server_error', status: 500 })).toEqual({
       released: false,
       reason: 'expired',
+      counted: null,
     });
-    expect((await engine.keyStates([ids[0]!]))[0]).toMatchObject({ usedToday: 0, reserved: 0, inflight: 0 });
+    // A late success that reaches the daily limit exhausts the key, and says so for Postgres.
+    const last = leased(await engine.lease({ provider: 'openai', estimatedTokens: 1 }));
+    clock.advance(5000);
+    expect(await engine.release(last, { kind: 'success', tokens: 300 })).toMatchObject({
+      released: false,
+      reason: 'expired',
+      counted: { keyId, statusChanged: true, key: { status: 'exhausted', usedToday: 1000 } },
+    });
   });
 
   it("releasing an expired lease gives back its own reservation once, not the key's other lease", async () => {
@@ -227,15 +247,16 @@ describe('release', () => {
     expect(await engine.release(first, { kind: 'success', tokens: 300 })).toEqual({
       released: false,
       reason: 'expired',
+      counted: { keyId: ids[0], statusChanged: false },
     });
     expect((await engine.keyStates([ids[0]!]))[0]).toMatchObject({
-      usedToday: 0,
+      usedToday: 300,
       reserved: 200,
       inflight: 1,
     });
     await engine.release(second, { kind: 'success', tokens: 150 });
     expect((await engine.keyStates([ids[0]!]))[0]).toMatchObject({
-      usedToday: 150,
+      usedToday: 450,
       reserved: 0,
       inflight: 0,
     });
@@ -447,6 +468,7 @@ describe('release: the usage record goes in the same step', () => {
     expect(await engine.release(late, { kind: 'success', tokens: 5 }, append('late'))).toEqual({
       released: false,
       reason: 'expired',
+      counted: { keyId: ids[0], statusChanged: false },
     });
     expect(
       await engine.release({ leaseId: 'nobody' }, { kind: 'success', tokens: 3 }, append('unknown')),
@@ -456,12 +478,13 @@ describe('release: the usage record goes in the same step', () => {
       tokens: 1,
     });
 
-    // The calls happened whatever became of their leases; only the counted one counts on the key.
+    // The calls happened whatever became of their leases; the counted and the late one count on
+    // the key (the late one's reservation came back at expiry), the unknown one does not.
     expect(await entries()).toEqual([
       ['r', 'counted'],
       ['r', 'late'],
       ['r', 'unknown'],
     ]);
-    expect((await engine.keyStates([ids[0]!]))[0]!.usedToday).toBe(8);
+    expect((await engine.keyStates([ids[0]!]))[0]!.usedToday).toBe(13);
   });
 });

@@ -34,7 +34,16 @@ export interface KeySpec {
   status?: string;
   disabledKind?: string | null;
   blockUntil?: Date | null;
+  /**
+   * Default true: the key has a last use on record (and no failures), so hydration counts it as
+   * proven and its cap applies at once. false: a key never used, which the slow start holds to one
+   * call in flight until one succeeds.
+   */
+  proven?: boolean;
 }
+
+/** The last use seeded keys have on record (long before any test clock). */
+export const SEEDED_LAST_USE = new Date('2025-01-01T00:00:00Z');
 
 export interface AccountSpec {
   dailyQuota?: number | null;
@@ -103,6 +112,7 @@ export async function seedKeys(
         status: spec.status ?? 'active',
         disabled_kind: spec.disabledKind ?? null,
         temporary_block_until: spec.blockUntil ?? null,
+        last_used_at: spec.proven === false ? null : SEEDED_LAST_USE,
       },
     });
   }

@@ -32,12 +32,13 @@ const SETTINGS: LeaseSettings = {
   providerCooldownMs: 10_000,
   fallbackModel: 'B',
 };
+// Never used: every key starts in slow start (one call at a time until a success proves it).
 const SPECS: KeySpec[] = [
-  { model: 'A', dailyLimit: 1000, maxConcurrency: 1 },
-  { model: 'A', dailyLimit: 1500, maxConcurrency: 2 },
-  { model: 'B', dailyLimit: 800 },
-  { priority: 2, model: 'B', dailyLimit: 3000 },
-  { priority: 2, model: 'A', dailyLimit: 600, maxConcurrency: 1 },
+  { model: 'A', dailyLimit: 1000, maxConcurrency: 1, proven: false },
+  { model: 'A', dailyLimit: 1500, maxConcurrency: 2, proven: false },
+  { model: 'B', dailyLimit: 800, proven: false },
+  { priority: 2, model: 'B', dailyLimit: 3000, proven: false },
+  { priority: 2, model: 'A', dailyLimit: 600, maxConcurrency: 1, proven: false },
 ];
 const PRIMARY_QUOTA = 2500;
 
@@ -77,6 +78,7 @@ function freshModel(): ReferenceModel {
     failures: 0,
     probeAt: 0,
     probing: false,
+    proven: false,
     order: i + 1,
   }));
   return new ReferenceModel(
@@ -204,6 +206,7 @@ async function compareKeys(model: ReferenceModel, step: string): Promise<void> {
     failures: s.consecutiveFailures,
     blockUntil: s.blockUntilMs ?? 0,
     probeAt: s.probeAtMs ?? 0,
+    proven: s.proven,
   }));
   const expected = [...model.keys.values()].map((k) => ({
     id: k.id,
@@ -216,6 +219,7 @@ async function compareKeys(model: ReferenceModel, step: string): Promise<void> {
     failures: k.failures,
     blockUntil: k.blockUntil,
     probeAt: k.probeAt,
+    proven: k.proven,
   }));
   expect(actual, step).toEqual(expected);
 }

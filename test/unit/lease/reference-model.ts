@@ -25,6 +25,8 @@ export interface MKey {
   failures: number;
   probeAt: number;
   probing: boolean;
+  /** A call succeeded since it entered service, none failed since: its cap applies (else one call at a time). */
+  proven: boolean;
   /** Lease order: lower = less recently leased. */
   order: number;
 }
@@ -64,6 +66,8 @@ export class ReferenceModel {
   readonly keys = new Map<number, MKey>();
   readonly accounts = new Map<number, MAccount>();
   readonly leases = new Map<string, MLease>();
+  /** Leases reclaimed at expiry, until their late release (the engine forgets them after a day). */
+  readonly expired = new Map<string, MLease>();
   readonly breakers = new Map<string, { until: number; probe: string | null }>();
   readonly failing = new Map<string, Set<number>>();
 
@@ -81,7 +85,9 @@ export class ReferenceModel {
 
   /** What time has made due: expired leases, ended blocks, due probes. */
   #reclaim(): void {
-    for (const [id, lease] of this.leases) if (lease.expires <= this.now) this.#endLease(id);
+    for (const [id, lease] of this.leases) {
+      if (lease.expires <= this.now) this.expired.set(id, this.#endLease(id)!);
+    }
     for (const k of this.keys.values()) {
       if (k.status === 'temporarily_blocked' && k.blockUntil <= this.now) k.status = 'active';
       if (
@@ -110,7 +116,11 @@ export class ReferenceModel {
 
   #ready(k: MKey): boolean {
     if (k.used >= k.limit) return false;
-    if (k.status === 'active') return k.cap === null || k.inflight < k.cap;
+    if (k.status === 'active') {
+      // Slow start: unproven or failing keys take one call at a time, whatever their cap.
+      if (!k.proven || k.failures > 0) return k.inflight === 0;
+      return k.cap === null || k.inflight < k.cap;
+    }
     return k.status === 'disabled' && k.probing && k.inflight === 0;
   }
 
@@ -203,6 +213,7 @@ export class ReferenceModel {
     k.kind = kind;
     k.reason = reason;
     k.probing = false;
+    k.proven = false;
     k.probeAt = kind === 'breaker' ? this.now + this.settings.keyProbeAfterMs : 0;
   }
 
@@ -211,11 +222,26 @@ export class ReferenceModel {
     if (k.status === 'active' || k.status === 'temporarily_blocked') k.status = 'temporarily_blocked';
   }
 
+  /** A late release: its lease had expired; a success's tokens and cost still count, once. */
+  #releaseLate(lease: MLease, outcome: ReleaseOutcome): void {
+    if (outcome.kind !== 'success') return;
+    const k = this.keys.get(lease.keyId)!;
+    const a = this.accounts.get(k.account)!;
+    k.used += outcome.tokens;
+    a.used += outcome.tokens;
+    a.spent += outcome.costUsd ?? 0;
+    if (k.status === 'active' && k.used >= k.limit) k.status = 'exhausted';
+  }
+
   release(id: string, outcome: ReleaseOutcome): 'released' | 'expired' | 'unknown' {
-    const existing = this.leases.get(id);
     this.#reclaim();
-    if (!existing) return 'unknown';
-    if (existing.expires <= this.now) return 'expired';
+    const late = this.expired.get(id);
+    if (late) {
+      this.expired.delete(id);
+      this.#releaseLate(late, outcome);
+      return 'expired';
+    }
+    if (!this.leases.has(id)) return 'unknown';
     const lease = this.#endLease(id)!;
     const k = this.keys.get(lease.keyId)!;
     const s = this.settings;
@@ -227,6 +253,7 @@ export class ReferenceModel {
       case 'success': {
         k.used += outcome.tokens;
         k.failures = 0;
+        k.proven = true;
         const a = this.accounts.get(k.account)!;
         a.used += outcome.tokens;
         a.spent += outcome.costUsd ?? 0;
@@ -301,6 +328,7 @@ export class ReferenceModel {
       blockUntil: 0,
       probing: false,
       probeAt: 0,
+      proven: false,
     });
   }
 

@@ -1,7 +1,7 @@
 --[[
   One script call's context, and the layout every lease script works on.
 
-  Layout v3. Every name starts with `base`, ARGV[1], which begins with the prefix's hash tag, so
+  Layout v4. Every name starts with `base`, ARGV[1], which begins with the prefix's hash tag, so
   every key a script touches lives in one Redis Cluster slot; derived names are built by the
   includes that own them (key-state, account-state, ready-sets), the way BullMQ derives job keys
   from its queue prefix.
@@ -14,8 +14,11 @@
                                      merges the heads of the account's model sets)
     base..'pvfail:'..provider set    keys that failed with a server error since the provider's last success
     base..'keys' / base..'accounts'   set    every key id / account id (reset-daily and hydrate walk them)
+    base..'expired'          zset    lease ids reclaimed at expiry, scored by when (reclaim.lua), so a
+                                     late release still counts its tokens once
   Fixed keys passed as KEYS:
-    meta     hash  gen, seq, next_due, violations, hydrated_at, and per provider P 'pv:'..P, the
+    meta     hash  gen, seq, next_due, violations, hydrated_at, slow (open leases granted under slow
+                   start, flag 's' in their id), and per provider P 'pv:'..P, the
                    provider breaker, packed {until ms (0 = never opened), probe lease id}; present
                    whenever the breaker was opened or pvfail may hold keys (a success removes both)
     leases   zset  lease id scored by expiry ms; the id carries the lease record (lease-record.lua)

@@ -10,8 +10,9 @@ local function set_block(C, k, until_ms)
   end
 end
 
+-- A disabled key comes back (by hand or by its probe) unproven: one call at a time until one succeeds.
 local function set_disabled(C, k, kind, reason, probe_after_ms)
-  k.status, k.kind, k.reason, k.probing = 'disabled', kind, clean_reason(reason), 0
+  k.status, k.kind, k.reason, k.probing, k.proven = 'disabled', kind, clean_reason(reason), 0, 0
   redis.call('ZREM', C.blocked, k.id)
   if kind == 'breaker' then
     k.probe_at = C.now + probe_after_ms

@@ -6,6 +6,24 @@
 -- Items of each kind applied per call; the rest wait for the next call.
 local RECLAIM_BATCH = 1000
 
+-- How long an expired lease is remembered (base..'expired', scored by when it expired), so that its
+-- release, arriving late, still counts a success's tokens exactly once (release-5.lua): a release is
+-- late by its call's overrun, or by as long as its process held it while Redis was unreachable.
+local EXPIRED_KEEP_MS = 24 * 3600 * 1000
+
+local function expired_set(C) return C.base .. 'expired' end
+
+local function remember_expired(C, lids)
+  local args = { 'ZADD', expired_set(C) }
+  local at = int_arg(C.now)
+  for _, lid in ipairs(lids) do
+    args[#args + 1] = at
+    args[#args + 1] = lid
+  end
+  redis.call(unpack(args))
+  redis.call('ZREMRANGEBYSCORE', expired_set(C), '-inf', int_arg(C.now - EXPIRED_KEEP_MS))
+end
+
 -- Lazily applies what time has made due, so no sweeper is needed for correctness: expired leases give
 -- back their reservation and slot, ended blocks return keys to service, due probes open half-open keys.
 -- Bounded per call; what is left is picked up by the next call (each item is due exactly once).
@@ -14,9 +32,11 @@ local NOTHING_UNBLOCKED = {}
 local function reclaim(C)
   if C.now < C.next_due then return NOTHING_UNBLOCKED end
   local unblocked = {}
-  for _, lid in ipairs(redis.call('ZRANGEBYSCORE', C.leases, '-inf', C.now, 'LIMIT', 0, RECLAIM_BATCH)) do
+  local expired = redis.call('ZRANGEBYSCORE', C.leases, '-inf', C.now, 'LIMIT', 0, RECLAIM_BATCH)
+  for _, lid in ipairs(expired) do
     expire_lease(C, lid)
   end
+  if #expired > 0 then remember_expired(C, expired) end
   for _, kid in ipairs(redis.call('ZRANGEBYSCORE', C.blocked, '-inf', C.now, 'LIMIT', 0, RECLAIM_BATCH)) do
     redis.call('ZREM', C.blocked, kid)
     local k = load_key(C, kid)
