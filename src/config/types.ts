@@ -66,6 +66,11 @@ export interface SystemSettings {
   readonly circuitBreakerThreshold: number;
   /** Default block for a rate-limited key without Retry-After (`AI_BLOCK_SECONDS`, 1800). */
   readonly blockSeconds: number;
+  /**
+   * Longest block any path may set (`AI_MAX_BLOCK_SECONDS`, 86400): caps provider Retry-After and
+   * reset headers, operator blocks, and the release script's block.
+   */
+  readonly maxBlockSeconds: number;
   /** Lease time to live (`AI_LEASE_TTL_MS`, 120000). */
   readonly leaseTtlMs: number;
   /** Default per-key concurrency cap (`AI_KEY_MAX_CONCURRENCY`); null = unlimited. */

@@ -57,6 +57,7 @@ export function settingsView(config: AikeysConfig, adminTokenSet: boolean): Sett
       { name: 'AI_RETRY_DELAY_MS', value: s.retryDelayMs },
       { name: 'AI_CIRCUIT_BREAKER_THRESHOLD', value: s.circuitBreakerThreshold },
       { name: 'AI_BLOCK_SECONDS', value: s.blockSeconds },
+      { name: 'AI_MAX_BLOCK_SECONDS', value: s.maxBlockSeconds },
       { name: 'AI_LEASE_TTL_MS', value: s.leaseTtlMs },
       { name: 'AI_KEY_MAX_CONCURRENCY', value: s.keyMaxConcurrency },
       { name: 'AI_KEY_PROBE_AFTER_MS', value: s.keyProbeAfterMs },

@@ -53,6 +53,7 @@ export function makeConfig(env: Isolated, masterKey: Secret): AikeysConfig {
       retryDelayMs: 100,
       circuitBreakerThreshold: 3,
       blockSeconds: 1800,
+      maxBlockSeconds: 86400,
       leaseTtlMs: 120000,
       keyMaxConcurrency: null,
       keyProbeAfterMs: 300000,
