@@ -83,6 +83,8 @@ export interface SystemSettings {
   readonly noKeyWaitMs: number;
   /** Provider call timeout (`AI_REQUEST_TIMEOUT_MS`, 60000). */
   readonly requestTimeoutMs: number;
+  /** A job whose message contents together exceed this many UTF-8 bytes fails at once (`AI_MAX_PROMPT_BYTES`, 1048576). */
+  readonly maxPromptBytes: number;
   /** BullMQ job lock (`AI_JOB_LOCK_MS`, 60000): renewed while a job runs; a dead worker's jobs return after it lapses. */
   readonly jobLockMs: number;
   /** How often workers look for jobs whose lock lapsed (`AI_STALLED_INTERVAL_MS`, 30000). */

@@ -64,6 +64,7 @@ export function settingsView(config: AikeysConfig, adminTokenSet: boolean): Sett
       { name: 'AI_PROVIDER_COOLDOWN_MS', value: s.providerCooldownMs },
       { name: 'AI_NO_KEY_WAIT_MS', value: s.noKeyWaitMs },
       { name: 'AI_REQUEST_TIMEOUT_MS', value: s.requestTimeoutMs },
+      { name: 'AI_MAX_PROMPT_BYTES', value: s.maxPromptBytes },
       { name: 'AI_JOB_LOCK_MS', value: s.jobLockMs },
       { name: 'AI_STALLED_INTERVAL_MS', value: s.stalledIntervalMs },
       { name: 'AI_USAGE_CLAIM_AFTER_MS', value: s.usageClaimAfterMs },

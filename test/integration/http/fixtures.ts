@@ -60,6 +60,7 @@ export function makeConfig(env: Isolated, masterKey: Secret): AikeysConfig {
       providerCooldownMs: 30000,
       noKeyWaitMs: 600000,
       requestTimeoutMs: 60000,
+      maxPromptBytes: 1048576,
       jobLockMs: 60000,
       stalledIntervalMs: 30000,
       usageClaimAfterMs: 30000,
