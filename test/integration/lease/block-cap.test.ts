@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyPool, type KeyPool } from '../../../src/lease/key-pool.js';
 import type { LeaseEngine } from '../../../src/lease/engine.js';
+import { createScriptCaller } from '../../../src/lease/script-loader.js';
 import { classifyHttpFailure } from '../../../src/providers/classify.js';
 import { openDatabase, type Db } from '../../../src/store/database.js';
 import { writeKeyCounters, writeKeyState, type KeyStateWrite } from '../../../src/store/key-state.js';
@@ -144,6 +145,54 @@ function state(keyId: number, patch: Partial<KeyStateWrite>): KeyStateWrite {
     ...patch,
   };
 }
+
+describe('the scripts cap a block themselves, whatever the caller sends', () => {
+  it('release-5 cuts a retry-after of 1e15 ms to its longest-block argument', async () => {
+    const keyId = await leaseOne();
+    const lease = (await engine.openLeases()).find((l) => l.keyId === keyId)!;
+    const scripts = createScriptCaller(redis);
+    const s = engine.settings;
+    await scripts.call(
+      'release',
+      [...engine.keys.scriptKeys, engine.keys.leases],
+      [
+        engine.keys.base,
+        0,
+        s.blockSeconds,
+        MAX_BLOCK_SECONDS,
+        s.circuitBreakerThreshold,
+        s.keyProbeAfterMs,
+        s.providerCooldownMs,
+        1,
+        lease.leaseId,
+        'rate_limited',
+        0,
+        '0',
+        1e15,
+        429,
+        '',
+      ],
+    );
+    const [state] = await engine.keyStates([keyId]);
+    expect(state?.status).toBe('temporarily_blocked');
+    expect(state!.blockUntilMs).toBeLessThanOrEqual(Date.now() + MAX_MS + 1000);
+    await pool.unblockKey(keyId);
+  });
+
+  it('block-4 cuts a duration of 1e15 ms to its longest-block argument', async () => {
+    const keyId = seeded.keyIds[0]!;
+    await createScriptCaller(redis).call('block', engine.keys.scriptKeys, [
+      engine.keys.base,
+      0,
+      keyId,
+      1e15,
+      MAX_MS,
+    ]);
+    const [state] = await engine.keyStates([keyId]);
+    expect(state!.blockUntilMs).toBeLessThanOrEqual(Date.now() + MAX_MS + 1000);
+    await pool.unblockKey(keyId);
+  });
+});
 
 describe('key writes with times a Date cannot hold', () => {
   it('a huge or infinite block end is clamped, and the keys written after it are written too', async () => {
