@@ -90,6 +90,7 @@ export const LEASE_BENCH_SETTINGS: LeaseSettings = {
   leaseTtlMs: 120_000,
   circuitBreakerThreshold: 3,
   blockSeconds: 1800,
+  maxBlockSeconds: 86_400,
   keyProbeAfterMs: 300_000,
   providerCooldownMs: 30_000,
   fallbackModel: 'gpt-3.5-turbo',

@@ -6,6 +6,7 @@
  * be a URL with a password in it.
  */
 import { z } from 'zod';
+import { BLOCK_CEILING_SECONDS } from '../core/block-limits.js';
 import type { ConfigProblem } from '../core/errors.js';
 import { problemAt, type SettingSources } from './setting-sources.js';
 import type { ServiceSettings, SystemSettings } from './types.js';
@@ -84,12 +85,16 @@ export const systemSettingsSchema = z.object({
   AI_RETRY_DELAY_MS: wholeNumber(0, 100),
   AI_CIRCUIT_BREAKER_THRESHOLD: wholeNumber(1, 3),
   AI_BLOCK_SECONDS: wholeNumber(0, 1800),
+  AI_MAX_BLOCK_SECONDS: wholeNumber(1, 86_400).refine((seconds) => seconds <= BLOCK_CEILING_SECONDS, {
+    message: `must be at most ${BLOCK_CEILING_SECONDS} (one year)`,
+  }),
   AI_LEASE_TTL_MS: wholeNumber(1, 120_000),
   AI_KEY_MAX_CONCURRENCY: wholeNumber(1, null),
   AI_KEY_PROBE_AFTER_MS: wholeNumber(0, 300_000),
   AI_PROVIDER_COOLDOWN_MS: wholeNumber(0, 30_000),
   AI_NO_KEY_WAIT_MS: wholeNumber(0, 600_000),
   AI_REQUEST_TIMEOUT_MS: wholeNumber(1, 60_000),
+  AI_MAX_PROMPT_BYTES: wholeNumber(1, 1_048_576),
   AI_JOB_LOCK_MS: wholeNumber(1000, 60_000),
   AI_STALLED_INTERVAL_MS: wholeNumber(1000, 30_000),
   AI_USAGE_CLAIM_AFTER_MS: wholeNumber(0, 30_000),
@@ -172,6 +177,16 @@ export function parseSystemSettings(sources: SettingSources): Parsed<Omit<System
   const s = parsed.value;
   const ttlProblem = leaseOutlivesCall(sources, s.AI_LEASE_TTL_MS, s.AI_REQUEST_TIMEOUT_MS);
   if (ttlProblem) return { value: undefined, problems: [ttlProblem] };
+  // The default block is one of the blocks the cap bounds: a default above it could never apply.
+  // Blamed on whichever of the two is written (AI_BLOCK_SECONDS when both are).
+  if (s.AI_BLOCK_SECONDS > s.AI_MAX_BLOCK_SECONDS) {
+    const message = `AI_BLOCK_SECONDS (${s.AI_BLOCK_SECONDS}) must not exceed AI_MAX_BLOCK_SECONDS (${s.AI_MAX_BLOCK_SECONDS}): lower AI_BLOCK_SECONDS or raise AI_MAX_BLOCK_SECONDS`;
+    const name = sources.has('AI_BLOCK_SECONDS') ? 'AI_BLOCK_SECONDS' : 'AI_MAX_BLOCK_SECONDS';
+    const source = sources.get(name);
+    const problem: ConfigProblem =
+      source === undefined ? { file: '', name, message } : problemAt(source, name, message);
+    return { value: undefined, problems: [problem] };
+  }
   return {
     problems: [],
     value: {
@@ -182,12 +197,14 @@ export function parseSystemSettings(sources: SettingSources): Parsed<Omit<System
       retryDelayMs: s.AI_RETRY_DELAY_MS,
       circuitBreakerThreshold: s.AI_CIRCUIT_BREAKER_THRESHOLD,
       blockSeconds: s.AI_BLOCK_SECONDS,
+      maxBlockSeconds: s.AI_MAX_BLOCK_SECONDS,
       leaseTtlMs: s.AI_LEASE_TTL_MS,
       keyMaxConcurrency: s.AI_KEY_MAX_CONCURRENCY,
       keyProbeAfterMs: s.AI_KEY_PROBE_AFTER_MS,
       providerCooldownMs: s.AI_PROVIDER_COOLDOWN_MS,
       noKeyWaitMs: s.AI_NO_KEY_WAIT_MS,
       requestTimeoutMs: s.AI_REQUEST_TIMEOUT_MS,
+      maxPromptBytes: s.AI_MAX_PROMPT_BYTES,
       jobLockMs: s.AI_JOB_LOCK_MS,
       stalledIntervalMs: s.AI_STALLED_INTERVAL_MS,
       usageClaimAfterMs: s.AI_USAGE_CLAIM_AFTER_MS,

@@ -66,6 +66,11 @@ export interface SystemSettings {
   readonly circuitBreakerThreshold: number;
   /** Default block for a rate-limited key without Retry-After (`AI_BLOCK_SECONDS`, 1800). */
   readonly blockSeconds: number;
+  /**
+   * Longest block any path may set (`AI_MAX_BLOCK_SECONDS`, 86400): caps provider Retry-After and
+   * reset headers, operator blocks, and the release script's block.
+   */
+  readonly maxBlockSeconds: number;
   /** Lease time to live (`AI_LEASE_TTL_MS`, 120000). */
   readonly leaseTtlMs: number;
   /** Default per-key concurrency cap (`AI_KEY_MAX_CONCURRENCY`); null = unlimited. */
@@ -78,6 +83,8 @@ export interface SystemSettings {
   readonly noKeyWaitMs: number;
   /** Provider call timeout (`AI_REQUEST_TIMEOUT_MS`, 60000). */
   readonly requestTimeoutMs: number;
+  /** A job whose message contents together exceed this many UTF-8 bytes fails at once (`AI_MAX_PROMPT_BYTES`, 1048576). */
+  readonly maxPromptBytes: number;
   /** BullMQ job lock (`AI_JOB_LOCK_MS`, 60000): renewed while a job runs; a dead worker's jobs return after it lapses. */
   readonly jobLockMs: number;
   /** How often workers look for jobs whose lock lapsed (`AI_STALLED_INTERVAL_MS`, 30000). */

@@ -27,6 +27,8 @@ export interface CallProviderSettings {
   retryDelayMs: number;
   requestTimeoutMs: number;
   noKeyWaitMs: number;
+  /** AI_MAX_PROMPT_BYTES: larger jobs fail at once. */
+  maxPromptBytes: number;
 }
 
 export interface CallProviderDeps {
@@ -100,7 +102,7 @@ export async function callProvider(
   token: string | undefined,
   deps: CallProviderDeps,
 ): Promise<AiJobResult> {
-  const check = checkJobData(job.data);
+  const check = checkJobData(job.data, { maxPromptBytes: deps.settings.maxPromptBytes });
   if (!check.ok) throw new UnrecoverableError(check.message);
   const data = check.data;
   const now = deps.now ?? Date.now;

@@ -20,6 +20,7 @@ import {
 import { createHydrator, type HydrateResult, type Hydrator } from './hydrate.js';
 import { leaseKeys, type LeaseKeys } from './redis-keys.js';
 import { CallBatcher } from './call-batcher.js';
+import { capBlockMs } from '../core/block-limits.js';
 import { unwrittenKeys, type UnwrittenKeys } from './unwritten-keys.js';
 import {
   decodeKeyChange,
@@ -178,12 +179,14 @@ export class LeaseEngine {
     const s = this.#settings;
     const args: (string | number)[] = [
       s.blockSeconds,
+      s.maxBlockSeconds,
       s.circuitBreakerThreshold,
       s.keyProbeAfterMs,
       s.providerCooldownMs,
       items.length,
     ];
-    for (const { leaseId, outcome, entry } of items) args.push(leaseId, ...outcomeArgs(outcome), entry);
+    for (const { leaseId, outcome, entry } of items)
+      args.push(leaseId, ...outcomeArgs(outcome, s.maxBlockSeconds), entry);
     return this.#run(
       'release',
       args,
@@ -196,9 +199,13 @@ export class LeaseEngine {
     );
   }
 
-  /** Blocks a key for `durationMs` from now (Redis time); an existing later block stands. */
+  /**
+   * Blocks a key for `durationMs` from now (Redis time), at most AI_MAX_BLOCK_SECONDS; an existing
+   * later block stands.
+   */
   block(keyId: number, durationMs: number): Promise<KeyChange | null> {
-    return this.#run('block', [keyId, Math.max(0, Math.round(durationMs))], decodeKeyChange);
+    const maxMs = this.#settings.maxBlockSeconds * 1000;
+    return this.#run('block', [keyId, capBlockMs(durationMs, maxMs), maxMs], decodeKeyChange);
   }
 
   unblock(keyId: number): Promise<KeyChange | null> {
@@ -261,13 +268,19 @@ interface PendingRelease {
   readonly entry: string;
 }
 
-/** kind, actual tokens, cost USD, retry-after ms (-1 = default), HTTP status: as release-5.lua reads them. */
-function outcomeArgs(outcome: ReleaseOutcome): (string | number)[] {
+/**
+ * kind, actual tokens, cost USD, retry-after ms (-1 = default), HTTP status: as release-5.lua reads
+ * them. The retry-after is capped here and again by the script, so no caller can store a block
+ * past now + AI_MAX_BLOCK_SECONDS; one that is not a number at all falls back to the default block.
+ */
+function outcomeArgs(outcome: ReleaseOutcome, maxBlockSeconds: number): (string | number)[] {
   const tokens = outcome.kind === 'success' ? Math.max(0, Math.round(outcome.tokens)) : 0;
   const cost = outcome.kind === 'success' ? (outcome.costUsd ?? 0) : 0;
   const retryAfter =
-    outcome.kind === 'rate_limited' && outcome.retryAfterMs !== undefined
-      ? Math.max(0, Math.round(outcome.retryAfterMs))
+    outcome.kind === 'rate_limited' &&
+    outcome.retryAfterMs !== undefined &&
+    !Number.isNaN(outcome.retryAfterMs)
+      ? capBlockMs(outcome.retryAfterMs, maxBlockSeconds * 1000)
       : -1;
   const status = 'status' in outcome ? outcome.status : 0;
   return [outcome.kind, tokens, cost.toFixed(8), retryAfter, status];

@@ -20,6 +20,16 @@ export interface HydrateResult {
   readonly keys: number;
 }
 
+/**
+ * A block end as Postgres has it, but never more than AI_MAX_BLOCK_SECONDS after the row was last
+ * written (a block is written when it is set): a row from before the cap existed, or edited by
+ * hand, cannot bring back a block of centuries.
+ */
+function blockUntil(k: KeyStateSnapshot['keys'][number], settings: LeaseSettings): number {
+  if (k.blockUntilMs === null) return 0;
+  return Math.min(k.blockUntilMs, k.updatedAtMs + settings.maxBlockSeconds * 1000);
+}
+
 /** The hydrate script's ARGV after base and now (see lua/hydrate-4.lua for the layout). */
 export function hydrateArgs(
   snapshot: KeyStateSnapshot,
@@ -54,7 +64,7 @@ export function hydrateArgs(
       k.status,
       k.disabledKind ?? '',
       k.disabledReason ?? '',
-      String(k.blockUntilMs ?? 0),
+      String(blockUntil(k, settings)),
       String(k.consecutiveFailures),
       String(probeAt),
       String(k.lastUsedAtMs ?? 0),

@@ -7,6 +7,7 @@ export function leaseSettingsFromConfig(config: Pick<AikeysConfig, 'system'>): L
     leaseTtlMs: s.leaseTtlMs,
     circuitBreakerThreshold: s.circuitBreakerThreshold,
     blockSeconds: s.blockSeconds,
+    maxBlockSeconds: s.maxBlockSeconds,
     keyProbeAfterMs: s.keyProbeAfterMs,
     providerCooldownMs: s.providerCooldownMs,
     fallbackModel: s.fallbackModel,

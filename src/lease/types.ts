@@ -25,6 +25,8 @@ export interface LeaseSettings {
   readonly leaseTtlMs: number;
   readonly circuitBreakerThreshold: number;
   readonly blockSeconds: number;
+  /** No block (rate limit or by hand) ends later than this from now (`AI_MAX_BLOCK_SECONDS`). */
+  readonly maxBlockSeconds: number;
   readonly keyProbeAfterMs: number;
   readonly providerCooldownMs: number;
   readonly fallbackModel: string;

@@ -9,7 +9,12 @@
  *   OpenAI sends both on every 429 whichever limit was hit.
  * - `anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-reset`: RFC 3339 times, with
  *   the same rule for their `-remaining` partners.
+ * Whatever a header says, the answer is a finite whole number of ms no larger than the cap
+ * (BLOCK_CEILING_MS unless the caller gives its own): "99999999999" seconds or Go's largest
+ * duration would otherwise block a key for centuries, or overflow a Date. A value too long to be a
+ * sane header, or one that does not parse, is ignored (the default block applies).
  */
+import { BLOCK_CEILING_MS, capBlockMs } from '../core/block-limits.js';
 
 /** Read-only header access: a fetch `Headers`, or a plain object (names matched case-insensitively). */
 export type HeaderSource =
@@ -39,9 +44,16 @@ const UNIT_MS: Readonly<Record<string, number>> = {
   ns: 1e-6,
 };
 
-/** "6m0s" -> 360000, "1.5s" -> 1500, "20ms" -> 20; a bare number is seconds; undefined if unreadable. */
+/** Longer header values are not read: every real form fits well within this. */
+const MAX_HEADER_LENGTH = 64;
+
+/**
+ * "6m0s" -> 360000, "1.5s" -> 1500, "20ms" -> 20; a bare number is seconds; undefined if unreadable.
+ * Not capped: a huge duration comes back huge (possibly Infinity) for the caller to cap.
+ */
 export function parseDurationMs(text: string): number | undefined {
   const trimmed = text.trim();
+  if (trimmed.length > MAX_HEADER_LENGTH) return undefined;
   if (/^\d+(?:\.\d+)?$/.test(trimmed)) return Number(trimmed) * 1000;
   if (!/^(?:\d+(?:\.\d+)?(?:h|ms|m|s|us|µs|ns))+$/.test(trimmed)) return undefined;
   let total = 0;
@@ -54,12 +66,16 @@ export function parseDurationMs(text: string): number | undefined {
 /** `Retry-After`: delta-seconds or an HTTP date. */
 export function parseRetryAfterMs(text: string, now: number): number | undefined {
   const trimmed = text.trim();
+  if (trimmed.length > MAX_HEADER_LENGTH) return undefined;
   if (/^\d+(?:\.\d+)?$/.test(trimmed)) return Number(trimmed) * 1000;
+  // Every HTTP-date form starts with a day name; Date.parse alone would read "-5" as a year.
+  if (!/^[A-Za-z]{3}/.test(trimmed)) return undefined;
   const at = Date.parse(trimmed);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 function untilTime(text: string, now: number): number | undefined {
+  if (text.trim().length > MAX_HEADER_LENGTH) return undefined;
   const at = Date.parse(text.trim());
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
@@ -73,19 +89,29 @@ const OPENAI_RESETS = ['requests', 'tokens'] as const;
 const ANTHROPIC_RESETS = ['requests', 'tokens', 'input-tokens', 'output-tokens'] as const;
 
 /**
- * Milliseconds until the key may be used again, or undefined when the headers do not say
- * (the lease engine then applies its default block). `now` is epoch ms, for HTTP dates.
+ * Milliseconds until the key may be used again, at most `maxMs`, or undefined when the headers do
+ * not say (the lease engine then applies its default block). `now` is epoch ms, for HTTP dates.
  */
-export function retryAfterMsFromHeaders(headers: HeaderSource | undefined, now: number): number | undefined {
+export function retryAfterMsFromHeaders(
+  headers: HeaderSource | undefined,
+  now: number,
+  maxMs: number = BLOCK_CEILING_MS,
+): number | undefined {
   const candidates: number[] = [];
+  // Infinity (a duration too long for a double) is a value, capped like any other long one.
   const push = (value: number | undefined): void => {
-    if (value !== undefined && Number.isFinite(value) && value >= 0) candidates.push(value);
+    if (value !== undefined && !Number.isNaN(value) && value >= 0)
+      candidates.push(capBlockMs(Math.ceil(value), maxMs));
   };
 
   const retryAfter = headerValue(headers, 'retry-after');
   if (retryAfter !== undefined) push(parseRetryAfterMs(retryAfter, now));
   const retryAfterMs = headerValue(headers, 'retry-after-ms');
-  if (retryAfterMs !== undefined && /^\d+(?:\.\d+)?$/.test(retryAfterMs.trim()))
+  if (
+    retryAfterMs !== undefined &&
+    retryAfterMs.trim().length <= MAX_HEADER_LENGTH &&
+    /^\d+(?:\.\d+)?$/.test(retryAfterMs.trim())
+  )
     push(Number(retryAfterMs.trim()));
 
   for (const limit of OPENAI_RESETS) {
@@ -99,5 +125,5 @@ export function retryAfterMsFromHeaders(headers: HeaderSource | undefined, now: 
       push(untilTime(reset, now));
   }
 
-  return candidates.length === 0 ? undefined : Math.ceil(Math.max(...candidates));
+  return candidates.length === 0 ? undefined : Math.max(...candidates);
 }

@@ -5,13 +5,18 @@
 import { Queue, QueueEvents, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AikeysError } from '../core/errors.js';
-import { checkJobData, type AiJobData, type AiJobResult } from './job-schema.js';
+import { checkJobData, type AiJobData, type AiJobResult, type JobDataLimits } from './job-schema.js';
 import { AI_JOB_NAME } from './names.js';
 
 export interface ProducerOptions {
   connection: Redis;
   prefix: string;
   queueName: string;
+  /**
+   * The workers' AI_MAX_PROMPT_BYTES (default: its default): a larger job is refused here rather than
+   * enqueued to fail.
+   */
+  maxPromptBytes?: number;
 }
 
 export interface AiJobProducer {
@@ -29,12 +34,18 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 24 * 3600 },
 };
 
-function assertValid(data: AiJobData): void {
-  const check = checkJobData(data);
+function assertValid(data: AiJobData, limits: JobDataLimits | undefined): void {
+  const check = checkJobData(data, limits);
   if (!check.ok) throw new AikeysError('JOB_DATA_INVALID', check.message);
 }
 
-export function createProducer({ connection, prefix, queueName }: ProducerOptions): AiJobProducer {
+export function createProducer({
+  connection,
+  prefix,
+  queueName,
+  maxPromptBytes,
+}: ProducerOptions): AiJobProducer {
+  const limits = maxPromptBytes === undefined ? undefined : { maxPromptBytes };
   const queue = new Queue<AiJobData, AiJobResult>(queueName, {
     connection,
     prefix,
@@ -57,17 +68,17 @@ export function createProducer({ connection, prefix, queueName }: ProducerOption
   return {
     queue,
     async enqueue(data, options) {
-      assertValid(data);
+      assertValid(data, limits);
       const job = await queue.add(AI_JOB_NAME, data, options);
       return job.id!;
     },
     async enqueueBulk(items, options) {
-      items.forEach(assertValid);
+      for (const data of items) assertValid(data, limits);
       const jobs = await queue.addBulk(items.map((data) => ({ name: AI_JOB_NAME, data, opts: options })));
       return jobs.map((j) => j.id!);
     },
     async run(data, options = {}) {
-      assertValid(data);
+      assertValid(data, limits);
       const { timeoutMs, ...jobOptions } = options;
       const ev = await queueEvents();
       const job = await queue.add(AI_JOB_NAME, data, jobOptions);

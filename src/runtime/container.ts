@@ -88,6 +88,7 @@ export async function buildContainer(config: AikeysConfig, logger: Logger): Prom
       retryDelayMs: system.retryDelayMs,
       requestTimeoutMs: system.requestTimeoutMs,
       noKeyWaitMs: system.noKeyWaitMs,
+      maxPromptBytes: system.maxPromptBytes,
     },
     logger,
   };

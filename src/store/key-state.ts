@@ -26,7 +26,19 @@ export interface KeyStateWrite {
   readonly lastUsedAtMs: number | null;
 }
 
-const toDate = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
+/**
+ * Postgres timestamps and JS Dates both end long before a double does: a block end or last use
+ * beyond them (Infinity, 1e300) would make an Invalid Date, and the statement carrying it, with
+ * every other key of the same flush, would fail again on each retry. Such a time is clamped to the
+ * last moment of year 9999 instead (the lease engine never sets one that far; this only keeps one
+ * bad value from stopping all key writes). NaN means no time at all.
+ */
+const LATEST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+function toDate(ms: number | null): Date | null {
+  if (ms === null || Number.isNaN(ms)) return null;
+  return new Date(Math.min(Math.max(ms, 0), LATEST_MS));
+}
 
 /** Status, reason, block and counters of one key: used after every status change. */
 export async function writeKeyState(db: Db, s: KeyStateWrite): Promise<void> {

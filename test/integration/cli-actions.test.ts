@@ -45,7 +45,9 @@ async function writeKeys(count: number): Promise<void> {
   const keys = SECRETS.slice(0, count).map((secret, i) => `KEY_${i + 1}=${secret}`);
   await writeFile(
     envFile,
-    [`AI_ENCRYPTION_KEY=${masterKey}`, 'AI_BLOCK_SECONDS=300', ...keys, ''].join('\n'),
+    [`AI_ENCRYPTION_KEY=${masterKey}`, 'AI_BLOCK_SECONDS=300', 'AI_MAX_BLOCK_SECONDS=3600', ...keys, ''].join(
+      '\n',
+    ),
   );
 }
 
@@ -142,6 +144,17 @@ describe('aikeys block / unblock', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^Blocked key_2 for 300 s: status temporarily_blocked until /);
     expect((await aikeys('unblock', 'key_2')).code).toBe(0);
+  });
+
+  it('refuses a --seconds over AI_MAX_BLOCK_SECONDS, naming the limit and the setting', async () => {
+    const run = await aikeys('block', 'key_1', '--seconds', '3601');
+    expect(run.code).toBe(1);
+    expectOneLine(run, 'stderr');
+    expect(run.stderr).toContain('3600 s (AI_MAX_BLOCK_SECONDS)');
+    expect((await key('key_1')).status).toBe('active');
+    const atMax = await aikeys('block', 'key_1', '--seconds', '3600');
+    expect(atMax.code, atMax.stderr).toBe(0);
+    expect((await aikeys('unblock', 'key_1')).code).toBe(0);
   });
 
   it('rejects a --seconds that is not a positive whole number, naming the option', async () => {

@@ -119,11 +119,13 @@ describe('aikeys enqueue (no worker)', () => {
       ['--max-tokens', 'many', 'maxTokens'],
       ['--temperature', '7', 'temperature'],
       ['--provider', 'not a provider!', 'provider'],
+      ['--max-tokens', '1000001', 'maxTokens: must be at most 1000000'],
+      ['--model', 'm'.repeat(201), 'model: must be at most 200 characters'],
     ] as const) {
       const run = await aikeys('enqueue', '--prompt', 'hi', flag, value);
       expect(run.code, `${flag} ${value}`).toBe(1);
       expect(run.stdout).toBe('');
-      expect(run.stderr).toMatch(new RegExp(`^aikeys: Invalid job data: ${field}: .+\\n$`));
+      expect(run.stderr).toMatch(new RegExp(`^aikeys: Invalid job data: ${field}.*\\n$`));
     }
     expect(await queue.count()).toBe(before);
   });

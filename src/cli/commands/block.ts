@@ -6,6 +6,7 @@ import {
   withKeyActions,
 } from './key-action-helpers.js';
 import type { CommandRegistrar } from '../context.js';
+import { AikeysError } from '../../core/errors.js';
 
 /**
  * `--reason` is echoed in the answer but not stored: Postgres keeps a reason only for disabled keys
@@ -21,6 +22,14 @@ export const registerBlock: CommandRegistrar = (program, ctx) => {
     .action(async (name: string, options: { seconds?: number; reason?: string }, command: typeof program) => {
       const line = await withKeyActions(ctx, command, async (session) => {
         const seconds = options.seconds ?? session.config.system.blockSeconds;
+        const max = session.config.system.maxBlockSeconds;
+        // The engine would cut a longer block to the cap; refusing says so instead of blocking less.
+        if (seconds > max) {
+          throw new AikeysError(
+            'BLOCK_TOO_LONG',
+            `--seconds ${seconds} is over the longest block, ${max} s (AI_MAX_BLOCK_SECONDS); block for at most that, or raise AI_MAX_BLOCK_SECONDS`,
+          );
+        }
         await applyKeyAction(session, () => session.actions.block(name, { seconds, reason: options.reason }));
         const key = await keyAfterAction(session.db, name);
         const why = options.reason === undefined ? '' : ` (${options.reason})`;

@@ -12,15 +12,24 @@ import type { AdminAppDeps, KeyActions } from '../types.js';
 import { keyJson } from './keys.js';
 
 const DEFAULT_DISABLE_REASON = 'disabled by an operator (admin API)';
-const MAX_BLOCK_SECONDS = 30 * 24 * 3600;
 
 const KeyParams = z.object({ name: z.string().regex(/^key_[1-9][0-9]{0,8}$/, 'a key name is key_N') });
-const BlockBody = z
-  .object({
-    seconds: z.number().int().min(1).max(MAX_BLOCK_SECONDS).optional(),
-    reason: z.string().trim().min(1).max(200).optional(),
-  })
-  .strict();
+/** A longer block would be cut to AI_MAX_BLOCK_SECONDS anyway: refused, so the operator knows. */
+function blockBody(maxBlockSeconds: number) {
+  return z
+    .object({
+      seconds: z
+        .number()
+        .int()
+        .min(1)
+        .max(maxBlockSeconds, {
+          message: `must be at most ${maxBlockSeconds} (AI_MAX_BLOCK_SECONDS); raise AI_MAX_BLOCK_SECONDS to block longer`,
+        })
+        .optional(),
+      reason: z.string().trim().min(1).max(200).optional(),
+    })
+    .strict();
+}
 const DisableBody = z.object({ reason: z.string().trim().min(1).max(200).optional() }).strict();
 const EmptyBody = z.object({}).strict();
 
@@ -47,7 +56,7 @@ async function run(deps: AdminAppDeps, action: Action, request: FastifyRequest) 
   if (!before) throw new AikeysError('KEY_NOT_FOUND', `No key named ${name}`);
   switch (action) {
     case 'block': {
-      const body = parse(BlockBody, request.body, 'body');
+      const body = parse(blockBody(deps.config.system.maxBlockSeconds), request.body, 'body');
       await actions.block(name, body);
       break;
     }

@@ -6,6 +6,7 @@
   KEYS[1] meta        KEYS[2] leases     KEYS[3] blocked    KEYS[4] probes
   ARGV[1] base key prefix (starts with the hash tag)   ARGV[2] now, epoch ms (0 = Redis TIME)
   ARGV[3] key id                     ARGV[4] block duration from now, ms
+  ARGV[5] longest block, ms (a longer duration is cut to it)
 
   Returns {1, statusChanged 0|1, key reply...} or {6} unknown key, {0} state missing
 ]]
@@ -15,5 +16,5 @@
 local C, k, code = open_key_change()
 if not C then return { code } end
 local before = k.status
-set_block(C, k, C.now + tonumber(ARGV[4]))
+set_block(C, k, C.now + math.min(tonumber(ARGV[4]), tonumber(ARGV[5])))
 return key_change_reply(C, k, k.status ~= before)

@@ -28,9 +28,10 @@
   KEYS[1] meta        KEYS[2] leases     KEYS[3] blocked    KEYS[4] probes
   KEYS[5] usage stream (written only for releases that carry a usage record)
   ARGV[1] base key prefix            ARGV[2] now, epoch ms (0 = Redis TIME)
-  ARGV[3] default block, seconds     ARGV[4] breaker threshold (consecutive failures)
-  ARGV[5] key probe delay, ms        ARGV[6] provider cool-down, ms
-  ARGV[7] number of releases, then 7 values per release:
+  ARGV[3] default block, seconds     ARGV[4] longest block, seconds (caps every retry-after)
+  ARGV[5] breaker threshold (consecutive failures)
+  ARGV[6] key probe delay, ms        ARGV[7] provider cool-down, ms
+  ARGV[8] number of releases, then 7 values per release:
           lease id, outcome kind (as above), actual tokens (success), cost USD (success; decimal
           string), retry-after ms (-1 = use the default), HTTP status (0 = no response),
           usage record for the stream's 'r' field ('' = none)
@@ -134,6 +135,8 @@ local function apply_outcome(C, k, lease, account, at)
   elseif outcome == 'rate_limited' then
     local retry_after = tonumber(ARGV[at + 4])
     local ms = retry_after >= 0 and retry_after or S.block_seconds * 1000
+    -- A provider's header can name any time at all; the key rests at most the longest block.
+    if ms > S.max_block_ms then ms = S.max_block_ms end
     set_block(C, k, C.now + ms)
   elseif outcome == 'auth_failed' then
     set_disabled(C, k, 'invalid_key', 'invalid key (HTTP ' .. ARGV[at + 5] .. ')', S.probe_after)
@@ -219,11 +222,11 @@ end
 local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
 if not open_state(C) then return { 0 } end
 write_back(C)
-S = { block_seconds = tonumber(ARGV[3]), threshold = tonumber(ARGV[4]), probe_after = tonumber(ARGV[5]),
-      cooldown = tonumber(ARGV[6]) }
-local count = tonumber(ARGV[7])
+S = { block_seconds = tonumber(ARGV[3]), max_block_ms = tonumber(ARGV[4]) * 1000,
+      threshold = tonumber(ARGV[5]), probe_after = tonumber(ARGV[6]), cooldown = tonumber(ARGV[7]) }
+local count = tonumber(ARGV[8])
 reserve_seq(C, count)
 local out, n = { 1 }, 1
-for i = 0, count - 1 do n = release_one(C, out, n, 8 + i * 7) end
+for i = 0, count - 1 do n = release_one(C, out, n, 9 + i * 7) end
 flush_state(C)
 return out

@@ -224,6 +224,16 @@ describe('key actions', () => {
     ]);
   });
 
+  it('refuses a block over AI_MAX_BLOCK_SECONDS, naming the limit and the setting', async () => {
+    const before = actions.calls.length;
+    const res = await post('/api/keys/key_1/block', { seconds: 86_401 });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: { code: 'VALIDATION_FAILED' } });
+    expect(JSON.stringify(res.body)).toContain('at most 86400 (AI_MAX_BLOCK_SECONDS)');
+    expect(actions.calls.length).toBe(before);
+    expect((await post('/api/keys/key_1/block', { seconds: 86_400 })).status).toBe(200);
+  });
+
   it('disable without a reason passes a default one', async () => {
     await post('/api/keys/key_3/disable');
     expect(actions.calls.at(-1)).toEqual({

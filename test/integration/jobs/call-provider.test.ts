@@ -51,6 +51,36 @@ describe('the AI job processor', () => {
     expect(sim.stats.requests).toBe(callsBefore);
   });
 
+  it('fails a job over AI_MAX_PROMPT_BYTES at once, naming the limit, without calling the provider', async () => {
+    const s = await system([`KEY_1=${secret('sim-ok')}`, 'AI_MAX_PROMPT_BYTES=1000']);
+    const callsBefore = sim.stats.requests;
+    const job = await s.queue.add('chat', ask('x'.repeat(1001)), { attempts: 3 });
+    await expect(job.waitUntilFinished(s.events, 20_000)).rejects.toThrow(
+      'Invalid job data: messages: content is 1001 bytes, over the limit of 1000 bytes (AI_MAX_PROMPT_BYTES)',
+    );
+    expect((await s.queue.getJob(job.id!))?.attemptsMade).toBe(1);
+    expect(sim.stats.requests).toBe(callsBefore);
+    // The same size within the limit runs.
+    await expect(s.producer.run(ask('x'.repeat(1000)), { timeoutMs: 20_000 })).resolves.toMatchObject({
+      keyName: 'key_1',
+    });
+  });
+
+  it('the producer refuses oversized job data before it reaches the queue', async () => {
+    const s = await system([`KEY_1=${secret('sim-ok')}`]);
+    const waitingBefore = await s.queue.getJobCountByTypes('waiting', 'delayed', 'active', 'failed');
+    await expect(s.producer.enqueue(ask('x'.repeat(1024 * 1024 + 1)))).rejects.toThrow(
+      /over the limit of 1048576 bytes \(AI_MAX_PROMPT_BYTES\)/,
+    );
+    await expect(
+      s.producer.enqueueBulk([
+        ask('ok'),
+        { messages: Array.from({ length: 1001 }, () => ({ role: 'user' as const, content: 'x' })) },
+      ]),
+    ).rejects.toThrow(/messages: must hold at most 1000 messages/);
+    expect(await s.queue.getJobCountByTypes('waiting', 'delayed', 'active', 'failed')).toBe(waitingBefore);
+  });
+
   it('retries a key-caused failure at once on another key and reports every attempt', async () => {
     const s = await system([`KEY_1=${secret('sim-401')}`, `KEY_2=${secret('sim-ok')}`]);
     const result = await s.producer.run(ask('retry me'), { timeoutMs: 20_000 });

@@ -20,12 +20,14 @@ describe('system and service settings', () => {
       retryDelayMs: 100,
       circuitBreakerThreshold: 3,
       blockSeconds: 1800,
+      maxBlockSeconds: 86400,
       leaseTtlMs: 120000,
       keyMaxConcurrency: null,
       keyProbeAfterMs: 300000,
       providerCooldownMs: 30000,
       noKeyWaitMs: 600000,
       requestTimeoutMs: 60000,
+      maxPromptBytes: 1048576,
       jobLockMs: 60000,
       stalledIntervalMs: 30000,
       usageClaimAfterMs: 30000,
@@ -104,6 +106,39 @@ describe('system and service settings', () => {
     const problem = expectProblem(envText(ENCRYPTION_LINE, KEY, `${name}=${value}`), { line: 3, name });
     expect(problem.message).toMatch(message);
     expect(problem.message).not.toContain(value);
+  });
+
+  it('refuses an AI_BLOCK_SECONDS above AI_MAX_BLOCK_SECONDS, naming both', () => {
+    const problem = expectProblem(
+      envText(ENCRYPTION_LINE, KEY, 'AI_MAX_BLOCK_SECONDS=600', 'AI_BLOCK_SECONDS=601'),
+      { line: 4, name: 'AI_BLOCK_SECONDS' },
+    );
+    expect(problem.message).toMatch(/AI_MAX_BLOCK_SECONDS \(600\)/);
+    // The default AI_BLOCK_SECONDS (1800) is checked too, not only a value written in the file.
+    expect(
+      expectProblem(envText(ENCRYPTION_LINE, KEY, 'AI_MAX_BLOCK_SECONDS=60'), {
+        line: 3,
+        name: 'AI_MAX_BLOCK_SECONDS',
+      }).message,
+    ).toContain('AI_MAX_BLOCK_SECONDS');
+    expect(parse(envText(ENCRYPTION_LINE, KEY, 'AI_MAX_BLOCK_SECONDS=1800')).system.maxBlockSeconds).toBe(
+      1800,
+    );
+  });
+
+  it('refuses an AI_MAX_BLOCK_SECONDS of 0 or over a year', () => {
+    expect(
+      expectProblem(envText(ENCRYPTION_LINE, KEY, 'AI_MAX_BLOCK_SECONDS=0'), {
+        line: 3,
+        name: 'AI_MAX_BLOCK_SECONDS',
+      }).message,
+    ).toMatch(/at least 1/);
+    expect(
+      expectProblem(envText(ENCRYPTION_LINE, KEY, 'AI_MAX_BLOCK_SECONDS=31536001'), {
+        line: 3,
+        name: 'AI_MAX_BLOCK_SECONDS',
+      }).message,
+    ).toMatch(/at most 31536000/);
   });
 
   it('suggests the closest name for an unknown AI_ setting', () => {

@@ -265,7 +265,10 @@ export class ReferenceModel {
         break;
       }
       case 'rate_limited':
-        this.#block(k, this.now + (outcome.retryAfterMs ?? s.blockSeconds * 1000));
+        this.#block(
+          k,
+          this.now + Math.min(outcome.retryAfterMs ?? s.blockSeconds * 1000, s.maxBlockSeconds * 1000),
+        );
         break;
       case 'auth_failed':
         this.#disable(k, 'invalid_key', `invalid key (HTTP ${outcome.status})`);
@@ -302,7 +305,7 @@ export class ReferenceModel {
 
   block(keyId: number, durationMs: number): void {
     this.#reclaim();
-    this.#block(this.keys.get(keyId)!, this.now + durationMs);
+    this.#block(this.keys.get(keyId)!, this.now + Math.min(durationMs, this.settings.maxBlockSeconds * 1000));
   }
 
   unblock(keyId: number): void {
