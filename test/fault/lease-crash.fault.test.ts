@@ -73,6 +73,12 @@ describe('a lease holder killed with SIGKILL', () => {
       ok: true,
       lease: { keyId: seeded.keyIds[0], inflight: 1, committedTokens: 100 },
     });
+    // Its call, had it finished, would still be counted on the key: once, as an expired lease's.
+    expect(await engine.release({ leaseId: held.leaseId }, { kind: 'success', tokens: 100 })).toEqual({
+      released: false,
+      reason: 'expired',
+      counted: { keyId: seeded.keyIds[0], statusChanged: false },
+    });
     expect(await engine.release({ leaseId: held.leaseId }, { kind: 'success', tokens: 100 })).toEqual({
       released: false,
       reason: 'unknown',
