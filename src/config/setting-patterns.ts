@@ -29,7 +29,7 @@ export const SETTING_PATTERNS: readonly SettingPattern[] = [
     group: 'key',
     default: '`openai`',
     placeholder: '<name>',
-    description: 'Provider name (lower-case letters, digits, - and _).',
+    description: 'Provider name: lower-case letters, digits, - and _.',
     reloadable: false,
   },
   {
