@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { KEY_SUFFIXES } from '../../../src/config/key-entries.js';
 import { SETTINGS } from '../../../src/config/setting-declarations.js';
+import { SETTING_PATTERNS } from '../../../src/config/setting-patterns.js';
 import { SERVICE_SETTING_NAMES, SYSTEM_SETTING_NAMES } from '../../../src/config/settings-schema.js';
 import { settingsView } from '../../../src/http/settings-view.js';
 import { leaseSettingsFromConfig } from '../../../src/lease/settings.js';
@@ -41,6 +43,11 @@ describe('setting declarations', () => {
     expect(config.system.noKeyWaitMs).toBe(1234);
     expect(config.services.queueName).toBe('my-queue');
     expect(config.services.host).toBe('0.0.0.0');
+  });
+
+  it('list the key patterns key-entries.ts parses', () => {
+    const keyPatterns = SETTING_PATTERNS.filter((p) => p.group === 'key').map((p) => p.name);
+    expect(keyPatterns).toEqual(['KEY_N', ...KEY_SUFFIXES.map((suffix) => `KEY_N_${suffix}`)]);
   });
 
   it('give the lease engine its settings from the config', () => {
