@@ -99,3 +99,20 @@ export function parseSystemSettings(sources: SettingSources): Parsed<Omit<System
 export function parseServiceSettings(sources: SettingSources): Parsed<ServiceSettings> {
   return parseGroup<ServiceSettings>('service', serviceSettingsSchema, sources);
 }
+
+/**
+ * Every setting at its declared default (the master key aside): for configs built in code, such as
+ * test fixtures, which then stay complete when a setting is declared.
+ */
+export function declaredDefaults(): {
+  system: Omit<SystemSettings, 'encryptionKey'>;
+  services: ServiceSettings;
+} {
+  const system = parseSystemSettings(new Map());
+  const services = parseServiceSettings(new Map());
+  if (system.value === undefined || services.value === undefined) {
+    const problems = [...system.problems, ...services.problems].map((p) => `${p.name} ${p.message}`);
+    throw new Error(`a declared default does not parse: ${problems.join('; ')}`);
+  }
+  return { system: system.value, services: services.value };
+}

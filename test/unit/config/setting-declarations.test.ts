@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { KEY_SUFFIXES } from '../../../src/config/key-entries.js';
 import { SETTINGS } from '../../../src/config/setting-declarations.js';
 import { SETTING_PATTERNS } from '../../../src/config/setting-patterns.js';
-import { SERVICE_SETTING_NAMES, SYSTEM_SETTING_NAMES } from '../../../src/config/settings-schema.js';
+import {
+  declaredDefaults,
+  SERVICE_SETTING_NAMES,
+  SYSTEM_SETTING_NAMES,
+} from '../../../src/config/settings-schema.js';
 import { settingsView } from '../../../src/http/settings-view.js';
 import { leaseSettingsFromConfig } from '../../../src/lease/settings.js';
 import { ENCRYPTION_LINE, envText, parse } from './helpers.js';
@@ -34,6 +38,13 @@ describe('setting declarations', () => {
         .sort();
     expect(Object.keys(config.system).sort()).toEqual(fields('system'));
     expect(Object.keys(config.services).sort()).toEqual(fields('service'));
+  });
+
+  it('give every setting its default for configs built in code', () => {
+    const { encryptionKey: _key, ...system } = parse(envText(ENCRYPTION_LINE, KEY)).system;
+    const defaults = declaredDefaults();
+    expect(defaults.system).toStrictEqual(system);
+    expect(defaults.services).toStrictEqual(parse(envText(ENCRYPTION_LINE, KEY)).services);
   });
 
   it('maps each setting to its own field', () => {
