@@ -1,148 +1,65 @@
 /**
- * System (`AI_*`) and service settings: one zod schema keyed by the setting names, each with its
- * default (the values README's configuration reference lists, kept so existing env files mean the
- * same). Every value arrives as a string (env file or process environment); an unset or empty
- * setting takes its default. Messages name what is expected and never echo the value, which may
- * be a URL with a password in it.
+ * The parser of system (`AI_*`) and service settings, built from their declarations
+ * (setting-declarations.ts): one zod object keyed by the setting names, each value from its declared
+ * type with its default. Every value arrives as a string (env file or process environment); an unset
+ * or empty setting takes its default. Checks across settings (the lease TTL against the request
+ * timeout) run after every setting parsed on its own.
  */
 import { z } from 'zod';
-import { BLOCK_CEILING_SECONDS } from '../core/block-limits.js';
 import type { ConfigProblem } from '../core/errors.js';
+import type { SettingDeclaration, SettingGroup } from './setting-declaration.js';
+import { SETTINGS } from './setting-declarations.js';
 import { problemAt, type SettingSources } from './setting-sources.js';
 import type { ServiceSettings, SystemSettings } from './types.js';
 
-/** Whole number >= min, or the default when unset; `fallback` null keeps "unset" as null. */
-function wholeNumber<D extends number | null>(min: number, fallback: D) {
-  return z
-    .string()
-    .optional()
-    .transform((raw, ctx): number | D => {
-      if (raw === undefined) return fallback;
-      const text = raw.trim();
-      const value = Number(text);
-      if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min) {
-        const what = min === 0 ? 'a whole number (0 or more)' : `a whole number of at least ${min}`;
-        ctx.issues.push({ code: 'custom', message: `must be ${what}`, input: raw });
-        return z.NEVER;
-      }
-      return value;
-    });
+export { LOG_LEVELS } from './setting-declarations.js';
+
+const DECLARED: readonly SettingDeclaration[] = SETTINGS;
+
+function declaredIn(group: SettingGroup): readonly SettingDeclaration[] {
+  return DECLARED.filter((d) => d.group === group);
 }
 
-function text<D extends string | undefined>(fallback: D) {
-  return z
-    .string()
-    .optional()
-    .transform((raw): string | D => (raw === undefined ? fallback : raw.trim()));
+/** The zod object of a group's settings that zod checks (all but those checked elsewhere). */
+function schemaOf(group: SettingGroup) {
+  const shape: Record<string, z.ZodType<unknown, string | undefined>> = {};
+  for (const d of declaredIn(group)) if ('schema' in d.type) shape[d.name] = d.type.schema;
+  return z.object(shape);
 }
 
-function url(protocols: readonly string[], fallback: string) {
-  return z
-    .string()
-    .optional()
-    .transform((raw, ctx): string => {
-      if (raw === undefined) return fallback;
-      const value = raw.trim();
-      let protocol: string | undefined;
-      try {
-        protocol = new URL(value).protocol;
-      } catch {
-        protocol = undefined;
-      }
-      if (protocol === undefined || !protocols.includes(protocol)) {
-        const examples = protocols.map((p) => `${p}//...`).join(' or ');
-        ctx.issues.push({ code: 'custom', message: `must be a URL starting with ${examples}`, input: raw });
-        return z.NEVER;
-      }
-      return value;
-    });
-}
-
-const dollars = z
-  .string()
-  .optional()
-  .transform((raw, ctx): number | null => {
-    if (raw === undefined) return null;
-    const value = Number(raw.trim());
-    if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !Number.isFinite(value)) {
-      ctx.issues.push({
-        code: 'custom',
-        message: 'must be an amount in USD (e.g. 250 or 99.50)',
-        input: raw,
-      });
-      return z.NEVER;
-    }
-    return value;
-  });
-
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
-export const systemSettingsSchema = z.object({
-  AI_DEFAULT_MODEL: text('gpt-4-turbo'),
-  AI_FALLBACK_MODEL: text('gpt-3.5-turbo'),
-  AI_DAILY_QUOTA_PER_KEY: wholeNumber(1, 100_000),
-  AI_MAX_RETRIES: wholeNumber(0, 3),
-  AI_RETRY_DELAY_MS: wholeNumber(0, 100),
-  AI_CIRCUIT_BREAKER_THRESHOLD: wholeNumber(1, 3),
-  AI_BLOCK_SECONDS: wholeNumber(0, 1800),
-  AI_MAX_BLOCK_SECONDS: wholeNumber(1, 86_400).refine((seconds) => seconds <= BLOCK_CEILING_SECONDS, {
-    message: `must be at most ${BLOCK_CEILING_SECONDS} (one year)`,
-  }),
-  AI_LEASE_TTL_MS: wholeNumber(1, 120_000),
-  AI_KEY_MAX_CONCURRENCY: wholeNumber(1, null),
-  AI_KEY_PROBE_AFTER_MS: wholeNumber(0, 300_000),
-  AI_PROVIDER_COOLDOWN_MS: wholeNumber(0, 30_000),
-  AI_NO_KEY_WAIT_MS: wholeNumber(0, 600_000),
-  AI_REQUEST_TIMEOUT_MS: wholeNumber(1, 60_000),
-  AI_MAX_PROMPT_BYTES: wholeNumber(1, 1_048_576),
-  AI_JOB_LOCK_MS: wholeNumber(1000, 60_000),
-  AI_STALLED_INTERVAL_MS: wholeNumber(1000, 30_000),
-  AI_USAGE_CLAIM_AFTER_MS: wholeNumber(0, 30_000),
-  AI_USAGE_BACKLOG_MAX: wholeNumber(1, 100_000),
-  AI_WORKER_CONCURRENCY: wholeNumber(1, 16),
-  AI_ACCOUNT_DAILY_QUOTA: wholeNumber(0, null),
-  AI_ACCOUNT_MONTHLY_BUDGET: dollars,
-  AI_PRICES_FILE: text(undefined),
-});
-
-export const serviceSettingsSchema = z.object({
-  REDIS_URL: url(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
-  DATABASE_URL: url(['postgres:', 'postgresql:'], 'postgres://postgres@127.0.0.1:5432/aikeys'),
-  AIKEYS_PREFIX: text('{aikeys}'),
-  AIKEYS_QUEUE: text('ai-jobs').refine((name) => !name.includes(':'), {
-    message: 'must not contain ":" (BullMQ reserves it as the key separator)',
-  }),
-  PORT: wholeNumber(0, 3000).refine((port) => port <= 65_535, { message: 'must be a port number (0-65535)' }),
-  HOST: text('127.0.0.1'),
-  LOG_LEVEL: text('info').refine((level) => (LOG_LEVELS as readonly string[]).includes(level), {
-    message: `must be one of ${LOG_LEVELS.join(', ')}`,
-  }),
-  AIKEYS_ADMIN_TOKEN: text(undefined),
-});
+export const systemSettingsSchema = schemaOf('system');
+export const serviceSettingsSchema = schemaOf('service');
 
 /** AI_ENCRYPTION_KEY is checked on its own (see encryption-key.ts): it is a Secret. */
 export const ENCRYPTION_KEY_SETTING = 'AI_ENCRYPTION_KEY';
-export const SYSTEM_SETTING_NAMES: readonly string[] = [
-  ENCRYPTION_KEY_SETTING,
-  ...Object.keys(systemSettingsSchema.shape),
-];
-export const SERVICE_SETTING_NAMES: readonly string[] = Object.keys(serviceSettingsSchema.shape);
+export const SYSTEM_SETTING_NAMES: readonly string[] = declaredIn('system').map((d) => d.name);
+export const SERVICE_SETTING_NAMES: readonly string[] = declaredIn('service').map((d) => d.name);
 
 type Parsed<T> = { value: T; problems: [] } | { value: undefined; problems: ConfigProblem[] };
 
-function parseWith<S extends z.ZodType>(schema: S, sources: SettingSources): Parsed<z.output<S>> {
+/**
+ * Parses a group's settings and renames them to their fields. The result's type is what the
+ * declarations derive (types.ts); TypeScript cannot follow the renaming loop, hence the one cast.
+ */
+function parseGroup<T>(group: SettingGroup, schema: z.ZodType, sources: SettingSources): Parsed<T> {
   const input: Record<string, string> = {};
   for (const [name, source] of sources) input[name] = source.value;
   const result = schema.safeParse(input);
-  if (result.success) return { value: result.data, problems: [] };
-  const problems = result.error.issues.map((issue): ConfigProblem => {
-    const name = String(issue.path[0] ?? '');
-    const source = sources.get(name);
-    return source === undefined
-      ? { file: '', name, message: issue.message }
-      : problemAt(source, name, issue.message);
-  });
-  return { value: undefined, problems };
+  if (!result.success) {
+    const problems = result.error.issues.map((issue): ConfigProblem => {
+      const name = String(issue.path[0] ?? '');
+      const source = sources.get(name);
+      return source === undefined
+        ? { file: '', name, message: issue.message }
+        : problemAt(source, name, issue.message);
+    });
+    return { value: undefined, problems };
+  }
+  const byName = result.data as Record<string, unknown>;
+  const value: Record<string, unknown> = {};
+  // Every field present, even when undefined: zod leaves an unset optional out of its output.
+  for (const d of declaredIn(group)) if ('schema' in d.type) value[d.field] = byName[d.name];
+  return { value: value as T, problems: [] };
 }
 
 /**
@@ -171,67 +88,49 @@ function leaseOutlivesCall(
   return source === undefined ? { file: '', name, message, hint } : problemAt(source, name, message, hint);
 }
 
+/**
+ * The default block is one of the blocks the cap bounds: a default above it could never apply.
+ * Blamed on whichever of the two is written (AI_BLOCK_SECONDS when both are).
+ */
+function blockAboveCap(
+  sources: SettingSources,
+  blockSeconds: number,
+  maxBlockSeconds: number,
+): ConfigProblem | null {
+  if (blockSeconds <= maxBlockSeconds) return null;
+  const message = `AI_BLOCK_SECONDS (${blockSeconds}) must not exceed AI_MAX_BLOCK_SECONDS (${maxBlockSeconds}): lower AI_BLOCK_SECONDS or raise AI_MAX_BLOCK_SECONDS`;
+  const name = sources.has('AI_BLOCK_SECONDS') ? 'AI_BLOCK_SECONDS' : 'AI_MAX_BLOCK_SECONDS';
+  const source = sources.get(name);
+  return source === undefined ? { file: '', name, message } : problemAt(source, name, message);
+}
+
 export function parseSystemSettings(sources: SettingSources): Parsed<Omit<SystemSettings, 'encryptionKey'>> {
-  const parsed = parseWith(systemSettingsSchema, sources);
+  const parsed = parseGroup<Omit<SystemSettings, 'encryptionKey'>>('system', systemSettingsSchema, sources);
   if (parsed.value === undefined) return parsed;
-  const s = parsed.value;
-  const ttlProblem = leaseOutlivesCall(sources, s.AI_LEASE_TTL_MS, s.AI_REQUEST_TIMEOUT_MS);
+  const ttlProblem = leaseOutlivesCall(sources, parsed.value.leaseTtlMs, parsed.value.requestTimeoutMs);
   if (ttlProblem) return { value: undefined, problems: [ttlProblem] };
-  // The default block is one of the blocks the cap bounds: a default above it could never apply.
-  // Blamed on whichever of the two is written (AI_BLOCK_SECONDS when both are).
-  if (s.AI_BLOCK_SECONDS > s.AI_MAX_BLOCK_SECONDS) {
-    const message = `AI_BLOCK_SECONDS (${s.AI_BLOCK_SECONDS}) must not exceed AI_MAX_BLOCK_SECONDS (${s.AI_MAX_BLOCK_SECONDS}): lower AI_BLOCK_SECONDS or raise AI_MAX_BLOCK_SECONDS`;
-    const name = sources.has('AI_BLOCK_SECONDS') ? 'AI_BLOCK_SECONDS' : 'AI_MAX_BLOCK_SECONDS';
-    const source = sources.get(name);
-    const problem: ConfigProblem =
-      source === undefined ? { file: '', name, message } : problemAt(source, name, message);
-    return { value: undefined, problems: [problem] };
-  }
-  return {
-    problems: [],
-    value: {
-      defaultModel: s.AI_DEFAULT_MODEL,
-      fallbackModel: s.AI_FALLBACK_MODEL,
-      dailyQuotaPerKey: s.AI_DAILY_QUOTA_PER_KEY,
-      maxRetries: s.AI_MAX_RETRIES,
-      retryDelayMs: s.AI_RETRY_DELAY_MS,
-      circuitBreakerThreshold: s.AI_CIRCUIT_BREAKER_THRESHOLD,
-      blockSeconds: s.AI_BLOCK_SECONDS,
-      maxBlockSeconds: s.AI_MAX_BLOCK_SECONDS,
-      leaseTtlMs: s.AI_LEASE_TTL_MS,
-      keyMaxConcurrency: s.AI_KEY_MAX_CONCURRENCY,
-      keyProbeAfterMs: s.AI_KEY_PROBE_AFTER_MS,
-      providerCooldownMs: s.AI_PROVIDER_COOLDOWN_MS,
-      noKeyWaitMs: s.AI_NO_KEY_WAIT_MS,
-      requestTimeoutMs: s.AI_REQUEST_TIMEOUT_MS,
-      maxPromptBytes: s.AI_MAX_PROMPT_BYTES,
-      jobLockMs: s.AI_JOB_LOCK_MS,
-      stalledIntervalMs: s.AI_STALLED_INTERVAL_MS,
-      usageClaimAfterMs: s.AI_USAGE_CLAIM_AFTER_MS,
-      usageBacklogMax: s.AI_USAGE_BACKLOG_MAX,
-      workerConcurrency: s.AI_WORKER_CONCURRENCY,
-      accountDailyQuota: s.AI_ACCOUNT_DAILY_QUOTA,
-      accountMonthlyBudget: s.AI_ACCOUNT_MONTHLY_BUDGET,
-      pricesFile: s.AI_PRICES_FILE,
-    },
-  };
+  const blockProblem = blockAboveCap(sources, parsed.value.blockSeconds, parsed.value.maxBlockSeconds);
+  if (blockProblem) return { value: undefined, problems: [blockProblem] };
+  return parsed;
 }
 
 export function parseServiceSettings(sources: SettingSources): Parsed<ServiceSettings> {
-  const parsed = parseWith(serviceSettingsSchema, sources);
-  if (parsed.value === undefined) return parsed;
-  const s = parsed.value;
-  return {
-    problems: [],
-    value: {
-      redisUrl: s.REDIS_URL,
-      databaseUrl: s.DATABASE_URL,
-      prefix: s.AIKEYS_PREFIX,
-      queueName: s.AIKEYS_QUEUE,
-      port: s.PORT,
-      host: s.HOST,
-      logLevel: s.LOG_LEVEL,
-      adminToken: s.AIKEYS_ADMIN_TOKEN,
-    },
-  };
+  return parseGroup<ServiceSettings>('service', serviceSettingsSchema, sources);
+}
+
+/**
+ * Every setting at its declared default (the master key aside): for configs built in code, such as
+ * test fixtures, which then stay complete when a setting is declared.
+ */
+export function declaredDefaults(): {
+  system: Omit<SystemSettings, 'encryptionKey'>;
+  services: ServiceSettings;
+} {
+  const system = parseSystemSettings(new Map());
+  const services = parseServiceSettings(new Map());
+  if (system.value === undefined || services.value === undefined) {
+    const problems = [...system.problems, ...services.problems].map((p) => `${p.name} ${p.message}`);
+    throw new Error(`a declared default does not parse: ${problems.join('; ')}`);
+  }
+  return { system: system.value, services: services.value };
 }

@@ -8,7 +8,11 @@
  * - service settings: where Redis, Postgres and the HTTP server are.
  * Everything here is parsed and validated once at the edge (`loadConfig`) and frozen after.
  */
+import type { z } from 'zod';
 import type { Secret } from '../core/secret.js';
+import type { SettingGroup } from './setting-declaration.js';
+import type { SETTINGS } from './setting-declarations.js';
+import type { CheckedElsewhere } from './setting-types.js';
 
 export type ProviderApi = 'openai' | 'anthropic';
 
@@ -56,65 +60,25 @@ export interface ProviderEndpoint {
   readonly api: ProviderApi;
 }
 
-export interface SystemSettings {
-  readonly encryptionKey: Secret;
-  readonly defaultModel: string;
-  readonly fallbackModel: string;
-  readonly dailyQuotaPerKey: number;
-  readonly maxRetries: number;
-  readonly retryDelayMs: number;
-  readonly circuitBreakerThreshold: number;
-  /** Default block for a rate-limited key without Retry-After (`AI_BLOCK_SECONDS`, 1800). */
-  readonly blockSeconds: number;
-  /**
-   * Longest block any path may set (`AI_MAX_BLOCK_SECONDS`, 86400): caps provider Retry-After and
-   * reset headers, operator blocks, and the release script's block.
-   */
-  readonly maxBlockSeconds: number;
-  /** Lease time to live (`AI_LEASE_TTL_MS`, 120000). */
-  readonly leaseTtlMs: number;
-  /** Default per-key concurrency cap (`AI_KEY_MAX_CONCURRENCY`); null = unlimited. */
-  readonly keyMaxConcurrency: number | null;
-  /** Half-open probe delay for breaker-disabled keys (`AI_KEY_PROBE_AFTER_MS`, 300000). */
-  readonly keyProbeAfterMs: number;
-  /** Provider-level breaker cool-down (`AI_PROVIDER_COOLDOWN_MS`, 30000). */
-  readonly providerCooldownMs: number;
-  /** How long a job waits for a key before failing (`AI_NO_KEY_WAIT_MS`, 600000). */
-  readonly noKeyWaitMs: number;
-  /** Provider call timeout (`AI_REQUEST_TIMEOUT_MS`, 60000). */
-  readonly requestTimeoutMs: number;
-  /** A job whose message contents together exceed this many UTF-8 bytes fails at once (`AI_MAX_PROMPT_BYTES`, 1048576). */
-  readonly maxPromptBytes: number;
-  /** BullMQ job lock (`AI_JOB_LOCK_MS`, 60000): renewed while a job runs; a dead worker's jobs return after it lapses. */
-  readonly jobLockMs: number;
-  /** How often workers look for jobs whose lock lapsed (`AI_STALLED_INTERVAL_MS`, 30000). */
-  readonly stalledIntervalMs: number;
-  /** Usage records a stopped worker read but did not write are claimed by another after this (`AI_USAGE_CLAIM_AFTER_MS`, 30000). */
-  readonly usageClaimAfterMs: number;
-  /** Usage records waiting for Postgres above which a worker takes no new jobs (`AI_USAGE_BACKLOG_MAX`, 100000). */
-  readonly usageBacklogMax: number;
-  /** Jobs per worker process (`AI_WORKER_CONCURRENCY`, 16). */
-  readonly workerConcurrency: number;
-  /** Per-account overrides; null = derived (see AccountConfig). */
-  readonly accountDailyQuota: number | null;
-  readonly accountMonthlyBudget: number | null;
-  /** Optional JSON file overriding model prices (`AI_PRICES_FILE`). */
-  readonly pricesFile: string | undefined;
-}
+type Declared = (typeof SETTINGS)[number];
 
-export interface ServiceSettings {
-  readonly redisUrl: string;
-  readonly databaseUrl: string;
-  /** BullMQ and lease-engine key prefix (`AIKEYS_PREFIX`, `{aikeys}`): a Redis Cluster hash tag. */
-  readonly prefix: string;
-  readonly queueName: string;
-  readonly port: number;
-  /** Address the admin server binds (`HOST`, 127.0.0.1; 0.0.0.0 in containers, with AIKEYS_ADMIN_TOKEN set). */
-  readonly host: string;
-  readonly logLevel: string;
-  /** Bearer token for the admin API and dashboard (`AIKEYS_ADMIN_TOKEN`); undefined = open on localhost only. */
-  readonly adminToken: string | undefined;
-}
+/** The parsed value a declared setting's type gives. */
+type ValueOf<T> = T extends { readonly schema: infer S extends z.ZodType }
+  ? z.output<S>
+  : T extends CheckedElsewhere<infer V>
+    ? V
+    : never;
+
+/** One readonly field per declared setting of `group`, typed by its declaration. */
+type SettingsOf<G extends SettingGroup> = {
+  readonly [D in Extract<Declared, { group: G }> as D['field']]: ValueOf<D['type']>;
+};
+
+/** The `AI_*` settings (setting-declarations.ts says what each one is). */
+export type SystemSettings = SettingsOf<'system'>;
+
+/** Redis, Postgres and the HTTP server (setting-declarations.ts says what each one is). */
+export type ServiceSettings = SettingsOf<'service'>;
 
 /** A legacy name found in the env file, and how to write it in the new form. */
 export interface LegacyNotice {

@@ -1,13 +1,20 @@
 /**
- * The configuration as the dashboard's settings panel may show it: every setting by its
- * env-file name, with the master key reduced to "configured"/"not configured", the admin token never
- * present, and any password or credential-looking query value in a URL masked.
+ * The configuration as the dashboard's settings panel may show it: every declared setting by its
+ * env-file name (setting-declarations.ts), secrets (the master key, the admin token) reduced to
+ * "configured"/"not configured", and any password or credential-looking query value in a URL masked.
  */
+import type { SettingDeclaration, SettingGroup } from '../config/setting-declaration.js';
+import { SETTINGS } from '../config/setting-declarations.js';
 import type { AikeysConfig } from '../config/types.js';
+import { Secret } from '../core/secret.js';
 
 export interface SettingEntry {
   readonly name: string;
   readonly value: string | number | boolean | null;
+  /** The declaration's one-line description. */
+  readonly description: string;
+  /** Whether a running process could take a new value without a restart. */
+  readonly reloadable: boolean;
 }
 
 const CREDENTIAL_PARAM = /pass|secret|token|key|auth|cred/i;
@@ -41,50 +48,43 @@ export interface SettingsView {
   readonly legacy_notices: readonly { line: number; name: string; new_name: string; message: string }[];
 }
 
+function isSet(value: unknown): boolean {
+  if (value instanceof Secret) return value.length > 0;
+  return value !== undefined && value !== null && value !== '';
+}
+
+/** What the view shows of a value: secrets only as configured or not, URLs masked. */
+function shown(declaration: SettingDeclaration, value: unknown, configured: boolean): SettingEntry['value'] {
+  if (declaration.secret === true) return configured ? 'configured' : 'not configured';
+  if (value === undefined || value === null) return null;
+  if ('url' in declaration.type && declaration.type.url === true) return maskUrl(String(value));
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  // Only secrets hold other kinds of value (a Secret); never show one by accident.
+  return '(not shown)';
+}
+
+function entries(group: SettingGroup, values: object, adminTokenSet: boolean): SettingEntry[] {
+  const byField = values as Record<string, unknown>;
+  return SETTINGS.filter((d) => d.group === group).map((d: SettingDeclaration) => {
+    const value = byField[d.field];
+    // Whether auth is on comes from what the server enforces, which the caller knows.
+    const configured = d.name === 'AIKEYS_ADMIN_TOKEN' ? adminTokenSet : isSet(value);
+    return {
+      name: d.name,
+      value: shown(d, value, configured),
+      description: d.description,
+      reloadable: d.reloadable,
+    };
+  });
+}
+
 export function settingsView(config: AikeysConfig, adminTokenSet: boolean): SettingsView {
-  const s = config.system;
-  const v = config.services;
   return {
     config_file: config.file,
     keys_configured: config.keys.length,
     accounts_configured: config.accounts.length,
-    system: [
-      { name: 'AI_ENCRYPTION_KEY', value: s.encryptionKey.length > 0 ? 'configured' : 'not configured' },
-      { name: 'AI_DEFAULT_MODEL', value: s.defaultModel },
-      { name: 'AI_FALLBACK_MODEL', value: s.fallbackModel },
-      { name: 'AI_DAILY_QUOTA_PER_KEY', value: s.dailyQuotaPerKey },
-      { name: 'AI_MAX_RETRIES', value: s.maxRetries },
-      { name: 'AI_RETRY_DELAY_MS', value: s.retryDelayMs },
-      { name: 'AI_CIRCUIT_BREAKER_THRESHOLD', value: s.circuitBreakerThreshold },
-      { name: 'AI_BLOCK_SECONDS', value: s.blockSeconds },
-      { name: 'AI_MAX_BLOCK_SECONDS', value: s.maxBlockSeconds },
-      { name: 'AI_LEASE_TTL_MS', value: s.leaseTtlMs },
-      { name: 'AI_KEY_MAX_CONCURRENCY', value: s.keyMaxConcurrency },
-      { name: 'AI_KEY_PROBE_AFTER_MS', value: s.keyProbeAfterMs },
-      { name: 'AI_PROVIDER_COOLDOWN_MS', value: s.providerCooldownMs },
-      { name: 'AI_NO_KEY_WAIT_MS', value: s.noKeyWaitMs },
-      { name: 'AI_REQUEST_TIMEOUT_MS', value: s.requestTimeoutMs },
-      { name: 'AI_MAX_PROMPT_BYTES', value: s.maxPromptBytes },
-      { name: 'AI_JOB_LOCK_MS', value: s.jobLockMs },
-      { name: 'AI_STALLED_INTERVAL_MS', value: s.stalledIntervalMs },
-      { name: 'AI_USAGE_CLAIM_AFTER_MS', value: s.usageClaimAfterMs },
-      { name: 'AI_USAGE_BACKLOG_MAX', value: s.usageBacklogMax },
-      { name: 'AI_WORKER_CONCURRENCY', value: s.workerConcurrency },
-      { name: 'AI_ACCOUNT_DAILY_QUOTA', value: s.accountDailyQuota },
-      { name: 'AI_ACCOUNT_MONTHLY_BUDGET', value: s.accountMonthlyBudget },
-      { name: 'AI_PRICES_FILE', value: s.pricesFile ?? null },
-    ],
-    services: [
-      { name: 'REDIS_URL', value: maskUrl(v.redisUrl) },
-      { name: 'DATABASE_URL', value: maskUrl(v.databaseUrl) },
-      { name: 'AIKEYS_PREFIX', value: v.prefix },
-      { name: 'AIKEYS_QUEUE', value: v.queueName },
-      { name: 'HOST', value: v.host },
-      { name: 'PORT', value: v.port },
-      { name: 'LOG_LEVEL', value: v.logLevel },
-      // Whether auth is on, from what the server enforces; the token itself is never shown.
-      { name: 'AIKEYS_ADMIN_TOKEN', value: adminTokenSet ? 'configured' : 'not configured' },
-    ],
+    system: entries('system', config.system, adminTokenSet),
+    services: entries('service', config.services, adminTokenSet),
     providers: Object.values(config.providers)
       .map((p) => ({ name: p.name, base_url: maskUrl(p.baseUrl), api: p.api }))
       .sort((a, b) => a.name.localeCompare(b.name)),

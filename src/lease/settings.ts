@@ -1,16 +1,8 @@
 import type { AikeysConfig } from '../config/types.js';
-import type { LeaseSettings } from './types.js';
+import { LEASE_SETTING_FIELDS, type LeaseSettings } from './types.js';
 
+/** The engine's settings picked from the config (a copy: the engine keeps it for its lifetime). */
 export function leaseSettingsFromConfig(config: Pick<AikeysConfig, 'system'>): LeaseSettings {
   const s = config.system;
-  return {
-    leaseTtlMs: s.leaseTtlMs,
-    circuitBreakerThreshold: s.circuitBreakerThreshold,
-    blockSeconds: s.blockSeconds,
-    maxBlockSeconds: s.maxBlockSeconds,
-    keyProbeAfterMs: s.keyProbeAfterMs,
-    providerCooldownMs: s.providerCooldownMs,
-    fallbackModel: s.fallbackModel,
-    keyMaxConcurrency: s.keyMaxConcurrency,
-  };
+  return Object.fromEntries(LEASE_SETTING_FIELDS.map((field) => [field, s[field]])) as LeaseSettings;
 }

@@ -17,22 +17,24 @@
  * - hydration: building the Redis state from Postgres (the source of truth for status and config).
  */
 
+import type { SystemSettings } from '../config/types.js';
+
 export type KeyStatus = 'active' | 'temporarily_blocked' | 'exhausted' | 'disabled';
 export type DisabledKind = 'manual' | 'breaker' | 'invalid_key' | 'removed';
 
-/** Settings the engine applies; built from AikeysConfig by `leaseSettingsFromConfig`. */
-export interface LeaseSettings {
-  readonly leaseTtlMs: number;
-  readonly circuitBreakerThreshold: number;
-  readonly blockSeconds: number;
-  /** No block (rate limit or by hand) ends later than this from now (`AI_MAX_BLOCK_SECONDS`). */
-  readonly maxBlockSeconds: number;
-  readonly keyProbeAfterMs: number;
-  readonly providerCooldownMs: number;
-  readonly fallbackModel: string;
-  /** Default per-key concurrency cap for keys without their own; null = unlimited. */
-  readonly keyMaxConcurrency: number | null;
-}
+/** The system settings the engine applies (types from their declarations); see lease/settings.ts. */
+export const LEASE_SETTING_FIELDS = [
+  'leaseTtlMs',
+  'circuitBreakerThreshold',
+  'blockSeconds',
+  'maxBlockSeconds',
+  'keyProbeAfterMs',
+  'providerCooldownMs',
+  'fallbackModel',
+  'keyMaxConcurrency',
+] as const satisfies readonly (keyof SystemSettings)[];
+
+export type LeaseSettings = Pick<SystemSettings, (typeof LEASE_SETTING_FIELDS)[number]>;
 
 export interface LeaseRequest {
   readonly provider: string;

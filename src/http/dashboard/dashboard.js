@@ -262,7 +262,13 @@
   }
 
   function renderSettings(s) {
-    const entries = (list) => list.map((e) => row([e.name, e.value]));
+    // The declaration's description as a tooltip, and whether changing it needs a restart.
+    const entries = (list) =>
+      list.map((e) => {
+        const tr = row([e.name, e.value]);
+        tr.title = e.description + (e.reloadable ? '' : ' (takes effect after a restart)');
+        return tr;
+      });
     fill($('#settings-system tbody'), entries(s.system), '—', 2);
     fill($('#settings-services tbody'), entries(s.services), '—', 2);
     fill(

@@ -142,6 +142,11 @@ describe('dashboard script', () => {
     }
     expect(node('#usage-chart').count('rect')).toBeGreaterThanOrEqual(24);
     expect(node('#settings-system tbody').text()).toContain('AI_ENCRYPTION_KEY');
+    // Each setting's row carries its declared description, and says when a change needs a restart.
+    const ttlRow = node('#settings-system tbody').children.find((tr) =>
+      tr.text().includes('AI_LEASE_TTL_MS'),
+    );
+    expect((ttlRow as { title?: string } | undefined)?.title).toMatch(/frees its key.*after a restart/);
   });
 
   it('without a token it asks for one', async () => {

@@ -5,6 +5,7 @@
  */
 import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
+import { declaredDefaults } from '../../../src/config/settings-schema.js';
 import type { AikeysConfig } from '../../../src/config/types.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { Secret } from '../../../src/core/secret.js';
@@ -31,6 +32,9 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
+/** Settings at their declared defaults, so the config stays complete as settings are added. */
+const DEFAULTS = declaredDefaults();
+
 export function makeConfig(env: Isolated, masterKey: Secret): AikeysConfig {
   return {
     file: '/srv/aikeys/config/.env.local',
@@ -44,41 +48,13 @@ export function makeConfig(env: Isolated, masterKey: Secret): AikeysConfig {
       },
       anthropic: { name: 'anthropic', baseUrl: undefined, api: 'anthropic' },
     },
-    system: {
-      encryptionKey: masterKey,
-      defaultModel: 'gpt-4-turbo',
-      fallbackModel: 'gpt-3.5-turbo',
-      dailyQuotaPerKey: 100000,
-      maxRetries: 3,
-      retryDelayMs: 100,
-      circuitBreakerThreshold: 3,
-      blockSeconds: 1800,
-      maxBlockSeconds: 86400,
-      leaseTtlMs: 120000,
-      keyMaxConcurrency: null,
-      keyProbeAfterMs: 300000,
-      providerCooldownMs: 30000,
-      noKeyWaitMs: 600000,
-      requestTimeoutMs: 60000,
-      maxPromptBytes: 1048576,
-      jobLockMs: 60000,
-      stalledIntervalMs: 30000,
-      usageClaimAfterMs: 30000,
-      usageBacklogMax: 100000,
-      workerConcurrency: 16,
-      accountDailyQuota: null,
-      accountMonthlyBudget: null,
-      pricesFile: undefined,
-    },
+    system: { ...DEFAULTS.system, encryptionKey: masterKey },
     services: {
+      ...DEFAULTS.services,
       redisUrl: `redis://:${REDIS_PASSWORD}@127.0.0.1:6379`,
       databaseUrl: `postgres://postgres:${DB_PASSWORD}@127.0.0.1:5432/aikeys`,
       prefix: env.prefix,
       queueName: env.queueName,
-      port: 3000,
-      host: '127.0.0.1',
-      logLevel: 'info',
-      adminToken: undefined,
     },
     legacy: [],
   };

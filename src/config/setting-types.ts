@@ -1,0 +1,112 @@
+/**
+ * The kinds of value a setting can hold, each a zod schema from the raw text (undefined = unset or
+ * empty) to the typed value with the default applied, plus the default as the docs write it. The
+ * default is given once, here, so the parser and the generated README/.env.example cannot disagree.
+ * Messages name what is expected and never echo the value, which may be a URL with a password in it.
+ */
+import { z } from 'zod';
+
+export interface SettingType<Value> {
+  /** Parses the raw text; undefined (unset or empty) gives the default. */
+  readonly schema: z.ZodType<Value, string | undefined>;
+  /** The default as an env line would write it; undefined when unset means "none" (see `unset`). */
+  readonly defaultText: string | undefined;
+  /** Values shown to an operator as a URL have their credentials masked in the settings view. */
+  readonly url?: boolean;
+}
+
+/**
+ * A setting whose value is checked outside the zod schema (the master key: it must become a Secret
+ * at once and its problems carry their own hint); `Value` is only its type.
+ */
+export interface CheckedElsewhere<Value> {
+  readonly checkedElsewhere: true;
+  readonly defaultText: undefined;
+  /** Never set: carries `Value` for the derived config types. */
+  readonly valueType?: Value;
+}
+
+export function checkedElsewhere<Value>(): CheckedElsewhere<Value> {
+  return { checkedElsewhere: true, defaultText: undefined };
+}
+
+/** Whole number >= min, or the default when unset; `fallback` null keeps "unset" as null. */
+export function wholeNumber<D extends number | null>(min: number, fallback: D): SettingType<number | D> {
+  const schema = z
+    .string()
+    .optional()
+    .transform((raw, ctx): number | D => {
+      if (raw === undefined) return fallback;
+      const text = raw.trim();
+      const value = Number(text);
+      if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min) {
+        const what = min === 0 ? 'a whole number (0 or more)' : `a whole number of at least ${min}`;
+        ctx.issues.push({ code: 'custom', message: `must be ${what}`, input: raw });
+        return z.NEVER;
+      }
+      return value;
+    });
+  return { schema, defaultText: fallback === null ? undefined : String(fallback) };
+}
+
+/** Trimmed text; `fallback` undefined keeps "unset" as undefined. */
+export function text<D extends string | undefined>(fallback: D): SettingType<string | D> {
+  const schema = z
+    .string()
+    .optional()
+    .transform((raw): string | D => (raw === undefined ? fallback : raw.trim()));
+  return { schema, defaultText: fallback };
+}
+
+export function url(protocols: readonly string[], fallback: string): SettingType<string> {
+  const schema = z
+    .string()
+    .optional()
+    .transform((raw, ctx): string => {
+      if (raw === undefined) return fallback;
+      const value = raw.trim();
+      let protocol: string | undefined;
+      try {
+        protocol = new URL(value).protocol;
+      } catch {
+        protocol = undefined;
+      }
+      if (protocol === undefined || !protocols.includes(protocol)) {
+        const examples = protocols.map((p) => `${p}//...`).join(' or ');
+        ctx.issues.push({ code: 'custom', message: `must be a URL starting with ${examples}`, input: raw });
+        return z.NEVER;
+      }
+      return value;
+    });
+  return { schema, defaultText: fallback, url: true };
+}
+
+/** An amount in USD; unset = null (no limit). */
+export function dollars(): SettingType<number | null> {
+  const schema = z
+    .string()
+    .optional()
+    .transform((raw, ctx): number | null => {
+      if (raw === undefined) return null;
+      const value = Number(raw.trim());
+      if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !Number.isFinite(value)) {
+        ctx.issues.push({
+          code: 'custom',
+          message: 'must be an amount in USD (e.g. 250 or 99.50)',
+          input: raw,
+        });
+        return z.NEVER;
+      }
+      return value;
+    });
+  return { schema, defaultText: undefined };
+}
+
+/** `type` with one more rule on its parsed value (the default included). */
+export function checked<Value>(
+  type: SettingType<Value>,
+  rule: (value: Value) => boolean,
+  message: string,
+): SettingType<Value> {
+  return { ...type, schema: type.schema.refine(rule, { message }) };
+}
