@@ -39,22 +39,19 @@ export function createKeyActions(deps: {
 
   return {
     async block(name, options) {
-      await expectChanged(
-        name,
-        pool.blockKey(await keyId(name), options.seconds ?? deps.defaultBlockSeconds),
-      );
+      await expectChanged(name, pool.block(await keyId(name), options.seconds ?? deps.defaultBlockSeconds));
     },
     async unblock(name) {
-      await expectChanged(name, pool.unblockKey(await keyId(name)));
+      await expectChanged(name, pool.unblock(await keyId(name)));
     },
     async disable(name, reason) {
-      await expectChanged(name, pool.disableKey(await keyId(name), reason));
+      await expectChanged(name, pool.disable(await keyId(name), reason));
     },
     async enable(name) {
-      await expectChanged(name, pool.enableKey(await keyId(name)));
+      await expectChanged(name, pool.enable(await keyId(name)));
     },
     async resetDaily() {
-      return { keysReset: await pool.resetDailyCounters() };
+      return { keysReset: await pool.resetDaily() };
     },
   };
 }

@@ -33,10 +33,7 @@ export function createKeyLeaser(deps: {
   const { pool, usage, db, logger } = deps;
   return {
     async lease(request): Promise<LeaseAnswer> {
-      const result = await pool.selectBestKey(request.provider, request.model, {
-        estimatedTokens: request.estimatedTokens,
-        excludeKeyIds: request.excludeKeyIds,
-      });
+      const result = await pool.lease(request);
       if (result.ok) return { ok: true, key: result.key };
       return {
         ok: false,
@@ -47,7 +44,7 @@ export function createKeyLeaser(deps: {
     },
     async release(key, outcome, record) {
       // One script: a worker killed mid-release leaves both the count and the record, or neither.
-      const released = await pool.updateKeyUsage({ leaseId: key.leaseId }, outcome, usage.entryFor(record));
+      const released = await pool.release({ leaseId: key.leaseId }, outcome, usage.entryFor(record));
       // A release held for later delivery (Redis unreachable), or dropped, is logged by the pool.
       if (!released.released && (released.reason === 'expired' || released.reason === 'unknown'))
         logger.warn({ keyName: key.keyName, reason: released.reason }, 'lease was no longer held at release');

@@ -80,7 +80,7 @@ describe.skipIf(!HAVE_CHROMIUM && !process.env.CI)('the admin dashboard in a bro
     expect(key).toMatchObject({ status: 'disabled', disabledReason: 'rotated by the test' });
     // The lease engine agrees: key_1 is no longer handed out.
     for (let i = 0; i < 3; i++) {
-      const picked = await system.container.pool.selectBestKey('openai', undefined, { estimatedTokens: 1 });
+      const picked = await system.container.pool.lease({ provider: 'openai', estimatedTokens: 1 });
       expect(picked.ok && picked.key.keyName).toBe('key_2');
     }
     await page.close();

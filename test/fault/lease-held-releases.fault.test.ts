@@ -51,7 +51,7 @@ function poolOf(exitMs: number): KeyPool {
 }
 
 async function pick(pool: KeyPool): Promise<SelectedKey> {
-  const picked = await pool.selectBestKey('openai', undefined, { estimatedTokens: 10 });
+  const picked = await pool.lease({ provider: 'openai', estimatedTokens: 10 });
   if (!picked.ok) throw new Error(`no key: ${picked.reason}`);
   return picked.key;
 }
@@ -74,10 +74,11 @@ describe('releases while Redis cannot be reached', () => {
     await server.stop();
 
     const append = (entry: string) => ({ stream, entry });
-    expect(
-      await pool.updateKeyUsage(failed, { kind: 'server_error', status: 500 }, append('failed')),
-    ).toEqual({ released: false, reason: 'held' });
-    expect(await pool.updateKeyUsage(served, { kind: 'success', tokens: 42 }, append('served'))).toEqual({
+    expect(await pool.release(failed, { kind: 'server_error', status: 500 }, append('failed'))).toEqual({
+      released: false,
+      reason: 'held',
+    });
+    expect(await pool.release(served, { kind: 'success', tokens: 42 }, append('served'))).toEqual({
       released: false,
       reason: 'held',
     });
@@ -107,7 +108,7 @@ describe('releases while Redis cannot be reached', () => {
     const key = await pick(pool);
     await server.stop();
     try {
-      expect(await pool.updateKeyUsage(key, { kind: 'success', tokens: 5 })).toEqual({
+      expect(await pool.release(key, { kind: 'success', tokens: 5 })).toEqual({
         released: false,
         reason: 'held',
       });

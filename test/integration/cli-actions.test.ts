@@ -183,9 +183,9 @@ describe('aikeys disable / enable', () => {
 
 describe('aikeys reset-daily', () => {
   it("sets every key's used_today to 0 in Postgres and in the lease state", async () => {
-    const selected = await pool.selectBestKey('openai');
+    const selected = await pool.lease({ provider: 'openai', estimatedTokens: 0 });
     if (!selected.ok) throw new Error('test setup: no key to lease');
-    await pool.updateKeyUsage(selected.key.lease, { kind: 'success', tokens: 1234 });
+    await pool.release(selected.key.lease, { kind: 'success', tokens: 1234 });
     await pool.flush();
     expect((await key(selected.key.keyName)).usedToday).toBe(1234);
 

@@ -50,7 +50,6 @@ export async function withKeyActions<T>(
       db,
       engine,
       ring: KeyRing.fromSecrets(config.system.encryptionKey),
-      config,
       logger: silentLogger,
     });
     const actions = createKeyActions({ db, pool, defaultBlockSeconds: config.system.blockSeconds });

@@ -77,7 +77,7 @@ describe('the AI job processor', () => {
   it('delays a job while no key can serve, holding no lease, and runs it when the key unblocks', async () => {
     const s = await system([`KEY_1=${secret('sim-ok')}`]);
     const keyId = await s.keyId('key_1');
-    await s.container.pool.blockKey(keyId, 2);
+    await s.container.pool.block(keyId, 2);
     const blockedAt = Date.now();
     const id = await s.producer.enqueue(ask('wait for me'));
     await until(
@@ -93,7 +93,7 @@ describe('the AI job processor', () => {
 
   it('fails with "No available API keys" and the reason once AI_NO_KEY_WAIT_MS has passed', async () => {
     const s = await system([`KEY_1=${secret('sim-ok')}`, 'AI_NO_KEY_WAIT_MS=300']);
-    await s.container.pool.disableKey(await s.keyId('key_1'), 'testing');
+    await s.container.pool.disable(await s.keyId('key_1'), 'testing');
     await expect(s.producer.run(ask('nobody home'), { timeoutMs: 20_000 })).rejects.toThrow(
       /^No available API keys: openai keys: 1 disabled/,
     );
