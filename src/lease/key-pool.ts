@@ -20,28 +20,7 @@ import type { ReleaseOutcome } from './outcome.js';
 import { HeldReleases, isConnectionError, type HeldRelease } from './held-releases.js';
 import { undecryptableReason } from './undecryptable.js';
 import { createKeyWrites } from './key-writes.js';
-import type { KeyChange, Lease, LeaseRequest, ReleaseAppend, ReleaseResult } from './types.js';
-
-export interface SelectedKey {
-  readonly lease: Lease;
-  readonly leaseId: string;
-  readonly keyId: number;
-  readonly keyName: string;
-  readonly accountId: number;
-  readonly provider: string;
-  /** The leased key's model: the requested one or the fallback. */
-  readonly model: string;
-  readonly secret: Secret;
-}
-
-export type SelectResult =
-  | { readonly ok: true; readonly key: SelectedKey }
-  | {
-      readonly ok: false;
-      readonly reason: 'no_key' | 'provider_paused';
-      readonly retryAtMs: number | null;
-      readonly onlyExcludedCouldServe: boolean;
-    };
+import type { KeyChange, Lease, LeaseAnswer, LeaseRequest, ReleaseAppend, ReleaseResult } from './types.js';
 
 export interface KeyPoolDeps {
   readonly db: Db;
@@ -58,7 +37,7 @@ export interface KeyPoolDeps {
 
 export interface KeyPool {
   /** Leases the best key for the request and decrypts it (in this process only). */
-  lease(request: LeaseRequest): Promise<SelectResult>;
+  lease(request: LeaseRequest): Promise<LeaseAnswer>;
   /**
    * Releases the lease with what the call did; `append` (its usage record) goes in the same step.
    * When Redis cannot be reached the release is held and retried ('held'), never thrown away

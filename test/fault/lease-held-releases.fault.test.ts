@@ -5,7 +5,8 @@
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKeyPool, type KeyPool, type SelectedKey } from '../../src/lease/key-pool.js';
+import { createKeyPool, type KeyPool } from '../../src/lease/key-pool.js';
+import type { LeasedKey } from '../../src/lease/types.js';
 import { createCommandConnection } from '../../src/queues/connections.js';
 import { openDatabase, type Db } from '../../src/store/database.js';
 import { usageStreamKey } from '../../src/usage/usage-stream.js';
@@ -50,7 +51,7 @@ function poolOf(exitMs: number): KeyPool {
   });
 }
 
-async function pick(pool: KeyPool): Promise<SelectedKey> {
+async function pick(pool: KeyPool): Promise<LeasedKey> {
   const picked = await pool.lease({ provider: 'openai', estimatedTokens: 10 });
   if (!picked.ok) throw new Error(`no key: ${picked.reason}`);
   return picked.key;

@@ -108,6 +108,7 @@ describe('the AI job processor', () => {
           return leaser.lease(request);
         },
         release: (...args) => leaser.release(...args),
+        describeNoKey: (...args) => leaser.describeNoKey(...args),
       }),
     });
     const id = await s.producer.enqueue(ask('after the outage'));
@@ -122,6 +123,7 @@ describe('the AI job processor', () => {
       wrapLeaser: (leaser) => ({
         lease: (request) => leaser.lease(request),
         release: () => Promise.reject(new Error('connection lost (simulated)')),
+        describeNoKey: (...args) => leaser.describeNoKey(...args),
       }),
     });
     const result = await s.producer.run(ask('answer survives'), { timeoutMs: 20_000 });
