@@ -173,10 +173,10 @@ describe('aikeys disable / enable', () => {
     expect(await leaseOnly('key_2')).toBe(enabled.keyId);
   });
 
-  it('disable without --reason stores "disabled by operator"', async () => {
+  it('disable without --reason stores the one default reason', async () => {
     const run = await aikeys('disable', 'key_1');
     expect(run.code, run.stderr).toBe(0);
-    expect((await key('key_1')).disabledReason).toBe('disabled by operator');
+    expect((await key('key_1')).disabledReason).toBe('disabled by an operator');
     expect((await aikeys('enable', 'key_1')).code).toBe(0);
   });
 });
@@ -203,11 +203,13 @@ describe('errors and later imports', () => {
     const run = await aikeys('block', 'key_9');
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toBe('aikeys: No key named key_9; list them with `aikeys keys`\n');
+    expect(run.stderr).toBe('aikeys: No key named key_9; list them with `aikeys keys` or GET /api/keys\n');
     for (const command of ['unblock', 'disable', 'enable']) {
       const other = await aikeys(command, 'key_9');
       expect(other.code).toBe(1);
-      expect(other.stderr).toBe('aikeys: No key named key_9; list them with `aikeys keys`\n');
+      expect(other.stderr).toBe(
+        'aikeys: No key named key_9; list them with `aikeys keys` or GET /api/keys\n',
+      );
     }
   });
 

@@ -1,10 +1,4 @@
-import {
-  applyKeyAction,
-  describeStatus,
-  keyAfterAction,
-  positiveInteger,
-  withKeyActions,
-} from './key-action-helpers.js';
+import { describeStatus, positiveInteger, withKeyActions } from './key-action-helpers.js';
 import type { CommandRegistrar } from '../context.js';
 
 /**
@@ -21,8 +15,7 @@ export const registerBlock: CommandRegistrar = (program, ctx) => {
     .action(async (name: string, options: { seconds?: number; reason?: string }, command: typeof program) => {
       const line = await withKeyActions(ctx, command, async (session) => {
         const seconds = options.seconds ?? session.config.system.blockSeconds;
-        await applyKeyAction(session, () => session.actions.block(name, { seconds, reason: options.reason }));
-        const key = await keyAfterAction(session.db, name);
+        const key = await session.actions.block(name, { seconds, reason: options.reason });
         const why = options.reason === undefined ? '' : ` (${options.reason})`;
         return `Blocked ${name} for ${seconds} s${why}: ${describeStatus(key)}`;
       });
