@@ -11,13 +11,8 @@ import { DelayedError, UnrecoverableError } from 'bullmq';
 import type { Logger } from '../core/logger.js';
 import { isKeyCausedFailure, type ReleaseOutcome } from '../lease/outcome.js';
 import type { ChatResult } from '../providers/types.js';
-import {
-  checkJobData,
-  type AiJobResult,
-  type CallAttempt,
-  type ValidAiJobData,
-} from '../queues/job-schema.js';
-import type { UsageRecord } from '../usage/usage-record.js';
+import { checkJobData, type AiJobResult, type CallAttempt, type ValidAiJobData } from './job-schema.js';
+import type { UsageRecord } from '../store/request-logs.js';
 import type { LeaseAnswer, LeasedKey } from '../lease/types.js';
 import type { KeyLeaser, NoKeyWaits, PriceLookup, ProviderLookup } from './ports.js';
 import { nextDailyReset } from './daily-reset-time.js';

@@ -6,8 +6,8 @@
 import type { ReleaseOutcome } from '../lease/outcome.js';
 import type { LeaseAnswer, LeasedKey, LeaseRequest, NoKey } from '../lease/types.js';
 import type { ChatProvider } from '../providers/types.js';
-import type { TokenUsage } from '../queues/job-schema.js';
-import type { UsageRecord } from '../usage/usage-record.js';
+import type { TokenUsage } from './job-schema.js';
+import type { UsageRecord } from '../store/request-logs.js';
 
 export interface KeyLeaser {
   lease(request: LeaseRequest): Promise<LeaseAnswer>;
