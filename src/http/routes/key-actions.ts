@@ -7,9 +7,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AikeysError } from '../../core/errors.js';
+import type { KeyActions } from '../../lease/key-actions.js';
 import type { KeyView } from '../../store/keys.js';
 import { validationError } from '../errors.js';
-import type { KeyActions } from '../../lease/key-actions.js';
 import type { AdminAppDeps } from '../types.js';
 import { keyJson } from './keys.js';
 
