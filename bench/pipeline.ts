@@ -13,7 +13,7 @@
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { AiJobData } from '../src/queues/job-schema.js';
+import type { AiJobData } from '../src/jobs/job-schema.js';
 import { summarise as summariseLoop, type LoopResult, type LoopSample } from './lib/closed-loop.js';
 import { startAikeysBench } from './lib/pipeline-aikeys.js';
 import { batchSize, runBatch, warmUp, type BatchResult, type BatchTarget } from './lib/pipeline-batch.js';

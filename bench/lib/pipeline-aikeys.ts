@@ -13,7 +13,7 @@ import { ConfigManager } from '../../src/config/config-manager.js';
 import { loadConfig, type Env } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { generateMasterKey, KeyRing } from '../../src/crypto/key-ring.js';
-import type { AiJobData } from '../../src/queues/job-schema.js';
+import type { AiJobData } from '../../src/jobs/job-schema.js';
 import { createProducer, type AiJobProducer } from '../../src/queues/producer.js';
 import { buildContainer, type Container } from '../../src/runtime/container.js';
 import { closeInOrder, type CloseStep } from '../../src/runtime/shutdown.js';

@@ -10,7 +10,7 @@ import { Secret } from '../../src/core/secret.js';
 import { createOpenAiCompatibleProvider } from '../../src/providers/openai-compatible.js';
 import type { ChatProvider, ChatRequest } from '../../src/providers/types.js';
 import { createBullConnection } from '../../src/queues/connections.js';
-import type { AiJobData } from '../../src/queues/job-schema.js';
+import type { AiJobData } from '../../src/jobs/job-schema.js';
 import { DEFAULT_JOB_OPTIONS } from '../../src/queues/producer.js';
 import { sampleLoop, type LoopSample } from './closed-loop.js';
 import type { BatchTarget } from './pipeline-batch.js';

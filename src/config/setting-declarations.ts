@@ -8,12 +8,13 @@
  */
 import { BLOCK_CEILING_SECONDS } from '../core/block-limits.js';
 import type { Secret } from '../core/secret.js';
+import { SERVICE_SETTINGS } from './service-setting-declarations.js';
 import type { SettingDeclaration } from './setting-declaration.js';
-import { checked, checkedElsewhere, dollars, text, url, wholeNumber } from './setting-types.js';
+import { checked, checkedElsewhere, dollars, text, wholeNumber } from './setting-types.js';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export { LOG_LEVELS } from './service-setting-declarations.js';
 
-export const SETTINGS = [
+const SYSTEM_SETTINGS = [
   {
     name: 'AI_ENCRYPTION_KEY',
     field: 'encryptionKey',
@@ -226,79 +227,7 @@ export const SETTINGS = [
     unset: 'built-in prices',
     example: 'config/prices.json',
   },
-  {
-    name: 'REDIS_URL',
-    field: 'redisUrl',
-    group: 'service',
-    type: url(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
-    description: 'Redis for the queue, leases and the usage stream.',
-    reloadable: false,
-  },
-  {
-    name: 'DATABASE_URL',
-    field: 'databaseUrl',
-    group: 'service',
-    type: url(['postgres:', 'postgresql:'], 'postgres://postgres@127.0.0.1:5432/aikeys'),
-    description: 'Postgres; the database is created when missing.',
-    reloadable: false,
-  },
-  {
-    name: 'AIKEYS_PREFIX',
-    field: 'prefix',
-    group: 'service',
-    type: text('{aikeys}'),
-    description: 'Redis prefix of the queue and the lease state (keep the braces: a Redis Cluster hash tag).',
-    reloadable: false,
-  },
-  {
-    name: 'AIKEYS_QUEUE',
-    field: 'queueName',
-    group: 'service',
-    type: checked(
-      text('ai-jobs'),
-      (name) => !name.includes(':'),
-      'must not contain ":" (BullMQ reserves it as the key separator)',
-    ),
-    description: 'BullMQ queue name.',
-    reloadable: false,
-  },
-  {
-    name: 'HOST',
-    field: 'host',
-    group: 'service',
-    type: text('127.0.0.1'),
-    description:
-      'Address the admin server binds; use 0.0.0.0 (containers) only together with `AIKEYS_ADMIN_TOKEN`.',
-    reloadable: false,
-  },
-  {
-    name: 'PORT',
-    field: 'port',
-    group: 'service',
-    type: checked(wholeNumber(0, 3000), (port) => port <= 65_535, 'must be a port number (0-65535)'),
-    description: 'Admin API and dashboard port.',
-    reloadable: false,
-  },
-  {
-    name: 'LOG_LEVEL',
-    field: 'logLevel',
-    group: 'service',
-    type: checked(
-      text('info'),
-      (level) => (LOG_LEVELS as readonly string[]).includes(level),
-      `must be one of ${LOG_LEVELS.join(', ')}`,
-    ),
-    description: `pino log level: ${LOG_LEVELS.join(', ')}.`,
-    reloadable: true, // pino changes level on a live logger
-  },
-  {
-    name: 'AIKEYS_ADMIN_TOKEN',
-    field: 'adminToken',
-    group: 'service',
-    type: text(undefined),
-    description: 'Bearer token for the admin API and dashboard.',
-    reloadable: false,
-    secret: true,
-    unset: 'open, on 127.0.0.1 only',
-  },
 ] as const satisfies readonly SettingDeclaration[];
+
+/** Every setting: behaviour first, then service, the order the README table and the settings view use. */
+export const SETTINGS = [...SYSTEM_SETTINGS, ...SERVICE_SETTINGS] as const;

@@ -7,10 +7,10 @@ import type { Queue } from 'bullmq';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { listAccounts, type AccountView } from '../store/accounts.js';
 import { effectiveKeyStatus } from '../store/key-status-sql.js';
+import { KEY_STATUSES } from '../store/keys.js';
 import { countUsageRejects } from '../store/usage-rejects.js';
 import type { AdminAppDeps } from './types.js';
 
-const KEY_STATUSES = ['active', 'temporarily_blocked', 'exhausted', 'disabled'] as const;
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
 
 export const METRIC_NAMES = {

@@ -6,27 +6,12 @@ import type { Queue } from 'bullmq';
 import type { Knex } from 'knex';
 import type { AikeysConfig } from '../config/types.js';
 import type { Logger } from '../core/logger.js';
+import type { KeyActions } from '../lease/key-actions.js';
 
-export interface BlockOptions {
-  /** How long to block; undefined = the engine's default (`AI_BLOCK_SECONDS`). */
-  readonly seconds?: number;
-  readonly reason?: string;
-}
-
-/**
- * Operator actions on keys, by key name (`key_N`). The server owns no key state: the composition
- * root (src/runtime) wires this to the lease engine's KeyPool, which writes Postgres and Redis. A key that does not exist is
- * reported by the server before the action is called; an implementation may still throw an
- * AikeysError (its `code` and message reach the client).
- */
-export interface KeyActions {
-  block(name: string, options: BlockOptions): Promise<void>;
-  unblock(name: string): Promise<void>;
-  disable(name: string, reason: string): Promise<void>;
-  enable(name: string): Promise<void>;
-  /** Zeroes every key's `used_today` (and reactivates keys exhausted for the day). */
-  resetDaily(): Promise<{ keysReset: number }>;
-}
+// The server owns no key state: the composition root (src/runtime) passes in the key actions
+// (lease/key-actions.ts), which write Postgres and Redis; an AikeysError they throw reaches the
+// client with its code and message. Re-exported for the app's users, declared once there.
+export type { BlockOptions, KeyActions } from '../lease/key-actions.js';
 
 export interface AdminAppDeps {
   readonly db: Knex;

@@ -11,14 +11,10 @@ import { DelayedError, UnrecoverableError } from 'bullmq';
 import type { Logger } from '../core/logger.js';
 import { isKeyCausedFailure, type ReleaseOutcome } from '../lease/outcome.js';
 import type { ChatResult } from '../providers/types.js';
-import {
-  checkJobData,
-  type AiJobResult,
-  type CallAttempt,
-  type ValidAiJobData,
-} from '../queues/job-schema.js';
-import type { UsageRecord } from '../usage/usage-record.js';
-import type { KeyLeaser, LeaseAnswer, LeasedKey, NoKeyWaits, PriceLookup, ProviderLookup } from './ports.js';
+import { checkJobData, type AiJobResult, type CallAttempt, type ValidAiJobData } from './job-schema.js';
+import type { UsageRecord } from '../store/request-logs.js';
+import type { LeaseAnswer, LeasedKey } from '../lease/types.js';
+import type { KeyLeaser, NoKeyWaits, PriceLookup, ProviderLookup } from './ports.js';
 import { nextDailyReset } from './daily-reset-time.js';
 
 export interface CallProviderSettings {
@@ -132,7 +128,8 @@ export async function callProvider(
       if (attempts.length > 0 && answer.onlyTriedKeysAvailable) {
         throw new Error(`All keys that could serve failed: ${summarise(attempts)}`);
       }
-      return waitForKey(job, token, deps, answer.reason, answer.retryAtMs, attempts);
+      const why = await deps.leaser.describeNoKey(provider, answer);
+      return waitForKey(job, token, deps, why, answer.retryAtMs, attempts);
     }
     const key = answer.key;
     tried.push(key.keyId);

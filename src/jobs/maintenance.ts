@@ -4,9 +4,9 @@
  */
 export interface MaintenanceTarget {
   /** Zero every key's and account's daily counters; exhausted keys become active again. */
-  resetDailyCounters(): Promise<{ keysReset: number }>;
+  resetDaily(): Promise<{ keysReset: number }>;
   /** End blocks whose time has passed (the lease engine already treats them as ended; this tidies Postgres). */
-  unblockExpiredKeys(): Promise<{ unblocked: number }>;
+  unblockExpired(): Promise<{ unblocked: number }>;
   /** Re-read the env file and import it when it changed; rehydrates the lease state after. */
   reimportConfig(): Promise<{ changed: boolean; summary: string }>;
 }
@@ -17,9 +17,9 @@ export type MaintenanceTask = (typeof MAINTENANCE_TASKS)[number];
 export async function runMaintenanceTask(task: MaintenanceTask, target: MaintenanceTarget): Promise<unknown> {
   switch (task) {
     case 'reset-daily':
-      return target.resetDailyCounters();
+      return target.resetDaily();
     case 'unblock-expired':
-      return target.unblockExpiredKeys();
+      return target.unblockExpired();
     case 'import-config':
       return target.reimportConfig();
   }

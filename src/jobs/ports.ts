@@ -3,37 +3,16 @@
  * wires the lease engine's KeyPool, the provider registry, the price table and the usage stream in;
  * tests wire the same real pieces against their own Redis prefix and database.
  */
-import type { SelectedKey } from '../lease/key-pool.js';
 import type { ReleaseOutcome } from '../lease/outcome.js';
+import type { LeaseAnswer, LeasedKey, LeaseRequest, NoKey } from '../lease/types.js';
 import type { ChatProvider } from '../providers/types.js';
-import type { TokenUsage } from '../queues/job-schema.js';
-import type { UsageRecord } from '../usage/usage-record.js';
-
-export interface LeaseRequest {
-  provider: string;
-  model: string | undefined;
-  estimatedTokens: number;
-  /** Keys this job already tried in this run: never leased to it again. */
-  excludeKeyIds: readonly number[];
-}
-
-/** A leased key as the key pool hands it out (secret decrypted at lease time, in this process only). */
-export type LeasedKey = Omit<SelectedKey, 'lease'>;
-
-export type LeaseAnswer =
-  | { readonly ok: true; readonly key: LeasedKey }
-  | {
-      readonly ok: false;
-      /** Why no key can serve (all exhausted, disabled, blocked, provider paused, ...). */
-      readonly reason: string;
-      /** Earliest moment (epoch ms) a key could serve; null when only the daily reset helps. */
-      readonly retryAtMs: number | null;
-      /** True when a key this job already tried could serve now (so waiting would not help this run). */
-      readonly onlyTriedKeysAvailable: boolean;
-    };
+import type { TokenUsage } from './job-schema.js';
+import type { UsageRecord } from '../store/request-logs.js';
 
 export interface KeyLeaser {
   lease(request: LeaseRequest): Promise<LeaseAnswer>;
+  /** Why no key of `provider` can serve (all exhausted, disabled, blocked, provider paused, ...), for the job's failure. */
+  describeNoKey(provider: string, answer: NoKey): Promise<string>;
   /** Returns the key with what happened; the usage record is written together with the release. */
   release(key: LeasedKey, outcome: ReleaseOutcome, usage: UsageRecord): Promise<void>;
 }

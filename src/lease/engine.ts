@@ -36,8 +36,8 @@ import {
   type ScriptCaller,
   type ScriptReply,
 } from './script-loader.js';
+import type { DisabledKind } from '../store/keys.js';
 import type {
-  DisabledKind,
   KeyChange,
   KeyHotState,
   Lease,

@@ -5,53 +5,27 @@
  * Every state change is written to Postgres too (key-writes.ts), so the dashboard and a rehydration
  * see it. A release that cannot reach Redis is held and delivered later (held-releases.ts).
  */
-import type { AikeysConfig } from '../config/types.js';
 import { CryptoError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
 import type { Secret } from '../core/secret.js';
 import { open } from '../crypto/envelope.js';
 import type { KeyRing } from '../crypto/key-ring.js';
-import { findAccountById, listAccounts, type AccountView } from '../store/accounts.js';
 import type { Db } from '../store/database.js';
-import { getSystemHealth, type SystemHealth } from '../store/health.js';
 import { resetDailyInDb, unblockExpiredInDb } from '../store/key-state.js';
-import { findKeyById, listKeys, loadEncryptedKey, loadEncryptedKeys, type KeyView } from '../store/keys.js';
+import { findKeyById, loadEncryptedKey, loadEncryptedKeys } from '../store/keys.js';
 import type { LeaseEngine } from './engine.js';
 import type { HydrateResult } from './hydrate.js';
 import type { ReleaseOutcome } from './outcome.js';
 import { HeldReleases, isConnectionError, type HeldRelease } from './held-releases.js';
 import { undecryptableReason } from './undecryptable.js';
 import { createKeyWrites } from './key-writes.js';
-import type { KeyChange, Lease, LeaseRequest, ReleaseAppend, ReleaseResult } from './types.js';
-
-export interface SelectedKey {
-  readonly lease: Lease;
-  readonly leaseId: string;
-  readonly keyId: number;
-  readonly keyName: string;
-  readonly accountId: number;
-  readonly provider: string;
-  /** The leased key's model: the requested one or the fallback. */
-  readonly model: string;
-  readonly secret: Secret;
-}
-
-export type SelectResult =
-  | { readonly ok: true; readonly key: SelectedKey }
-  | {
-      readonly ok: false;
-      readonly reason: 'no_key' | 'provider_paused';
-      readonly retryAtMs: number | null;
-      readonly onlyExcludedCouldServe: boolean;
-    };
+import type { KeyChange, Lease, LeaseAnswer, LeaseRequest, ReleaseAppend, ReleaseResult } from './types.js';
 
 export interface KeyPoolDeps {
   readonly db: Db;
   readonly engine: LeaseEngine;
   readonly ring: KeyRing;
-  /** For getSystemHealth's encryption check. */
-  readonly config?: AikeysConfig;
   readonly logger?: Logger;
   /** How long usage counters may wait before they are written to Postgres (default 1000 ms). */
   readonly counterFlushMs?: number;
@@ -62,31 +36,24 @@ export interface KeyPoolDeps {
 }
 
 export interface KeyPool {
-  selectBestKey(
-    provider: string,
-    model?: string,
-    options?: { estimatedTokens?: number; excludeKeyIds?: readonly number[] },
-  ): Promise<SelectResult>;
+  /** Leases the best key for the request and decrypts it (in this process only). */
+  lease(request: LeaseRequest): Promise<LeaseAnswer>;
   /**
    * Releases the lease with what the call did; `append` (its usage record) goes in the same step.
    * When Redis cannot be reached the release is held and retried ('held'), never thrown away
    * unless too many are held ('dropped').
    */
-  updateKeyUsage(
+  release(
     lease: Pick<Lease, 'leaseId'>,
     outcome: ReleaseOutcome,
     append?: ReleaseAppend,
   ): Promise<ReleaseResult>;
-  blockKey(keyId: number, seconds: number): Promise<KeyChange | null>;
-  unblockKey(keyId: number): Promise<KeyChange | null>;
-  disableKey(keyId: number, reason: string): Promise<KeyChange | null>;
-  enableKey(keyId: number): Promise<KeyChange | null>;
-  unblockExpiredKeys(): Promise<number[]>;
-  resetDailyCounters(options?: { monthly?: boolean }): Promise<number>;
-  getSystemHealth(): Promise<SystemHealth>;
-  getAllAccounts(): Promise<AccountView[]>;
-  getAccountStats(accountId: number): Promise<AccountView | undefined>;
-  getAccountKeys(accountId: number): Promise<KeyView[]>;
+  block(keyId: number, seconds: number): Promise<KeyChange | null>;
+  unblock(keyId: number): Promise<KeyChange | null>;
+  disable(keyId: number, reason: string): Promise<KeyChange | null>;
+  enable(keyId: number): Promise<KeyChange | null>;
+  unblockExpired(): Promise<number[]>;
+  resetDaily(options?: { monthly?: boolean }): Promise<number>;
   /** Releases held in memory because Redis could not be reached. */
   readonly heldReleases: number;
   /** Rebuilds the Redis state from Postgres (call after an import commits). */
@@ -173,13 +140,7 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
   }
 
   return {
-    async selectBestKey(provider, model, options = {}) {
-      const request: LeaseRequest = {
-        provider,
-        model,
-        estimatedTokens: options.estimatedTokens ?? 0,
-        ...(options.excludeKeyIds ? { excludeKeyIds: options.excludeKeyIds } : {}),
-      };
+    async lease(request) {
       // Each key found undecryptable is disabled before the next lease, so this ends.
       for (;;) {
         const result = await engine.lease(request);
@@ -195,7 +156,7 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
               keyId: lease.keyId,
               keyName,
               accountId: lease.accountId,
-              provider,
+              provider: request.provider,
               model: lease.model,
               secret,
             },
@@ -210,7 +171,7 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
       }
     },
 
-    async updateKeyUsage(lease, outcome, append) {
+    async release(lease, outcome, append) {
       // Behind releases already held, to keep their order (held-releases.ts).
       if (held.size > 0) return holdRelease({ lease, outcome, append });
       try {
@@ -225,30 +186,24 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
       return held.size;
     },
 
-    blockKey: async (keyId, seconds) => persist(await engine.block(keyId, seconds * 1000)),
-    unblockKey: async (keyId) => persist(await engine.unblock(keyId)),
-    disableKey: async (keyId, reason) => persist(await engine.disable(keyId, reason, 'manual')),
-    enableKey: async (keyId) => persist(await engine.enable(keyId)),
+    block: async (keyId, seconds) => persist(await engine.block(keyId, seconds * 1000)),
+    unblock: async (keyId) => persist(await engine.unblock(keyId)),
+    disable: async (keyId, reason) => persist(await engine.disable(keyId, reason, 'manual')),
+    enable: async (keyId) => persist(await engine.enable(keyId)),
 
-    async unblockExpiredKeys() {
+    async unblockExpired() {
       const ids = await engine.unblockExpired();
       await unblockExpiredInDb(db);
       return ids;
     },
 
-    async resetDailyCounters(options = {}) {
+    async resetDaily(options = {}) {
       await flush();
       const count = await engine.resetDaily(options);
       writes.forgetCounters();
       await resetDailyInDb(db);
       return count;
     },
-
-    getSystemHealth: () => getSystemHealth(db, deps.config),
-    getAllAccounts: () => listAccounts(db),
-    getAccountStats: (accountId) => findAccountById(db, accountId),
-    getAccountKeys: async (accountId) =>
-      (await listKeys(db, { includeRemoved: true })).filter((k) => k.accountId === accountId),
 
     async hydrate() {
       await flush();

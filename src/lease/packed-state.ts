@@ -6,7 +6,8 @@
  */
 import { decode } from '@msgpack/msgpack';
 import { num, positiveOrNull, textOrNull } from './reply-values.js';
-import type { DisabledKind, KeyHotState, KeyStatus } from './types.js';
+import type { DisabledKind, KeyStatus } from '../store/keys.js';
+import type { KeyHotState } from './types.js';
 
 type Packed = (string | number)[];
 

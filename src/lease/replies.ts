@@ -4,12 +4,11 @@
  */
 import { AikeysError } from '../core/errors.js';
 import type { ScriptReply } from './script-loader.js';
+import type { DisabledKind, KeyStatus } from '../store/keys.js';
 import type {
-  DisabledKind,
   KeyChange,
   KeyCount,
   KeyState,
-  KeyStatus,
   Lease,
   LeaseResult,
   ProviderBreakerEvent,
@@ -111,7 +110,7 @@ export function decodeLease(cursor: ReplyCursor, provider: string, estimatedToke
       ok: false,
       reason: 'no_key',
       retryAtMs: num(retry) >= 0 ? num(retry) : null,
-      onlyExcludedCouldServe: num(onlyExcluded) === 1,
+      onlyTriedKeysAvailable: num(onlyExcluded) === 1,
     };
   }
   if (code === ScriptCode.ProviderPaused) {
@@ -119,7 +118,7 @@ export function decodeLease(cursor: ReplyCursor, provider: string, estimatedToke
       ok: false,
       reason: 'provider_paused',
       retryAtMs: num(cursor.next()),
-      onlyExcludedCouldServe: false,
+      onlyTriedKeysAvailable: false,
     };
   }
   throw new AikeysError('LEASE_SCRIPT_REPLY', `lease script answered with unknown code ${code}`);

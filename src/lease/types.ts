@@ -18,9 +18,8 @@
  */
 
 import type { SystemSettings } from '../config/types.js';
-
-export type KeyStatus = 'active' | 'temporarily_blocked' | 'exhausted' | 'disabled';
-export type DisabledKind = 'manual' | 'breaker' | 'invalid_key' | 'removed';
+import type { Secret } from '../core/secret.js';
+import type { DisabledKind, KeyStatus } from '../store/keys.js';
 
 /** The system settings the engine applies (types from their declarations); see lease/settings.ts. */
 export const LEASE_SETTING_FIELDS = [
@@ -36,12 +35,13 @@ export const LEASE_SETTING_FIELDS = [
 
 export type LeaseSettings = Pick<SystemSettings, (typeof LEASE_SETTING_FIELDS)[number]>;
 
+/** What a lease asks for: the same request from the job, through the leaser and the pool, to the engine. */
 export interface LeaseRequest {
   readonly provider: string;
   /** Restricts the choice to keys of this model (AI_FALLBACK_MODEL's keys serve when none can). */
   readonly model?: string | undefined;
   readonly estimatedTokens: number;
-  /** Keys that must not be chosen (already tried by this job). */
+  /** Keys this job already tried in this run: never leased to it again. */
   readonly excludeKeyIds?: readonly number[];
 }
 
@@ -75,16 +75,34 @@ export interface ReleaseAppend {
   readonly entry: string;
 }
 
-export type LeaseResult =
-  | { readonly ok: true; readonly lease: Lease }
-  | {
-      readonly ok: false;
-      readonly reason: 'no_key' | 'provider_paused';
-      /** Earliest moment (epoch ms) a key could serve; null when only the daily reset helps. */
-      readonly retryAtMs: number | null;
-      /** A key in `excludeKeyIds` could have served. */
-      readonly onlyExcludedCouldServe: boolean;
-    };
+/** The answer when no key can serve a lease request: the engine's, the pool's and the job's. */
+export interface NoKey {
+  readonly ok: false;
+  readonly reason: 'no_key' | 'provider_paused';
+  /** Earliest moment (epoch ms) a key could serve; null when only the daily reset helps. */
+  readonly retryAtMs: number | null;
+  /** A key in `excludeKeyIds` (one this job already tried) could serve now: waiting would not help this run. */
+  readonly onlyTriedKeysAvailable: boolean;
+}
+
+/** The engine's answer: a lease in Redis, no key decrypted yet. */
+export type LeaseResult = { readonly ok: true; readonly lease: Lease } | NoKey;
+
+/** A leased key as the key pool hands it out (secret decrypted at lease time, in this process only). */
+export interface LeasedKey {
+  readonly lease: Lease;
+  readonly leaseId: string;
+  readonly keyId: number;
+  readonly keyName: string;
+  readonly accountId: number;
+  readonly provider: string;
+  /** The leased key's model: the requested one or the fallback. */
+  readonly model: string;
+  readonly secret: Secret;
+}
+
+/** The key pool's (and so the job's) answer: a decrypted key, or why none can serve. */
+export type LeaseAnswer = { readonly ok: true; readonly key: LeasedKey } | NoKey;
 
 /** A key's hot state as Redis holds it after an operation. */
 export interface KeyState {

@@ -5,7 +5,7 @@
 import { Queue, QueueEvents, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AikeysError } from '../core/errors.js';
-import { checkJobData, type AiJobData, type AiJobResult, type JobDataLimits } from './job-schema.js';
+import { checkJobData, type AiJobData, type AiJobResult, type JobDataLimits } from '../jobs/job-schema.js';
 import { AI_JOB_NAME } from './names.js';
 
 export interface ProducerOptions {

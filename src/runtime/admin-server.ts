@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import { buildAdminApp } from '../http/app.js';
+import { createKeyActions } from '../lease/key-actions.js';
 import type { Container } from './container.js';
-import { createKeyActions } from './key-actions.js';
 import type { CloseStep } from './shutdown.js';
 
 export interface RunningAdminServer {

@@ -2,7 +2,7 @@ import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../core/logger.js';
 import { callProvider, type CallProviderDeps } from '../jobs/call-provider.js';
-import type { AiJobData, AiJobResult } from '../queues/job-schema.js';
+import type { AiJobData, AiJobResult } from '../jobs/job-schema.js';
 
 export interface AiWorkerOptions {
   connection: Redis;

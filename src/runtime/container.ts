@@ -65,7 +65,7 @@ export async function buildContainer(config: AikeysConfig, logger: Logger): Prom
     loadSnapshot: () => loadKeyStateSnapshot(db),
     logger,
   });
-  const pool = createKeyPool({ db, engine, ring, config, logger });
+  const pool = createKeyPool({ db, engine, ring, logger });
   const providers = createProviderRegistry(config.providers);
   const prices = createPriceTable({ overridesFile: system.pricesFile, logger });
   const usage = new UsageStream(services.prefix);

@@ -3,7 +3,7 @@
  * the usage record appended to the usage stream by the release itself.
  */
 import type { Logger } from '../core/logger.js';
-import type { KeyLeaser, LeaseAnswer } from '../jobs/ports.js';
+import type { KeyLeaser } from '../jobs/ports.js';
 import type { KeyPool } from '../lease/key-pool.js';
 import type { Db } from '../store/database.js';
 import { listKeys } from '../store/keys.js';
@@ -32,22 +32,11 @@ export function createKeyLeaser(deps: {
 }): KeyLeaser {
   const { pool, usage, db, logger } = deps;
   return {
-    async lease(request): Promise<LeaseAnswer> {
-      const result = await pool.selectBestKey(request.provider, request.model, {
-        estimatedTokens: request.estimatedTokens,
-        excludeKeyIds: request.excludeKeyIds,
-      });
-      if (result.ok) return { ok: true, key: result.key };
-      return {
-        ok: false,
-        reason: await describeNoKey(db, request.provider, result.reason === 'provider_paused'),
-        retryAtMs: result.retryAtMs,
-        onlyTriedKeysAvailable: result.onlyExcludedCouldServe,
-      };
-    },
+    lease: (request) => pool.lease(request),
+    describeNoKey: (provider, answer) => describeNoKey(db, provider, answer.reason === 'provider_paused'),
     async release(key, outcome, record) {
       // One script: a worker killed mid-release leaves both the count and the record, or neither.
-      const released = await pool.updateKeyUsage({ leaseId: key.leaseId }, outcome, usage.entryFor(record));
+      const released = await pool.release({ leaseId: key.leaseId }, outcome, usage.entryFor(record));
       // A release held for later delivery (Redis unreachable), or dropped, is logged by the pool.
       if (!released.released && (released.reason === 'expired' || released.reason === 'unknown'))
         logger.warn({ keyName: key.keyName, reason: released.reason }, 'lease was no longer held at release');

@@ -18,13 +18,13 @@ export function createMaintenanceTarget(deps: {
   const { db, pool, logger } = deps;
   const now = deps.now ?? (() => new Date());
   return {
-    async resetDailyCounters() {
+    async resetDaily() {
       // The reset at 00:00 UTC on the 1st also starts the accounts' new budget month.
-      const keysReset = await pool.resetDailyCounters({ monthly: now().getUTCDate() === 1 });
+      const keysReset = await pool.resetDaily({ monthly: now().getUTCDate() === 1 });
       return { keysReset };
     },
-    async unblockExpiredKeys() {
-      return { unblocked: (await pool.unblockExpiredKeys()).length };
+    async unblockExpired() {
+      return { unblocked: (await pool.unblockExpired()).length };
     },
     async reimportConfig() {
       const config = deps.currentConfig();

@@ -1,6 +1,6 @@
 /**
- * Read queries on `ai_accounts` with their keys' counts and today's usage (KeyPool's
- * getAllAccounts / getAccountStats, the accounts API and dashboard).
+ * Read queries on `ai_accounts` with their keys' counts and today's usage (the accounts API, the
+ * dashboard and the metrics).
  */
 import type { Db } from './database.js';
 import { effectiveKeyStatus } from './key-status-sql.js';

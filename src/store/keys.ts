@@ -6,7 +6,13 @@
 import type { Db } from './database.js';
 import { effectiveBlockUntil, effectiveKeyStatus } from './key-status-sql.js';
 
-export type KeyStatus = 'active' | 'temporarily_blocked' | 'exhausted' | 'disabled';
+/**
+ * A key's status, as `ai_api_keys.status` stores it and the lease engine keeps it in Redis; every
+ * list of statuses (the API filter, the metrics) is this one.
+ */
+export const KEY_STATUSES = ['active', 'temporarily_blocked', 'exhausted', 'disabled'] as const;
+export type KeyStatus = (typeof KEY_STATUSES)[number];
+/** Why a disabled key is disabled: by hand, by its breaker, refused by the provider, or gone from the config. */
 export type DisabledKind = 'manual' | 'breaker' | 'invalid_key' | 'removed';
 
 /** A key as operators see it, joined with its account. Carries no secret material. */

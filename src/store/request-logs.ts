@@ -1,6 +1,35 @@
 import type { Db } from './database.js';
 import { retryOnDeadlock } from './deadlock-retry.js';
-import type { UsageRecord } from '../usage/usage-record.js';
+
+/**
+ * One provider call's usage: what becomes one `ai_request_logs` row. Declared with the table that
+ * stores it; src/usage carries it from the worker to here through a Redis stream.
+ */
+export interface UsageRecord {
+  /** Random UUID of this provider call (minted before the call is made). */
+  callId: string;
+  keyId: number;
+  accountId: number;
+  provider: string;
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  /** The provider reported no usable usage; the tokens were counted locally. */
+  usageEstimated: boolean;
+  costUsd: number;
+  /** HTTP status, 0 when no response came. */
+  status: number;
+  error: string | null;
+  /** BullMQ job id; `direct:<uuid>` for usage reported outside a job. */
+  jobId: string;
+  /** Which run of the job (BullMQ attemptsStarted). */
+  jobRun: number;
+  /** Which provider call within that run, from 1. */
+  attempt: number;
+  /** When the call finished, epoch ms. */
+  at: number;
+}
 
 /**
  * Writes a batch of usage records as `ai_request_logs` rows in one statement. A record already

@@ -21,7 +21,8 @@ import type { Logger } from '../core/logger.js';
 import type { Db } from '../store/database.js';
 import { isRecordsFault, writeUsageBatch } from '../store/request-logs.js';
 import { writeUsageReject } from '../store/usage-rejects.js';
-import { decodeUsageRecord, type UsageRecord } from './usage-record.js';
+import type { UsageRecord } from '../store/request-logs.js';
+import { decodeUsageRecord } from './usage-record.js';
 import { USAGE_GROUP, usageStreamKey } from './usage-stream.js';
 
 export interface UsageFlusherOptions {

@@ -1,37 +1,13 @@
 /**
- * One provider call's usage, on its way from a worker to `ai_request_logs`. Records travel through
+ * The encoding of one provider call's usage (UsageRecord, declared with its table in
+ * store/request-logs.ts) on its way from a worker to `ai_request_logs`. Records travel through
  * a Redis stream so a Postgres outage delays them and a crashed worker loses none; `callId`, a
  * random UUID minted before the call, identifies it, so writing a record twice counts it once.
  * (jobId, jobRun, attempt) cannot be the identity: BullMQ's job ids start again at 1 when Redis
  * loses its data, and a new call would then look like an old one and be dropped.
  */
 import { createHash } from 'node:crypto';
-
-export interface UsageRecord {
-  /** Random UUID of this provider call (minted before the call is made). */
-  callId: string;
-  keyId: number;
-  accountId: number;
-  provider: string;
-  model: string;
-  promptTokens: number;
-  completionTokens: number;
-  totalTokens: number;
-  /** The provider reported no usable usage; the tokens were counted locally. */
-  usageEstimated: boolean;
-  costUsd: number;
-  /** HTTP status, 0 when no response came. */
-  status: number;
-  error: string | null;
-  /** BullMQ job id; `direct:<uuid>` for usage reported outside a job. */
-  jobId: string;
-  /** Which run of the job (BullMQ attemptsStarted). */
-  jobRun: number;
-  /** Which provider call within that run, from 1. */
-  attempt: number;
-  /** When the call finished, epoch ms. */
-  at: number;
-}
+import type { UsageRecord } from '../store/request-logs.js';
 
 /** The fields of records written before call ids existed, in their order (still decoded). */
 const LEGACY_FIELDS = [

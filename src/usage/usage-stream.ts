@@ -1,5 +1,6 @@
 import type { ReleaseAppend } from '../lease/types.js';
-import { encodeUsageRecord, type UsageRecord } from './usage-record.js';
+import type { UsageRecord } from '../store/request-logs.js';
+import { encodeUsageRecord } from './usage-record.js';
 
 export const USAGE_GROUP = 'usage-writers';
 

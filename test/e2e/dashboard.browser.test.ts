@@ -82,7 +82,7 @@ describe.skipIf(!HAVE_CHROMIUM && !process.env.CI)('the admin dashboard in a bro
     // not succeeded yet, so slow start holds it to one call in flight and the later picks find none).
     const picks: (string | false)[] = [];
     for (let i = 0; i < 3; i++) {
-      const picked = await system.container.pool.selectBestKey('openai', undefined, { estimatedTokens: 1 });
+      const picked = await system.container.pool.lease({ provider: 'openai', estimatedTokens: 1 });
       picks.push(picked.ok && picked.key.keyName);
     }
     expect(picks).toEqual(['key_2', false, false]);

@@ -64,7 +64,7 @@ describe('a lease holder killed with SIGKILL', () => {
       ok: false,
       reason: 'no_key',
       retryAtMs: held.expiresAtMs,
-      onlyExcludedCouldServe: false,
+      onlyTriedKeysAvailable: false,
     });
     clock.advance(1);
     const after = await engine.lease({ provider: 'openai', estimatedTokens: 100 });

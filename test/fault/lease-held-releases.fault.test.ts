@@ -5,7 +5,8 @@
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKeyPool, type KeyPool, type SelectedKey } from '../../src/lease/key-pool.js';
+import { createKeyPool, type KeyPool } from '../../src/lease/key-pool.js';
+import type { LeasedKey } from '../../src/lease/types.js';
 import { createCommandConnection } from '../../src/queues/connections.js';
 import { openDatabase, type Db } from '../../src/store/database.js';
 import { usageStreamKey } from '../../src/usage/usage-stream.js';
@@ -50,8 +51,8 @@ function poolOf(exitMs: number): KeyPool {
   });
 }
 
-async function pick(pool: KeyPool): Promise<SelectedKey> {
-  const picked = await pool.selectBestKey('openai', undefined, { estimatedTokens: 10 });
+async function pick(pool: KeyPool): Promise<LeasedKey> {
+  const picked = await pool.lease({ provider: 'openai', estimatedTokens: 10 });
   if (!picked.ok) throw new Error(`no key: ${picked.reason}`);
   return picked.key;
 }
@@ -74,10 +75,11 @@ describe('releases while Redis cannot be reached', () => {
     await server.stop();
 
     const append = (entry: string) => ({ stream, entry });
-    expect(
-      await pool.updateKeyUsage(failed, { kind: 'server_error', status: 500 }, append('failed')),
-    ).toEqual({ released: false, reason: 'held' });
-    expect(await pool.updateKeyUsage(served, { kind: 'success', tokens: 42 }, append('served'))).toEqual({
+    expect(await pool.release(failed, { kind: 'server_error', status: 500 }, append('failed'))).toEqual({
+      released: false,
+      reason: 'held',
+    });
+    expect(await pool.release(served, { kind: 'success', tokens: 42 }, append('served'))).toEqual({
       released: false,
       reason: 'held',
     });
@@ -107,7 +109,7 @@ describe('releases while Redis cannot be reached', () => {
     const key = await pick(pool);
     await server.stop();
     try {
-      expect(await pool.updateKeyUsage(key, { kind: 'success', tokens: 5 })).toEqual({
+      expect(await pool.release(key, { kind: 'success', tokens: 5 })).toEqual({
         released: false,
         reason: 'held',
       });

@@ -186,19 +186,19 @@ describe('aikeys disable / enable', () => {
     expect(await leaseOnly('key_2')).toBe(enabled.keyId);
   });
 
-  it('disable without --reason stores "disabled by operator"', async () => {
+  it('disable without --reason stores the one default reason', async () => {
     const run = await aikeys('disable', 'key_1');
     expect(run.code, run.stderr).toBe(0);
-    expect((await key('key_1')).disabledReason).toBe('disabled by operator');
+    expect((await key('key_1')).disabledReason).toBe('disabled by an operator');
     expect((await aikeys('enable', 'key_1')).code).toBe(0);
   });
 });
 
 describe('aikeys reset-daily', () => {
   it("sets every key's used_today to 0 in Postgres and in the lease state", async () => {
-    const selected = await pool.selectBestKey('openai');
+    const selected = await pool.lease({ provider: 'openai', estimatedTokens: 0 });
     if (!selected.ok) throw new Error('test setup: no key to lease');
-    await pool.updateKeyUsage(selected.key.lease, { kind: 'success', tokens: 1234 });
+    await pool.release(selected.key.lease, { kind: 'success', tokens: 1234 });
     await pool.flush();
     expect((await key(selected.key.keyName)).usedToday).toBe(1234);
 
@@ -216,11 +216,13 @@ describe('errors and later imports', () => {
     const run = await aikeys('block', 'key_9');
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toBe('aikeys: No key named key_9; list them with `aikeys keys`\n');
+    expect(run.stderr).toBe('aikeys: No key named key_9; list them with `aikeys keys` or GET /api/keys\n');
     for (const command of ['unblock', 'disable', 'enable']) {
       const other = await aikeys(command, 'key_9');
       expect(other.code).toBe(1);
-      expect(other.stderr).toBe('aikeys: No key named key_9; list them with `aikeys keys`\n');
+      expect(other.stderr).toBe(
+        'aikeys: No key named key_9; list them with `aikeys keys` or GET /api/keys\n',
+      );
     }
   });
 

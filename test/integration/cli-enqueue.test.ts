@@ -13,7 +13,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { generateMasterKey } from '../../src/crypto/key-ring.js';
 import { createBullConnection } from '../../src/queues/connections.js';
-import type { AiJobResult } from '../../src/queues/job-schema.js';
+import type { AiJobResult } from '../../src/jobs/job-schema.js';
 import { buildContainer } from '../../src/runtime/container.js';
 import { closeInOrder, type CloseStep } from '../../src/runtime/shutdown.js';
 import { startWorkerReplica } from '../../src/runtime/worker-replica.js';

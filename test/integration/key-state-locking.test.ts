@@ -20,7 +20,7 @@ import {
   writeKeyState,
   type KeyStateWrite,
 } from '../../src/store/key-state.js';
-import type { UsageRecord } from '../../src/usage/usage-record.js';
+import type { UsageRecord } from '../../src/store/request-logs.js';
 import { isolate } from '../setup/isolation.js';
 import { buildConfig, type KeySpec } from './import-fixtures.js';
 

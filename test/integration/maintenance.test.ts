@@ -45,8 +45,8 @@ describe('maintenance schedules', () => {
   it('runs each task once on the target, whichever replica picks it up', async () => {
     const calls: string[] = [];
     const target: MaintenanceTarget = {
-      resetDailyCounters: async () => (calls.push('reset-daily'), { keysReset: 2 }),
-      unblockExpiredKeys: async () => (calls.push('unblock-expired'), { unblocked: 0 }),
+      resetDaily: async () => (calls.push('reset-daily'), { keysReset: 2 }),
+      unblockExpired: async () => (calls.push('unblock-expired'), { unblocked: 0 }),
       reimportConfig: async () => (
         calls.push('import-config'),
         { changed: false, summary: 'config unchanged' }
@@ -138,9 +138,10 @@ describe('maintenance target', () => {
         summary: expect.stringContaining('added 1'),
       });
       // key_2 joined as the fallback account: it serves once key_1 is ruled out.
-      const first = await container.pool.selectBestKey('openai', undefined, { estimatedTokens: 1 });
+      const first = await container.pool.lease({ provider: 'openai', estimatedTokens: 1 });
       expect(first.ok && first.key.keyName).toBe('key_1');
-      const second = await container.pool.selectBestKey('openai', undefined, {
+      const second = await container.pool.lease({
+        provider: 'openai',
         estimatedTokens: 1,
         excludeKeyIds: [first.ok ? first.key.keyId : -1],
       });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { createDb, openDatabase, type Db } from '../../src/store/database.js';
 import { UsageFlusher } from '../../src/usage/usage-flusher.js';
-import type { UsageRecord } from '../../src/usage/usage-record.js';
+import type { UsageRecord } from '../../src/store/request-logs.js';
 import { UsageStream } from '../../src/usage/usage-stream.js';
 import { isolate } from '../setup/isolation.js';
 

@@ -11,7 +11,7 @@ import { createDb, openDatabase, type Db } from '../../src/store/database.js';
 import { writeUsageBatch } from '../../src/store/request-logs.js';
 import { countUsageRejects } from '../../src/store/usage-rejects.js';
 import { UsageFlusher } from '../../src/usage/usage-flusher.js';
-import type { UsageRecord } from '../../src/usage/usage-record.js';
+import type { UsageRecord } from '../../src/store/request-logs.js';
 import { UsageStream } from '../../src/usage/usage-stream.js';
 import { isolate } from '../setup/isolation.js';
 

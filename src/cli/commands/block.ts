@@ -1,10 +1,4 @@
-import {
-  applyKeyAction,
-  describeStatus,
-  keyAfterAction,
-  positiveInteger,
-  withKeyActions,
-} from './key-action-helpers.js';
+import { describeStatus, positiveInteger, withKeyActions } from './key-action-helpers.js';
 import type { CommandRegistrar } from '../context.js';
 import { AikeysError } from '../../core/errors.js';
 
@@ -30,8 +24,7 @@ export const registerBlock: CommandRegistrar = (program, ctx) => {
             `--seconds ${seconds} is over the longest block, ${max} s (AI_MAX_BLOCK_SECONDS); block for at most that, or raise AI_MAX_BLOCK_SECONDS`,
           );
         }
-        await applyKeyAction(session, () => session.actions.block(name, { seconds, reason: options.reason }));
-        const key = await keyAfterAction(session.db, name);
+        const key = await session.actions.block(name, { seconds, reason: options.reason });
         const why = options.reason === undefined ? '' : ` (${options.reason})`;
         return `Blocked ${name} for ${seconds} s${why}: ${describeStatus(key)}`;
       });

@@ -1,7 +1,6 @@
-import { applyKeyAction, describeStatus, keyAfterAction, withKeyActions } from './key-action-helpers.js';
+import { DEFAULT_DISABLE_REASON } from '../../lease/key-actions.js';
+import { describeStatus, withKeyActions } from './key-action-helpers.js';
 import type { CommandRegistrar } from '../context.js';
-
-export const DEFAULT_DISABLE_REASON = 'disabled by operator';
 
 export const registerDisable: CommandRegistrar = (program, ctx) => {
   program
@@ -11,8 +10,8 @@ export const registerDisable: CommandRegistrar = (program, ctx) => {
     .option('--reason <text>', 'why (stored as the disabled reason)', DEFAULT_DISABLE_REASON)
     .action(async (name: string, options: { reason: string }, command: typeof program) => {
       const line = await withKeyActions(ctx, command, async (session) => {
-        await applyKeyAction(session, () => session.actions.disable(name, options.reason));
-        return `Disabled ${name}: ${describeStatus(await keyAfterAction(session.db, name))}`;
+        const key = await session.actions.disable(name, { reason: options.reason });
+        return `Disabled ${name}: ${describeStatus(key)}`;
       });
       ctx.out(`${line}\n`);
     });

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { AikeysError } from '../../core/errors.js';
 import { createBullConnection } from '../../queues/connections.js';
-import { checkJobData, type AiJobData, type AiJobResult, type ChatMessage } from '../../queues/job-schema.js';
+import { checkJobData, type AiJobData, type AiJobResult, type ChatMessage } from '../../jobs/job-schema.js';
 import { createProducer } from '../../queues/producer.js';
 import { servicesFor, writeJson, type CommandRegistrar } from '../context.js';
 

@@ -1,4 +1,4 @@
-import { applyKeyAction, describeStatus, keyAfterAction, withKeyActions } from './key-action-helpers.js';
+import { describeStatus, withKeyActions } from './key-action-helpers.js';
 import type { CommandRegistrar } from '../context.js';
 
 export const registerUnblock: CommandRegistrar = (program, ctx) => {
@@ -8,8 +8,7 @@ export const registerUnblock: CommandRegistrar = (program, ctx) => {
     .argument('<key_name>', 'the key, e.g. key_1 (see `aikeys keys`)')
     .action(async (name: string, _options: unknown, command: typeof program) => {
       const line = await withKeyActions(ctx, command, async (session) => {
-        await applyKeyAction(session, () => session.actions.unblock(name));
-        return `Unblocked ${name}: ${describeStatus(await keyAfterAction(session.db, name))}`;
+        return `Unblocked ${name}: ${describeStatus(await session.actions.unblock(name))}`;
       });
       ctx.out(`${line}\n`);
     });

@@ -1,17 +1,17 @@
 /**
  * Operator actions: `POST /api/keys/:name/{block,unblock,disable,enable}` and `POST /api/reset-daily`.
- * The server checks the key exists (a uniform 404 whatever the implementation), calls `actions`, and
- * answers with the key as Postgres now has it, so the client sees what really changed.
+ * The body is checked here; `actions` (lease/key-actions.ts) finds the key (404 KEY_NOT_FOUND when
+ * there is none), acts, and returns the key as Postgres now has it, so the client sees what really
+ * changed.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AikeysError } from '../../core/errors.js';
-import { findKeyByName } from '../../store/keys.js';
+import type { KeyActions } from '../../lease/key-actions.js';
+import type { KeyView } from '../../store/keys.js';
 import { validationError } from '../errors.js';
-import type { AdminAppDeps, KeyActions } from '../types.js';
+import type { AdminAppDeps } from '../types.js';
 import { keyJson } from './keys.js';
-
-const DEFAULT_DISABLE_REASON = 'disabled by an operator (admin API)';
 
 const KeyParams = z.object({ name: z.string().regex(/^key_[1-9][0-9]{0,8}$/, 'a key name is key_N') });
 /** A longer block would be cut to AI_MAX_BLOCK_SECONDS anyway: refused, so the operator knows. */
@@ -49,34 +49,33 @@ function requireActions(deps: AdminAppDeps): KeyActions {
 
 type Action = 'block' | 'unblock' | 'disable' | 'enable';
 
+function act(
+  deps: AdminAppDeps,
+  actions: KeyActions,
+  action: Action,
+  name: string,
+  body: unknown,
+): Promise<KeyView> {
+  switch (action) {
+    case 'block':
+      return actions.block(name, parse(blockBody(deps.config.system.maxBlockSeconds), body, 'body'));
+    case 'disable':
+      return actions.disable(name, parse(DisableBody, body, 'body'));
+    case 'unblock':
+      parse(EmptyBody, body, 'body');
+      return actions.unblock(name);
+    case 'enable':
+      parse(EmptyBody, body, 'body');
+      return actions.enable(name);
+  }
+}
+
 async function run(deps: AdminAppDeps, action: Action, request: FastifyRequest) {
   const actions = requireActions(deps);
   const { name } = parse(KeyParams, request.params, 'params');
-  const before = await findKeyByName(deps.db, name);
-  if (!before) throw new AikeysError('KEY_NOT_FOUND', `No key named ${name}`);
-  switch (action) {
-    case 'block': {
-      const body = parse(blockBody(deps.config.system.maxBlockSeconds), request.body, 'body');
-      await actions.block(name, body);
-      break;
-    }
-    case 'disable': {
-      const body = parse(DisableBody, request.body, 'body');
-      await actions.disable(name, body.reason ?? DEFAULT_DISABLE_REASON);
-      break;
-    }
-    case 'unblock':
-      parse(EmptyBody, request.body, 'body');
-      await actions.unblock(name);
-      break;
-    case 'enable':
-      parse(EmptyBody, request.body, 'body');
-      await actions.enable(name);
-      break;
-  }
-  const after = await findKeyByName(deps.db, name);
+  const key = await act(deps, actions, action, name, request.body);
   request.log.info({ action, key: name }, 'admin key action');
-  return { ok: true, action, key: keyJson(after ?? before) };
+  return { ok: true, action, key: keyJson(key) };
 }
 
 export function registerKeyActionRoutes(app: FastifyInstance, deps: AdminAppDeps): void {

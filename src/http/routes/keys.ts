@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { listKeys, type KeyView } from '../../store/keys.js';
+import { KEY_STATUSES, listKeys, type KeyView } from '../../store/keys.js';
 import { validationError } from '../errors.js';
 import type { AdminAppDeps } from '../types.js';
 
@@ -32,7 +32,7 @@ export function keyJson(k: KeyView) {
 
 const KeysQuery = z.object({
   provider: z.string().min(1).max(100).optional(),
-  status: z.enum(['active', 'temporarily_blocked', 'exhausted', 'disabled']).optional(),
+  status: z.enum(KEY_STATUSES).optional(),
   /** Keys removed from the config stay as history; `true` lists them too. */
   include_removed: z.enum(['true', 'false']).optional(),
 });

@@ -26,7 +26,7 @@
   per request would cost Redis a table walk each), each one of
           1, leaseId, model, inflight, usedPlusReserved   granted; the id carries key, account, seq,
                                                           flags and expiry (LEASE_ID_FORMAT)
-          2, retryAtMs | -1, onlyExcludedCouldServe 0|1   no key can serve now
+          2, retryAtMs | -1, onlyTriedKeysAvailable 0|1   no key can serve now
           3, retryAtMs                                    provider paused by its breaker
        or {0}                                             state missing: hydrate and retry
 ]]

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { AiJobData, AiJobResult } from '../../../src/queues/job-schema.js';
+import type { AiJobData, AiJobResult } from '../../../src/jobs/job-schema.js';
 import type { Db } from '../../../src/store/database.js';
 import type { WorkerProcess } from './worker-process.js';
 

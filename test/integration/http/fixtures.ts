@@ -12,8 +12,16 @@ import { Secret } from '../../../src/core/secret.js';
 import { seal } from '../../../src/crypto/envelope.js';
 import { hashSecret } from '../../../src/crypto/hash.js';
 import { decodeMasterKey, generateMasterKey } from '../../../src/crypto/key-ring.js';
-import { buildAdminApp, type BlockOptions, type KeyActions } from '../../../src/http/app.js';
+import { buildAdminApp } from '../../../src/http/app.js';
+import {
+  DEFAULT_DISABLE_REASON,
+  findKeyOrFail,
+  type BlockOptions,
+  type DisableOptions,
+  type KeyActions,
+} from '../../../src/lease/key-actions.js';
 import { openDatabase, type Db } from '../../../src/store/database.js';
+import type { KeyView } from '../../../src/store/keys.js';
 import type { Isolated } from '../../setup/isolation.js';
 
 /** Recognisable fragments: no response may ever contain any of them. */
@@ -174,38 +182,52 @@ export function buildApp(
 export type RecordedCall =
   | { action: 'block'; name: string; options: BlockOptions }
   | { action: 'unblock' | 'enable'; name: string }
-  | { action: 'disable'; name: string; reason: string }
+  | { action: 'disable'; name: string; options: DisableOptions }
   | { action: 'resetDaily' };
 
-/** Records calls and applies the obvious change to Postgres, so routes can show the after-state. */
+/**
+ * Records calls and applies the obvious change to Postgres, so routes can show the after-state. It
+ * finds keys as the real actions do (an unknown name is KEY_NOT_FOUND, before anything is recorded).
+ */
 export class RecordingActions implements KeyActions {
   readonly calls: RecordedCall[] = [];
   constructor(private readonly db: Db) {}
 
-  async block(name: string, options: BlockOptions): Promise<void> {
-    this.calls.push({ action: 'block', name, options });
+  async #apply(name: string, call: RecordedCall, change: Record<string, unknown>): Promise<KeyView> {
+    await findKeyOrFail(this.db, name);
+    this.calls.push(call);
+    await this.db('ai_api_keys').where({ key_name: name }).update(change);
+    return findKeyOrFail(this.db, name);
+  }
+
+  block(name: string, options: BlockOptions = {}): Promise<KeyView> {
     const until = new Date(Date.now() + (options.seconds ?? 1800) * 1000);
-    await this.db('ai_api_keys')
-      .where({ key_name: name })
-      .update({ status: 'temporarily_blocked', temporary_block_until: until });
+    return this.#apply(
+      name,
+      { action: 'block', name, options },
+      { status: 'temporarily_blocked', temporary_block_until: until },
+    );
   }
-  async unblock(name: string): Promise<void> {
-    this.calls.push({ action: 'unblock', name });
-    await this.db('ai_api_keys')
-      .where({ key_name: name })
-      .update({ status: 'active', temporary_block_until: null });
+  unblock(name: string): Promise<KeyView> {
+    return this.#apply(name, { action: 'unblock', name }, { status: 'active', temporary_block_until: null });
   }
-  async disable(name: string, reason: string): Promise<void> {
-    this.calls.push({ action: 'disable', name, reason });
-    await this.db('ai_api_keys')
-      .where({ key_name: name })
-      .update({ status: 'disabled', disabled_reason: reason, disabled_kind: 'manual' });
+  disable(name: string, options: DisableOptions = {}): Promise<KeyView> {
+    return this.#apply(
+      name,
+      { action: 'disable', name, options },
+      {
+        status: 'disabled',
+        disabled_reason: options.reason ?? DEFAULT_DISABLE_REASON,
+        disabled_kind: 'manual',
+      },
+    );
   }
-  async enable(name: string): Promise<void> {
-    this.calls.push({ action: 'enable', name });
-    await this.db('ai_api_keys')
-      .where({ key_name: name })
-      .update({ status: 'active', disabled_reason: null, disabled_kind: null, consecutive_failures: 0 });
+  enable(name: string): Promise<KeyView> {
+    return this.#apply(
+      name,
+      { action: 'enable', name },
+      { status: 'active', disabled_reason: null, disabled_kind: null, consecutive_failures: 0 },
+    );
   }
   async resetDaily(): Promise<{ keysReset: number }> {
     this.calls.push({ action: 'resetDaily' });

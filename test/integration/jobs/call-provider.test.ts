@@ -107,7 +107,7 @@ describe('the AI job processor', () => {
   it('delays a job while no key can serve, holding no lease, and runs it when the key unblocks', async () => {
     const s = await system([`KEY_1=${secret('sim-ok')}`]);
     const keyId = await s.keyId('key_1');
-    await s.container.pool.blockKey(keyId, 2);
+    await s.container.pool.block(keyId, 2);
     const blockedAt = Date.now();
     const id = await s.producer.enqueue(ask('wait for me'));
     await until(
@@ -123,7 +123,7 @@ describe('the AI job processor', () => {
 
   it('fails with "No available API keys" and the reason once AI_NO_KEY_WAIT_MS has passed', async () => {
     const s = await system([`KEY_1=${secret('sim-ok')}`, 'AI_NO_KEY_WAIT_MS=300']);
-    await s.container.pool.disableKey(await s.keyId('key_1'), 'testing');
+    await s.container.pool.disable(await s.keyId('key_1'), 'testing');
     await expect(s.producer.run(ask('nobody home'), { timeoutMs: 20_000 })).rejects.toThrow(
       /^No available API keys: openai keys: 1 disabled/,
     );
@@ -138,6 +138,7 @@ describe('the AI job processor', () => {
           return leaser.lease(request);
         },
         release: (...args) => leaser.release(...args),
+        describeNoKey: (...args) => leaser.describeNoKey(...args),
       }),
     });
     const id = await s.producer.enqueue(ask('after the outage'));
@@ -152,6 +153,7 @@ describe('the AI job processor', () => {
       wrapLeaser: (leaser) => ({
         lease: (request) => leaser.lease(request),
         release: () => Promise.reject(new Error('connection lost (simulated)')),
+        describeNoKey: (...args) => leaser.describeNoKey(...args),
       }),
     });
     const result = await s.producer.run(ask('answer survives'), { timeoutMs: 20_000 });

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { DelayedError } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callProvider, type AiJobHandle } from '../../../src/jobs/call-provider.js';
-import type { AiJobResult } from '../../../src/queues/job-schema.js';
+import type { AiJobResult } from '../../../src/jobs/job-schema.js';
 import { startSimulatedProvider, type SimulatedProvider } from '../../../src/simulator/server.js';
 import { findKeyByName } from '../../../src/store/keys.js';
 import { isolate, type Isolated } from '../../setup/isolation.js';

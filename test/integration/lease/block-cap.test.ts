@@ -62,7 +62,7 @@ async function expectBlockedAtMostMax(keyId: number, before: number): Promise<vo
 }
 
 async function leaseOne(): Promise<number> {
-  const picked = await pool.selectBestKey('openai');
+  const picked = await pool.lease({ provider: 'openai', estimatedTokens: 0 });
   if (!picked.ok) throw new Error(`no key: ${picked.reason}`);
   return picked.key.keyId;
 }
@@ -70,7 +70,7 @@ async function leaseOne(): Promise<number> {
 describe('blocks are capped at AI_MAX_BLOCK_SECONDS', () => {
   it('a 429 whose Retry-After is 99999999999 s blocks the key for the cap, not until year 5195', async () => {
     const before = Date.now();
-    const picked = await pool.selectBestKey('openai');
+    const picked = await pool.lease({ provider: 'openai', estimatedTokens: 0 });
     if (!picked.ok) throw new Error('no key');
     const failure = classifyHttpFailure({
       provider: 'openai',
@@ -79,13 +79,13 @@ describe('blocks are capped at AI_MAX_BLOCK_SECONDS', () => {
       now: before,
     });
     expect(failure.outcome.kind).toBe('rate_limited');
-    await pool.updateKeyUsage(picked.key, failure.outcome);
+    await pool.release(picked.key, failure.outcome);
     await expectBlockedAtMostMax(picked.key.keyId, before);
   });
 
   it("Go's largest duration in x-ratelimit-reset-requests: capped the same way", async () => {
     const before = Date.now();
-    const picked = await pool.selectBestKey('openai');
+    const picked = await pool.lease({ provider: 'openai', estimatedTokens: 0 });
     if (!picked.ok) throw new Error('no key');
     const failure = classifyHttpFailure({
       provider: 'openai',
@@ -96,17 +96,17 @@ describe('blocks are capped at AI_MAX_BLOCK_SECONDS', () => {
       },
       now: before,
     });
-    await pool.updateKeyUsage(picked.key, failure.outcome);
+    await pool.release(picked.key, failure.outcome);
     await expectBlockedAtMostMax(picked.key.keyId, before);
   });
 
   it('a release whose retry-after is not finite (Infinity, 1e300) is capped by the release path itself', async () => {
     const before = Date.now();
-    const picked = await pool.selectBestKey('openai');
+    const picked = await pool.lease({ provider: 'openai', estimatedTokens: 0 });
     if (!picked.ok) throw new Error('no key');
-    await pool.updateKeyUsage(picked.key, { kind: 'rate_limited', retryAfterMs: Infinity });
+    await pool.release(picked.key, { kind: 'rate_limited', retryAfterMs: Infinity });
     await expectBlockedAtMostMax(picked.key.keyId, before);
-    await pool.unblockKey(picked.key.keyId);
+    await pool.unblock(picked.key.keyId);
     const again = await leaseOne();
     const lease = (await engine.openLeases()).find((l) => l.keyId === again)!;
     await engine.release({ leaseId: lease.leaseId }, { kind: 'rate_limited', retryAfterMs: 1e300 });
@@ -127,7 +127,7 @@ describe('blocks are capped at AI_MAX_BLOCK_SECONDS', () => {
   it('an operator block longer than the cap (by any caller of the engine) is cut to it', async () => {
     const keyId = seeded.keyIds[3]!;
     const before = Date.now();
-    await pool.blockKey(keyId, 10 * 365 * 24 * 3600);
+    await pool.block(keyId, 10 * 365 * 24 * 3600);
     await expectBlockedAtMostMax(keyId, before);
   });
 });
@@ -176,7 +176,7 @@ describe('the scripts cap a block themselves, whatever the caller sends', () => 
     const [state] = await engine.keyStates([keyId]);
     expect(state?.status).toBe('temporarily_blocked');
     expect(state!.blockUntilMs).toBeLessThanOrEqual(Date.now() + MAX_MS + 1000);
-    await pool.unblockKey(keyId);
+    await pool.unblock(keyId);
   });
 
   it('block-4 cuts a duration of 1e15 ms to its longest-block argument', async () => {
@@ -190,7 +190,7 @@ describe('the scripts cap a block themselves, whatever the caller sends', () => 
     ]);
     const [state] = await engine.keyStates([keyId]);
     expect(state!.blockUntilMs).toBeLessThanOrEqual(Date.now() + MAX_MS + 1000);
-    await pool.unblockKey(keyId);
+    await pool.unblock(keyId);
   });
 });
 

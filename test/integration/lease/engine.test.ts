@@ -103,7 +103,7 @@ describe('lease: choice', () => {
       ok: false,
       reason: 'no_key',
       retryAtMs: until.getTime(),
-      onlyExcludedCouldServe: false,
+      onlyTriedKeysAvailable: false,
     });
     clock.advance(60_000);
     expect(await leaseKey(engine)).toBe(ids[2]);
@@ -147,7 +147,7 @@ describe('lease: choice', () => {
     });
     expect(await engine.lease({ provider: 'openai', estimatedTokens: 1, excludeKeyIds: ids })).toMatchObject({
       ok: false,
-      onlyExcludedCouldServe: true,
+      onlyTriedKeysAvailable: true,
     });
   });
 
@@ -410,7 +410,7 @@ describe('breakers', () => {
       ok: false,
       reason: 'provider_paused',
       retryAtMs: clock.nowMs + 30_000,
-      onlyExcludedCouldServe: false,
+      onlyTriedKeysAvailable: false,
     });
     clock.advance(30_000);
     const probe = leased(await engine.lease({ provider: 'openai', estimatedTokens: 1 }));

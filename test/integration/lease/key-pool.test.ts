@@ -32,7 +32,7 @@ const row = (keyId: number) => db('ai_api_keys').where('key_id', keyId).first();
 
 describe('KeyPool', () => {
   it('selects the best key and decrypts it only then, masked when printed', async () => {
-    const picked = await pool.selectBestKey('openai', 'gpt-4-turbo', { estimatedTokens: 10 });
+    const picked = await pool.lease({ provider: 'openai', model: 'gpt-4-turbo', estimatedTokens: 10 });
     if (!picked.ok) throw new Error('no key');
     const id = seeded.keyIds[1]!;
     expect(picked.key).toMatchObject({
@@ -44,7 +44,7 @@ describe('KeyPool', () => {
     expect(picked.key.secret.reveal()).toBe(seeded.secrets.get(id));
     expect(inspect(picked.key)).not.toContain(seeded.secrets.get(id));
     expect(JSON.stringify(picked.key)).not.toContain(seeded.secrets.get(id));
-    await pool.updateKeyUsage(picked.key, { kind: 'success', tokens: 42 });
+    await pool.release(picked.key, { kind: 'success', tokens: 42 });
     expect((await row(id)).used_today).toBe(0);
     await pool.flush();
     expect(await row(id)).toMatchObject({ used_today: 42, consecutive_failures: 0 });
@@ -52,28 +52,28 @@ describe('KeyPool', () => {
   });
 
   it('writes status changes to Postgres at once', async () => {
-    const picked = await pool.selectBestKey('openai');
+    const picked = await pool.lease({ provider: 'openai', estimatedTokens: 0 });
     if (!picked.ok) throw new Error('no key');
-    await pool.updateKeyUsage(picked.key, { kind: 'auth_failed', status: 401 });
+    await pool.release(picked.key, { kind: 'auth_failed', status: 401 });
     expect(await row(picked.key.keyId)).toMatchObject({
       status: 'disabled',
       disabled_kind: 'invalid_key',
       disabled_reason: 'invalid key (HTTP 401)',
     });
     const other = seeded.keyIds.find((id) => id !== picked.key.keyId && id !== seeded.keyIds[2])!;
-    await pool.blockKey(other, 60);
+    await pool.block(other, 60);
     expect((await row(other)).status).toBe('temporarily_blocked');
     expect((await row(other)).temporary_block_until.getTime()).toBeGreaterThan(Date.now() + 50_000);
-    await pool.unblockKey(other);
+    await pool.unblock(other);
     expect(await row(other)).toMatchObject({ status: 'active', temporary_block_until: null });
-    await pool.disableKey(other, 'rotating');
+    await pool.disable(other, 'rotating');
     expect(await row(other)).toMatchObject({
       status: 'disabled',
       disabled_kind: 'manual',
       disabled_reason: 'rotating',
     });
-    await pool.enableKey(other);
-    await pool.enableKey(picked.key.keyId);
+    await pool.enable(other);
+    await pool.enable(picked.key.keyId);
     expect(await row(picked.key.keyId)).toMatchObject({
       status: 'active',
       disabled_kind: null,
@@ -81,17 +81,8 @@ describe('KeyPool', () => {
     });
   });
 
-  it('reports health and accounts from Postgres', async () => {
-    const health = await pool.getSystemHealth();
-    expect(health).toMatchObject({ totalKeys: 3, activeKeys: 3, healthy: true });
-    const accounts = await pool.getAllAccounts();
-    expect(accounts.map((a) => a.priority)).toEqual([1, 2]);
-    expect(await pool.getAccountKeys(accounts[0]!.accountId)).toHaveLength(2);
-    expect(await pool.getAccountStats(accounts[1]!.accountId)).toMatchObject({ totalKeys: 1 });
-  });
-
   it('reset-daily zeroes usage in Redis and Postgres', async () => {
-    expect(await pool.resetDailyCounters()).toBe(3);
+    expect(await pool.resetDaily()).toBe(3);
     expect(await db('ai_api_keys').sum('used_today as s').first()).toMatchObject({ s: 0 });
     const [state] = await createEngine(redis, db, env.prefix).keyStates([seeded.keyIds[1]!]);
     expect(state!.usedToday).toBe(0);
@@ -112,21 +103,21 @@ describe('KeyPool state during a Postgres outage', () => {
       counterFlushMs: 60_000,
     });
     try {
-      const picked = await outagePool.selectBestKey('openai', undefined, { estimatedTokens: 1 });
+      const picked = await outagePool.lease({ provider: 'openai', estimatedTokens: 1 });
       if (!picked.ok) throw new Error('no key');
       const before = (await row(picked.key.keyId)).used_today as number;
       await proxy.cut();
-      await outagePool.updateKeyUsage(picked.key, { kind: 'success', tokens: 77 });
+      await outagePool.release(picked.key, { kind: 'success', tokens: 77 });
       await outagePool.flush(); // fails: Postgres is unreachable through the proxy
       expect((await row(picked.key.keyId)).used_today).toBe(before);
       await proxy.restore();
       await outagePool.flush();
       expect((await row(picked.key.keyId)).used_today).toBe(before + 77);
 
-      const failing = await outagePool.selectBestKey('openai', undefined, { estimatedTokens: 1 });
+      const failing = await outagePool.lease({ provider: 'openai', estimatedTokens: 1 });
       if (!failing.ok) throw new Error('no key');
       await proxy.cut();
-      const released = await outagePool.updateKeyUsage(failing.key, { kind: 'auth_failed', status: 401 });
+      const released = await outagePool.release(failing.key, { kind: 'auth_failed', status: 401 });
       expect(released).toMatchObject({ released: true, statusChanged: true });
       expect((await row(failing.key.keyId)).status).toBe('active');
       await proxy.restore();
@@ -145,7 +136,7 @@ describe('KeyPool state during a Postgres outage', () => {
   it('leaves what it could not write when it stops, and the next replica writes it', async () => {
     const { startTcpProxy } = await import('../../setup/tcp-proxy.js');
     const { createDb } = await import('../../../src/store/database.js');
-    for (const id of seeded.keyIds) await pool.enableKey(id);
+    for (const id of seeded.keyIds) await pool.enable(id);
     const engine = createEngine(redis, db, env.prefix);
     const target = new URL(env.databaseUrl);
     const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
@@ -153,14 +144,14 @@ describe('KeyPool state during a Postgres outage', () => {
     const stopping = createKeyPool({ db: viaProxy, engine, ring: seeded.ring, counterFlushMs: 60_000 });
     try {
       // A large reservation on the first key makes the second lease take the other primary key.
-      const counted = await stopping.selectBestKey('openai', undefined, { estimatedTokens: 100_000 });
-      const failing = await stopping.selectBestKey('openai', undefined, { estimatedTokens: 1 });
+      const counted = await stopping.lease({ provider: 'openai', estimatedTokens: 100_000 });
+      const failing = await stopping.lease({ provider: 'openai', estimatedTokens: 1 });
       if (!counted.ok || !failing.ok) throw new Error('no key');
       expect(failing.key.keyId).not.toBe(counted.key.keyId);
       const usedBefore = (await row(counted.key.keyId)).used_today as number;
       await proxy.cut();
-      await stopping.updateKeyUsage(counted.key, { kind: 'success', tokens: 55 });
-      await stopping.updateKeyUsage(failing.key, { kind: 'auth_failed', status: 401 });
+      await stopping.release(counted.key, { kind: 'success', tokens: 55 });
+      await stopping.release(failing.key, { kind: 'auth_failed', status: 401 });
       await stopping.close(); // its last flush fails too: Postgres is unreachable through the proxy
 
       const marks = await engine.unwritten.read();

@@ -46,9 +46,9 @@ describe('a release after its lease expired', () => {
   it('counts the tokens on the key and account once, and logs them: Σ used = Σ logged', async () => {
     const stream = usageStreamKey(env.prefix);
     const release = async (leaseId: string, tokens: number) =>
-      pool.updateKeyUsage({ leaseId }, { kind: 'success', tokens }, { stream, entry: String(tokens) });
+      pool.release({ leaseId }, { kind: 'success', tokens }, { stream, entry: String(tokens) });
     const lease = async () => {
-      const picked = await pool.selectBestKey('openai', undefined, { estimatedTokens: 50 });
+      const picked = await pool.lease({ provider: 'openai', estimatedTokens: 50 });
       if (!picked.ok) throw new Error('no key');
       return picked.key.leaseId;
     };
@@ -64,7 +64,7 @@ describe('a release after its lease expired', () => {
     expect(await release(slow, 70)).toMatchObject({ released: false, reason: 'expired' });
     expect(await release(slowest, 90)).toMatchObject({ released: false, reason: 'expired' });
     // Released twice (a retry that did reach Redis the first time): counted once.
-    expect(await pool.updateKeyUsage({ leaseId: slow }, { kind: 'success', tokens: 70 })).toEqual({
+    expect(await pool.release({ leaseId: slow }, { kind: 'success', tokens: 70 })).toEqual({
       released: false,
       reason: 'unknown',
     });

@@ -87,7 +87,7 @@ async function main(): Promise<void> {
   });
 
   if (job.hold) {
-    const picked = await pool.selectBestKey('openai', undefined, { estimatedTokens: 100 });
+    const picked = await pool.lease({ provider: 'openai', estimatedTokens: 100 });
     if (!picked.ok) throw new Error('no key to hold');
     process.stdout.write(`${JSON.stringify(picked.key.lease)}\n`);
     setInterval(() => undefined, 60_000);
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
       progress.at[index] = 'lease';
       const estimate = 50 + Math.floor(Math.random() * 150);
       const model = models[Math.floor(Math.random() * models.length)];
-      const picked = await pool.selectBestKey('openai', model, { estimatedTokens: estimate });
+      const picked = await pool.lease({ provider: 'openai', model, estimatedTokens: estimate });
       if (!picked.ok) {
         events.push({ t: 'no_key', reason: picked.reason });
         await new Promise((resolve) => setTimeout(resolve, 2));
@@ -139,7 +139,7 @@ async function main(): Promise<void> {
       if (Math.random() < 0.5) await new Promise((resolve) => setImmediate(resolve));
       progress.at[index] = 'release';
       const outcome = randomOutcome(estimate);
-      const r = await pool.updateKeyUsage(lease, outcome);
+      const r = await pool.release(lease, outcome);
       events.push(
         r.released
           ? {

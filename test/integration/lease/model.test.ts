@@ -249,10 +249,10 @@ async function run(ops: Op[]): Promise<void> {
         expected,
       );
     } else {
-      expect({ ok: actual.ok, reason: actual.reason, only: actual.onlyExcludedCouldServe }, step).toEqual(
+      expect({ ok: actual.ok, reason: actual.reason, only: actual.onlyTriedKeysAvailable }, step).toEqual(
         expected.ok
           ? expected
-          : { ok: false, reason: expected.reason, only: expected.onlyExcludedCouldServe },
+          : { ok: false, reason: expected.reason, only: expected.onlyTriedKeysAvailable },
       );
       if (!expected.ok && expected.reason === 'provider_paused')
         expect(actual.retryAtMs, step).toBe(expected.retryAtMs);

@@ -58,7 +58,7 @@ async function expectDisabledAndSkipped(
   reason: RegExp,
 ): Promise<void> {
   const { pool, bad, good, goodSecret } = setup;
-  const picked = await pool.selectBestKey('openai', undefined, { estimatedTokens: 1 });
+  const picked = await pool.lease({ provider: 'openai', estimatedTokens: 1 });
   if (!picked.ok) throw new Error(`expected a key, got ${picked.reason}`);
   // The lease went to the other key: the bad one never reached a caller, so no call used it.
   expect(picked.key.keyId).toBe(good);
@@ -74,8 +74,8 @@ async function expectDisabledAndSkipped(
   expect(await row(bad)).toMatchObject({ status: 'disabled', disabled_kind: 'invalid_key' });
   expect((await row(bad)).disabled_reason).toMatch(reason);
   // The next lease does not choose it either.
-  await pool.updateKeyUsage(picked.key, { kind: 'success', tokens: 1 });
-  const next = await pool.selectBestKey('openai', undefined, { estimatedTokens: 1 });
+  await pool.release(picked.key, { kind: 'success', tokens: 1 });
+  const next = await pool.lease({ provider: 'openai', estimatedTokens: 1 });
   expect(next.ok && next.key.keyId).toBe(good);
 }
 

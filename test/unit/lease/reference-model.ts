@@ -57,7 +57,7 @@ export type MLeaseResult =
       ok: false;
       reason: 'no_key' | 'provider_paused';
       retryAtMs: number | null;
-      onlyExcludedCouldServe: boolean;
+      onlyTriedKeysAvailable: boolean;
     };
 
 export class ReferenceModel {
@@ -136,13 +136,13 @@ export class ReferenceModel {
     let providerProbe = false;
     if (b) {
       if (this.now < b.until)
-        return { ok: false, reason: 'provider_paused', retryAtMs: b.until, onlyExcludedCouldServe: false };
+        return { ok: false, reason: 'provider_paused', retryAtMs: b.until, onlyTriedKeysAvailable: false };
       if (b.probe)
         return {
           ok: false,
           reason: 'provider_paused',
           retryAtMs: this.leases.get(b.probe)?.expires ?? this.now,
-          onlyExcludedCouldServe: false,
+          onlyTriedKeysAvailable: false,
         };
       providerProbe = true;
     }
@@ -185,7 +185,7 @@ export class ReferenceModel {
       ok: false,
       reason: 'no_key',
       retryAtMs: times.length ? Math.min(...times) : null,
-      onlyExcludedCouldServe: onlyExcluded,
+      onlyTriedKeysAvailable: onlyExcluded,
     };
   }
 

@@ -10,7 +10,7 @@ import {
   TOKENS_PER_MESSAGE,
   TOKENS_PER_REPLY,
 } from '../../../src/pricing/estimate-tokens.js';
-import { DEFAULT_MAX_PROMPT_BYTES } from '../../../src/queues/job-schema.js';
+import { DEFAULT_MAX_PROMPT_BYTES } from '../../../src/jobs/job-schema.js';
 
 const chat = (text: string) => [
   { role: 'system' as const, content: 'You are terse.' },

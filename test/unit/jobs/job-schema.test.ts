@@ -6,7 +6,7 @@ import {
   MAX_MESSAGES,
   MAX_METADATA_BYTES,
   MAX_NAME_LENGTH,
-} from '../../../src/queues/job-schema.js';
+} from '../../../src/jobs/job-schema.js';
 
 const user = (content: string) => ({ role: 'user' as const, content });
 const valid = { messages: [user('hi')] };
