@@ -74,6 +74,27 @@ const dollars = z
     return value;
   });
 
+/** `true` or `false` (any case), or the default when unset. */
+function flag(fallback: boolean) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx): boolean => {
+      if (raw === undefined) return fallback;
+      const value = raw.trim().toLowerCase();
+      if (value === 'true') return true;
+      if (value === 'false') return false;
+      ctx.issues.push({ code: 'custom', message: 'must be true or false', input: raw });
+      return z.NEVER;
+    });
+}
+
+/**
+ * The admin token is the only credential of the admin server, and the session cookie's signing
+ * secret is derived from it: a short one could be guessed. `aikeys gen-key` prints 44 characters.
+ */
+export const MIN_ADMIN_TOKEN_LENGTH = 32;
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const systemSettingsSchema = z.object({
@@ -112,7 +133,15 @@ export const serviceSettingsSchema = z.object({
   LOG_LEVEL: text('info').refine((level) => (LOG_LEVELS as readonly string[]).includes(level), {
     message: `must be one of ${LOG_LEVELS.join(', ')}`,
   }),
-  AIKEYS_ADMIN_TOKEN: text(undefined),
+  AIKEYS_ADMIN_TOKEN: text(undefined).refine(
+    (token) => token === undefined || token === '' || token.length >= MIN_ADMIN_TOKEN_LENGTH,
+    {
+      message:
+        `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters; ` +
+        'make one with `aikeys gen-key` (it prints a suitable random value)',
+    },
+  ),
+  AIKEYS_BOARD_WRITE: flag(false),
 });
 
 /** AI_ENCRYPTION_KEY is checked on its own (see encryption-key.ts): it is a Secret. */
@@ -215,6 +244,7 @@ export function parseServiceSettings(sources: SettingSources): Parsed<ServiceSet
       host: s.HOST,
       logLevel: s.LOG_LEVEL,
       adminToken: s.AIKEYS_ADMIN_TOKEN,
+      boardWrite: s.AIKEYS_BOARD_WRITE,
     },
   };
 }

@@ -107,6 +107,8 @@ export interface ServiceSettings {
   readonly logLevel: string;
   /** Bearer token for the admin API and dashboard (`AIKEYS_ADMIN_TOKEN`); undefined = open on localhost only. */
   readonly adminToken: string | undefined;
+  /** Bull Board may retry, clean, pause or remove jobs (`AIKEYS_BOARD_WRITE`, false = read-only). */
+  readonly boardWrite: boolean;
 }
 
 /** A legacy name found in the env file, and how to write it in the new form. */

@@ -77,6 +77,7 @@ export function makeConfig(env: Isolated, masterKey: Secret): AikeysConfig {
       host: '127.0.0.1',
       logLevel: 'info',
       adminToken: undefined,
+      boardWrite: false,
     },
     legacy: [],
   };
