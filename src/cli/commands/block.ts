@@ -1,3 +1,4 @@
+import { auditCli } from '../audit.js';
 import {
   applyKeyAction,
   describeStatus,
@@ -22,6 +23,12 @@ export const registerBlock: CommandRegistrar = (program, ctx) => {
       const line = await withKeyActions(ctx, command, async (session) => {
         const seconds = options.seconds ?? session.config.system.blockSeconds;
         await applyKeyAction(session, () => session.actions.block(name, { seconds, reason: options.reason }));
+        await auditCli(ctx, session.config, session.db, {
+          action: 'block',
+          keyName: name,
+          reason: options.reason,
+          details: { seconds },
+        });
         const key = await keyAfterAction(session.db, name);
         const why = options.reason === undefined ? '' : ` (${options.reason})`;
         return `Blocked ${name} for ${seconds} s${why}: ${describeStatus(key)}`;

@@ -1,3 +1,4 @@
+import { auditCli } from '../audit.js';
 import { applyKeyAction, describeStatus, keyAfterAction, withKeyActions } from './key-action-helpers.js';
 import type { CommandRegistrar } from '../context.js';
 
@@ -12,6 +13,8 @@ export const registerDisable: CommandRegistrar = (program, ctx) => {
     .action(async (name: string, options: { reason: string }, command: typeof program) => {
       const line = await withKeyActions(ctx, command, async (session) => {
         await applyKeyAction(session, () => session.actions.disable(name, options.reason));
+        const audit = { action: 'disable', keyName: name, reason: options.reason } as const;
+        await auditCli(ctx, session.config, session.db, audit);
         return `Disabled ${name}: ${describeStatus(await keyAfterAction(session.db, name))}`;
       });
       ctx.out(`${line}\n`);

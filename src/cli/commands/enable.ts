@@ -1,3 +1,4 @@
+import { auditCli } from '../audit.js';
 import { applyKeyAction, describeStatus, keyAfterAction, withKeyActions } from './key-action-helpers.js';
 import type { CommandRegistrar } from '../context.js';
 
@@ -9,6 +10,7 @@ export const registerEnable: CommandRegistrar = (program, ctx) => {
     .action(async (name: string, _options: unknown, command: typeof program) => {
       const line = await withKeyActions(ctx, command, async (session) => {
         await applyKeyAction(session, () => session.actions.enable(name));
+        await auditCli(ctx, session.config, session.db, { action: 'enable', keyName: name });
         return `Enabled ${name}: ${describeStatus(await keyAfterAction(session.db, name))}`;
       });
       ctx.out(`${line}\n`);

@@ -1,3 +1,4 @@
+import { auditCli } from '../audit.js';
 import { applyKeyAction, describeStatus, keyAfterAction, withKeyActions } from './key-action-helpers.js';
 import type { CommandRegistrar } from '../context.js';
 
@@ -9,6 +10,7 @@ export const registerUnblock: CommandRegistrar = (program, ctx) => {
     .action(async (name: string, _options: unknown, command: typeof program) => {
       const line = await withKeyActions(ctx, command, async (session) => {
         await applyKeyAction(session, () => session.actions.unblock(name));
+        await auditCli(ctx, session.config, session.db, { action: 'unblock', keyName: name });
         return `Unblocked ${name}: ${describeStatus(await keyAfterAction(session.db, name))}`;
       });
       ctx.out(`${line}\n`);

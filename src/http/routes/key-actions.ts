@@ -6,9 +6,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AikeysError } from '../../core/errors.js';
+import { auditAdminAction } from '../../store/admin-actions.js';
 import { findKeyByName } from '../../store/keys.js';
 import { validationError } from '../errors.js';
 import type { AdminAppDeps, KeyActions } from '../types.js';
+import { apiActor } from './admin-actions.js';
 import { keyJson } from './keys.js';
 
 const DEFAULT_DISABLE_REASON = 'disabled by an operator (admin API)';
@@ -40,20 +42,30 @@ function requireActions(deps: AdminAppDeps): KeyActions {
 
 type Action = 'block' | 'unblock' | 'disable' | 'enable';
 
+/** The audit row's `details` for an API action: how the caller was authenticated, and from where. */
+function requestDetails(request: FastifyRequest): Record<string, unknown> {
+  return { via: request.adminAuth ?? 'open', ip: request.ip };
+}
+
 async function run(deps: AdminAppDeps, action: Action, request: FastifyRequest) {
   const actions = requireActions(deps);
   const { name } = parse(KeyParams, request.params, 'params');
   const before = await findKeyByName(deps.db, name);
   if (!before) throw new AikeysError('KEY_NOT_FOUND', `No key named ${name}`);
+  let reason: string | undefined;
+  let details = requestDetails(request);
   switch (action) {
     case 'block': {
       const body = parse(BlockBody, request.body, 'body');
       await actions.block(name, body);
+      reason = body.reason;
+      details = { ...details, seconds: body.seconds ?? deps.config.system.blockSeconds };
       break;
     }
     case 'disable': {
       const body = parse(DisableBody, request.body, 'body');
-      await actions.disable(name, body.reason ?? DEFAULT_DISABLE_REASON);
+      reason = body.reason ?? DEFAULT_DISABLE_REASON;
+      await actions.disable(name, reason);
       break;
     }
     case 'unblock':
@@ -66,7 +78,13 @@ async function run(deps: AdminAppDeps, action: Action, request: FastifyRequest) 
       break;
   }
   const after = await findKeyByName(deps.db, name);
-  request.log.info({ action, key: name }, 'admin key action');
+  await auditAdminAction(deps.db, request.log, {
+    actor: apiActor(request),
+    action,
+    keyName: name,
+    reason,
+    details,
+  });
   return { ok: true, action, key: keyJson(after ?? before) };
 }
 
@@ -79,7 +97,11 @@ export function registerKeyActionRoutes(app: FastifyInstance, deps: AdminAppDeps
     const actions = requireActions(deps);
     parse(EmptyBody, request.body, 'body');
     const { keysReset } = await actions.resetDaily();
-    request.log.info({ keysReset }, 'admin reset-daily');
+    await auditAdminAction(deps.db, request.log, {
+      actor: apiActor(request),
+      action: 'reset-daily',
+      details: { ...requestDetails(request), keysReset },
+    });
     return { ok: true, action: 'reset-daily', keys_reset: keysReset };
   });
 }
