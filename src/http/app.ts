@@ -13,6 +13,8 @@
  */
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { MIN_ADMIN_TOKEN_LENGTH } from '../config/settings-schema.js';
+import { AikeysError } from '../core/errors.js';
 import { createFailedAuthLimiter, installAuth } from './auth.js';
 import { registerBullBoard } from './bull-board.js';
 import { installErrorHandling } from './errors.js';
@@ -40,6 +42,13 @@ export type { AdminAppDeps, BlockOptions, KeyActions } from './types.js';
 const TRUSTED_PROXIES = 'loopback';
 
 export async function buildAdminApp(deps: AdminAppDeps): Promise<FastifyInstance> {
+  // The config refuses such a token already; this keeps any other caller from a guessable one.
+  if (deps.adminToken && deps.adminToken.length < MIN_ADMIN_TOKEN_LENGTH) {
+    throw new AikeysError(
+      'ADMIN_TOKEN_TOO_SHORT',
+      `AIKEYS_ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters; make one with \`aikeys gen-key\``,
+    );
+  }
   const app = Fastify({
     // pino from src/core/logger.ts: its redaction covers the authorization header should a request be logged.
     loggerInstance: deps.logger.child({ component: 'admin-http' }) as FastifyBaseLogger,

@@ -276,3 +276,11 @@ describe('Bull Board', () => {
     await f.queue.resume();
   });
 });
+
+describe('the admin token', () => {
+  it('an app is not built with a token shorter than 32 characters', async () => {
+    await expect(buildApp(f, { adminToken: 'x'.repeat(31) })).rejects.toThrow(
+      /at least 32 characters.*aikeys gen-key/,
+    );
+  });
+});
