@@ -5,6 +5,7 @@
  * setting takes its default. Messages name what is expected and never echo the value, which may
  * be a URL with a password in it.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { ConfigProblem } from '../core/errors.js';
 import { problemAt, type SettingSources } from './setting-sources.js';
@@ -95,6 +96,37 @@ function flag(fallback: boolean) {
  */
 export const MIN_ADMIN_TOKEN_LENGTH = 32;
 
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** Addresses whose X-Forwarded-* headers the admin server believes: names, IPs or CIDR ranges. */
+const proxyList = z
+  .string()
+  .optional()
+  .transform((raw, ctx): readonly string[] => {
+    if (raw === undefined) return ['loopback'];
+    const items = raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+    const valid = (item: string) => {
+      if (PROXY_RANGE_NAMES.includes(item)) return true;
+      const [address = '', bits, ...rest] = item.split('/');
+      const family = isIP(address);
+      if (family === 0 || rest.length > 0) return false;
+      if (bits === undefined) return true;
+      return /^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+    };
+    if (items.length === 0 || !items.every(valid)) {
+      ctx.issues.push({
+        code: 'custom',
+        message: `must be a comma-separated list of ${PROXY_RANGE_NAMES.join(', ')}, IP addresses or CIDR ranges (e.g. loopback,172.16.0.0/12)`,
+        input: raw,
+      });
+      return z.NEVER;
+    }
+    return items;
+  });
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const systemSettingsSchema = z.object({
@@ -142,6 +174,7 @@ export const serviceSettingsSchema = z.object({
     },
   ),
   AIKEYS_BOARD_WRITE: flag(false),
+  AIKEYS_TRUST_PROXY: proxyList,
 });
 
 /** AI_ENCRYPTION_KEY is checked on its own (see encryption-key.ts): it is a Secret. */
@@ -245,6 +278,7 @@ export function parseServiceSettings(sources: SettingSources): Parsed<ServiceSet
       logLevel: s.LOG_LEVEL,
       adminToken: s.AIKEYS_ADMIN_TOKEN,
       boardWrite: s.AIKEYS_BOARD_WRITE,
+      trustProxy: s.AIKEYS_TRUST_PROXY,
     },
   };
 }

@@ -109,6 +109,12 @@ export interface ServiceSettings {
   readonly adminToken: string | undefined;
   /** Bull Board may retry, clean, pause or remove jobs (`AIKEYS_BOARD_WRITE`, false = read-only). */
   readonly boardWrite: boolean;
+  /**
+   * Proxies whose X-Forwarded-Proto/-For/-Host the admin server believes (`AIKEYS_TRUST_PROXY`,
+   * `loopback`): they decide the session cookie's Secure flag and the address failed sign-ins are
+   * counted against, so only a proxy the operator runs belongs here.
+   */
+  readonly trustProxy: readonly string[];
 }
 
 /** A legacy name found in the env file, and how to write it in the new form. */

@@ -35,12 +35,6 @@ import type { AdminAppDeps } from './types.js';
 
 export type { AdminAppDeps, BlockOptions, KeyActions } from './types.js';
 
-/**
- * Proxies whose X-Forwarded-Proto/-For/-Host are believed: one on this host only. Believing a
- * wider range would let any machine in it pick its own address and dodge the failed-sign-in limit.
- */
-const TRUSTED_PROXIES = 'loopback';
-
 export async function buildAdminApp(deps: AdminAppDeps): Promise<FastifyInstance> {
   // The config refuses such a token already; this keeps any other caller from a guessable one.
   if (deps.adminToken && deps.adminToken.length < MIN_ADMIN_TOKEN_LENGTH) {
@@ -55,7 +49,9 @@ export async function buildAdminApp(deps: AdminAppDeps): Promise<FastifyInstance
     // The dashboard polls every few seconds; access lines would drown the workers' logs.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
-    trustProxy: TRUSTED_PROXIES,
+    // Only the proxies the operator names: any other client could otherwise pick its own address
+    // (dodging the failed-sign-in limit) or claim HTTPS.
+    trustProxy: [...deps.config.services.trustProxy],
   });
   app.decorateRequest('adminAuth', undefined);
   installErrorHandling(app);

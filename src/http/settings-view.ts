@@ -83,6 +83,7 @@ export function settingsView(config: AikeysConfig, adminTokenSet: boolean): Sett
       // Whether auth is on, from what the server enforces; the token itself is never shown.
       { name: 'AIKEYS_ADMIN_TOKEN', value: adminTokenSet ? 'configured' : 'not configured' },
       { name: 'AIKEYS_BOARD_WRITE', value: v.boardWrite },
+      { name: 'AIKEYS_TRUST_PROXY', value: v.trustProxy.join(',') },
     ],
     providers: Object.values(config.providers)
       .map((p) => ({ name: p.name, base_url: maskUrl(p.baseUrl), api: p.api }))

@@ -86,6 +86,20 @@ describe('sign-in form and session cookie', () => {
     expect(String(direct.headers['set-cookie'])).not.toContain('Secure');
   });
 
+  it('believes X-Forwarded-Proto from the proxies AIKEYS_TRUST_PROXY lists', async () => {
+    const behindProxy = await buildApp(f, {
+      adminToken: TOKEN,
+      config: { ...f.config, services: { ...f.config.services, trustProxy: ['203.0.113.0/24'] } },
+    });
+    const res = await behindProxy.inject({
+      ...form(TOKEN),
+      remoteAddress: '203.0.113.7',
+      headers: { ...form(TOKEN).headers, 'x-forwarded-proto': 'https' },
+    });
+    expect(String(res.headers['set-cookie'])).toContain('Secure');
+    await behindProxy.close();
+  });
+
   it('a tampered, expired or foreign-signed session is refused and cleared', async () => {
     const cookie = await signIn(app, TOKEN);
     const value = decodeURIComponent(cookie.slice('aikeys_session='.length));

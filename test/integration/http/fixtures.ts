@@ -83,6 +83,7 @@ export function makeConfig(env: Isolated, masterKey: Secret): AikeysConfig {
       logLevel: 'info',
       adminToken: undefined,
       boardWrite: false,
+      trustProxy: ['loopback'],
     },
     legacy: [],
   };

@@ -54,3 +54,27 @@ describe('AIKEYS_BOARD_WRITE', () => {
     expect(problem.message).toContain('true or false');
   });
 });
+
+describe('AIKEYS_TRUST_PROXY', () => {
+  it('defaults to loopback and takes names, addresses and CIDR ranges', () => {
+    expect(parse(envText(ENCRYPTION_LINE, KEY)).services.trustProxy).toEqual(['loopback']);
+    const line = 'AIKEYS_TRUST_PROXY=loopback, 172.16.0.0/12,10.0.0.7,fd00::/8';
+    expect(parse(envText(ENCRYPTION_LINE, KEY, line)).services.trustProxy).toEqual([
+      'loopback',
+      '172.16.0.0/12',
+      '10.0.0.7',
+      'fd00::/8',
+    ]);
+  });
+
+  it.each(['everyone', '10.0.0.0/33', '300.1.1.1', ',', 'true'])(
+    'rejects %s, saying what it takes',
+    (value) => {
+      const problem = expectProblem(envText(ENCRYPTION_LINE, KEY, `AIKEYS_TRUST_PROXY=${value}`), {
+        line: 3,
+        name: 'AIKEYS_TRUST_PROXY',
+      });
+      expect(problem.message).toContain('CIDR');
+    },
+  );
+});

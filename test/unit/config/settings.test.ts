@@ -45,6 +45,7 @@ describe('system and service settings', () => {
       logLevel: 'info',
       adminToken: undefined,
       boardWrite: false,
+      trustProxy: ['loopback'],
     });
     expect(config.providers).toEqual({ openai: { name: 'openai', baseUrl: undefined, api: 'openai' } });
   });
