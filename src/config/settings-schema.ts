@@ -5,9 +5,9 @@
  * setting takes its default. Messages name what is expected and never echo the value, which may
  * be a URL with a password in it.
  */
-import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { ConfigProblem } from '../core/errors.js';
+import { adminToken, flag, proxyList } from './admin-settings.js';
 import { problemAt, type SettingSources } from './setting-sources.js';
 import type { ServiceSettings, SystemSettings } from './types.js';
 
@@ -75,58 +75,6 @@ const dollars = z
     return value;
   });
 
-/** `true` or `false` (any case), or the default when unset. */
-function flag(fallback: boolean) {
-  return z
-    .string()
-    .optional()
-    .transform((raw, ctx): boolean => {
-      if (raw === undefined) return fallback;
-      const value = raw.trim().toLowerCase();
-      if (value === 'true') return true;
-      if (value === 'false') return false;
-      ctx.issues.push({ code: 'custom', message: 'must be true or false', input: raw });
-      return z.NEVER;
-    });
-}
-
-/**
- * The admin token is the only credential of the admin server, and the session cookie's signing
- * secret is derived from it: a short one could be guessed. `aikeys gen-key` prints 44 characters.
- */
-export const MIN_ADMIN_TOKEN_LENGTH = 32;
-
-const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
-
-/** Addresses whose X-Forwarded-* headers the admin server believes: names, IPs or CIDR ranges. */
-const proxyList = z
-  .string()
-  .optional()
-  .transform((raw, ctx): readonly string[] => {
-    if (raw === undefined) return ['loopback'];
-    const items = raw
-      .split(',')
-      .map((item) => item.trim())
-      .filter((item) => item !== '');
-    const valid = (item: string) => {
-      if (PROXY_RANGE_NAMES.includes(item)) return true;
-      const [address = '', bits, ...rest] = item.split('/');
-      const family = isIP(address);
-      if (family === 0 || rest.length > 0) return false;
-      if (bits === undefined) return true;
-      return /^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
-    };
-    if (items.length === 0 || !items.every(valid)) {
-      ctx.issues.push({
-        code: 'custom',
-        message: `must be a comma-separated list of ${PROXY_RANGE_NAMES.join(', ')}, IP addresses or CIDR ranges (e.g. loopback,172.16.0.0/12)`,
-        input: raw,
-      });
-      return z.NEVER;
-    }
-    return items;
-  });
-
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const systemSettingsSchema = z.object({
@@ -165,14 +113,7 @@ export const serviceSettingsSchema = z.object({
   LOG_LEVEL: text('info').refine((level) => (LOG_LEVELS as readonly string[]).includes(level), {
     message: `must be one of ${LOG_LEVELS.join(', ')}`,
   }),
-  AIKEYS_ADMIN_TOKEN: text(undefined).refine(
-    (token) => token === undefined || token === '' || token.length >= MIN_ADMIN_TOKEN_LENGTH,
-    {
-      message:
-        `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters; ` +
-        'make one with `aikeys gen-key` (it prints a suitable random value)',
-    },
-  ),
+  AIKEYS_ADMIN_TOKEN: adminToken,
   AIKEYS_BOARD_WRITE: flag(false),
   AIKEYS_TRUST_PROXY: proxyList,
 });

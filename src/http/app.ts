@@ -13,7 +13,7 @@
  */
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { MIN_ADMIN_TOKEN_LENGTH } from '../config/settings-schema.js';
+import { MIN_ADMIN_TOKEN_LENGTH } from '../config/admin-settings.js';
 import { AikeysError } from '../core/errors.js';
 import { createFailedAuthLimiter, installAuth } from './auth.js';
 import { registerBullBoard } from './bull-board.js';
