@@ -1,7 +1,8 @@
 /**
  * Operator actions: `POST /api/keys/:name/{block,unblock,disable,enable}` and `POST /api/reset-daily`.
  * The server checks the key exists (a uniform 404 whatever the implementation), calls `actions`, and
- * answers with the key as Postgres now has it, so the client sees what really changed.
+ * answers with the key as Postgres now has it, so the client sees what really changed. Each action
+ * that went through is written to the audit trail (src/store/admin-actions.ts).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
