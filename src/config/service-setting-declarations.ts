@@ -3,6 +3,7 @@
  * finds Redis, Postgres and its queue, and how it serves. One declaration each, as in
  * setting-declarations.ts, which joins them to the behaviour settings.
  */
+import { adminToken, flag, MIN_ADMIN_TOKEN_LENGTH, proxyList } from './admin-settings.js';
 import type { SettingDeclaration } from './setting-declaration.js';
 import { checked, text, url, wholeNumber } from './setting-types.js';
 
@@ -78,10 +79,27 @@ export const SERVICE_SETTINGS = [
     name: 'AIKEYS_ADMIN_TOKEN',
     field: 'adminToken',
     group: 'service',
-    type: text(undefined),
-    description: 'Bearer token for the admin API and dashboard.',
+    type: { schema: adminToken, defaultText: undefined },
+    description: `Bearer token for the admin API and dashboard sign-in; at least ${MIN_ADMIN_TOKEN_LENGTH} characters (\`aikeys gen-key\` prints one).`,
     reloadable: false,
     secret: true,
     unset: 'open, on 127.0.0.1 only',
+  },
+  {
+    name: 'AIKEYS_BOARD_WRITE',
+    field: 'boardWrite',
+    group: 'service',
+    type: { schema: flag(false), defaultText: 'false' },
+    description: 'Bull Board may retry, clean, pause or remove jobs (`true`); read-only otherwise.',
+    reloadable: false,
+  },
+  {
+    name: 'AIKEYS_TRUST_PROXY',
+    field: 'trustProxy',
+    group: 'service',
+    type: { schema: proxyList, defaultText: 'loopback' },
+    description:
+      "Proxies whose X-Forwarded-* headers the admin server believes (names loopback, linklocal, uniquelocal, IPs or CIDR ranges): they decide the session cookie's Secure flag and the address failed sign-ins count against.",
+    reloadable: false,
   },
 ] as const satisfies readonly SettingDeclaration[];

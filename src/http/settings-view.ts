@@ -59,6 +59,8 @@ function shown(declaration: SettingDeclaration, value: unknown, configured: bool
   if (value === undefined || value === null) return null;
   if ('url' in declaration.type && declaration.type.url === true) return maskUrl(String(value));
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  // A list setting (AIKEYS_TRUST_PROXY) as it would be written in the env file.
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value.join(',');
   // Only secrets hold other kinds of value (a Secret); never show one by accident.
   return '(not shown)';
 }

@@ -19,7 +19,10 @@ export interface AdminAppDeps {
   /** BullMQ queues shown in Bull Board and counted in /metrics. */
   readonly queues: readonly Queue[];
   readonly logger: Logger;
-  /** When set, every route but the liveness probe and the dashboard shell needs `Bearer <token>`. */
+  /**
+   * When set (32 characters or more), every route but the liveness probe and the sign-in form needs
+   * `Bearer <token>` or the session cookie the sign-in form gives.
+   */
   readonly adminToken?: string;
   /** Absent: the POST routes answer 503 ACTIONS_UNAVAILABLE. */
   readonly actions?: KeyActions;

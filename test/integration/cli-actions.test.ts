@@ -4,7 +4,7 @@
  * lease state in Redis (checked with a lease engine of the test's own on the same prefix).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -243,5 +243,55 @@ describe('errors and later imports', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toBe('Unblocked key_3: status active\n');
     expect(await leaseOnly('key_3')).toBe((await key('key_3')).keyId);
+  });
+});
+
+describe('audit trail', () => {
+  it('every command that changed something left an ai_admin_actions row naming the OS user, and a log line', async () => {
+    const rows = await db('ai_admin_actions')
+      .orderBy('id')
+      .select('actor', 'action', 'key_name', 'reason', 'details');
+    const actor = `cli:${userInfo().username}`;
+    expect(rows.every((r: { actor: string }) => r.actor === actor)).toBe(true);
+    const actions = rows.map(
+      (r: { action: string; key_name: string | null }) => `${r.action} ${r.key_name ?? '-'}`,
+    );
+    for (const expected of [
+      'import -',
+      'block key_1',
+      'unblock key_1',
+      'disable key_1',
+      'enable key_1',
+      'reset-daily -',
+    ]) {
+      expect(actions).toContain(expected);
+    }
+    expect(rows).toContainEqual(
+      expect.objectContaining({
+        action: 'block',
+        key_name: 'key_1',
+        reason: 'testing',
+        details: { seconds: 600 },
+      }),
+    );
+    const imported = rows.find((r: { action: string }) => r.action === 'import') as {
+      details: { added: string[] };
+    };
+    expect(imported.details.added).toEqual(['key_1', 'key_2']);
+    // The failed action (an unknown key) is not in the trail.
+    expect(rows.some((r: { key_name: string | null }) => r.key_name === 'key_9')).toBe(false);
+
+    const run = await aikeys('disable', 'key_2', '--reason', 'audit check');
+    expect(run.code, run.stderr).toBe(0);
+    const line = JSON.parse(run.stderr.trim().split('\n').at(-1)!) as Record<string, unknown>;
+    expect(line).toMatchObject({
+      audit: true,
+      actor,
+      action: 'disable',
+      keyName: 'key_2',
+      reason: 'audit check',
+    });
+    expect(run.stderr).not.toContain('[redacted]');
+    expectNoSecret(run);
   });
 });

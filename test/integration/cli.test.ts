@@ -242,6 +242,19 @@ describe('aikeys CLI', () => {
     expect(JSON.parse(after.stdout)).toMatchObject({ keysSealedByOtherMasterKey: 0 });
     const keys = await aikeys(['keys']);
     for (const secret of SECRETS) expect(keys.stdout).toContain(new Secret(secret).masked);
+
+    // The rotation is in the audit trail, with its counts and neither key.
+    expect(run.stderr).toMatch(/"action":"rotate"/);
+    const db = createDb(env.databaseUrl);
+    try {
+      const rows = await db('ai_admin_actions').where({ action: 'rotate' }).select('actor', 'details');
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ actor: expect.stringMatching(/^cli:/), details: { resealed: 3 } });
+      expect(JSON.stringify(rows)).not.toContain(oldKey);
+      expect(JSON.stringify(rows)).not.toContain(newKey);
+    } finally {
+      await db.destroy();
+    }
   });
 
   it('an unknown command is a usage error', async () => {

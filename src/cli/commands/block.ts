@@ -1,3 +1,4 @@
+import { auditCli } from '../audit.js';
 import { describeStatus, positiveInteger, withKeyActions } from './key-action-helpers.js';
 import type { CommandRegistrar } from '../context.js';
 import { AikeysError } from '../../core/errors.js';
@@ -25,6 +26,12 @@ export const registerBlock: CommandRegistrar = (program, ctx) => {
           );
         }
         const key = await session.actions.block(name, { seconds, reason: options.reason });
+        await auditCli(ctx, session.config, session.db, {
+          action: 'block',
+          keyName: name,
+          reason: options.reason,
+          details: { seconds },
+        });
         const why = options.reason === undefined ? '' : ` (${options.reason})`;
         return `Blocked ${name} for ${seconds} s${why}: ${describeStatus(key)}`;
       });

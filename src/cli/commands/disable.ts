@@ -1,3 +1,4 @@
+import { auditCli } from '../audit.js';
 import { DEFAULT_DISABLE_REASON } from '../../lease/key-actions.js';
 import { describeStatus, withKeyActions } from './key-action-helpers.js';
 import type { CommandRegistrar } from '../context.js';
@@ -11,6 +12,8 @@ export const registerDisable: CommandRegistrar = (program, ctx) => {
     .action(async (name: string, options: { reason: string }, command: typeof program) => {
       const line = await withKeyActions(ctx, command, async (session) => {
         const key = await session.actions.disable(name, { reason: options.reason });
+        const audit = { action: 'disable', keyName: name, reason: options.reason } as const;
+        await auditCli(ctx, session.config, session.db, audit);
         return `Disabled ${name}: ${describeStatus(key)}`;
       });
       ctx.out(`${line}\n`);

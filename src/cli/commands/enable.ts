@@ -1,3 +1,4 @@
+import { auditCli } from '../audit.js';
 import { describeStatus, withKeyActions } from './key-action-helpers.js';
 import type { CommandRegistrar } from '../context.js';
 
@@ -8,7 +9,9 @@ export const registerEnable: CommandRegistrar = (program, ctx) => {
     .argument('<key_name>', 'the key, e.g. key_1 (see `aikeys keys`)')
     .action(async (name: string, _options: unknown, command: typeof program) => {
       const line = await withKeyActions(ctx, command, async (session) => {
-        return `Enabled ${name}: ${describeStatus(await session.actions.enable(name))}`;
+        const key = await session.actions.enable(name);
+        await auditCli(ctx, session.config, session.db, { action: 'enable', keyName: name });
+        return `Enabled ${name}: ${describeStatus(key)}`;
       });
       ctx.out(`${line}\n`);
     });

@@ -2,6 +2,7 @@ import { AikeysError } from '../../core/errors.js';
 import { Secret } from '../../core/secret.js';
 import { decodeMasterKey, KeyRing, type MasterKey } from '../../crypto/key-ring.js';
 import { resealKeys } from '../../store/import/reseal-keys.js';
+import { auditCli } from '../audit.js';
 import { configFor, withDatabase, writeJson, type CliContext, type CommandRegistrar } from '../context.js';
 
 /**
@@ -41,7 +42,11 @@ export const registerRotateEncryptionKey: CommandRegistrar = (program, ctx) => {
     .action(async (options: { old: string; json?: boolean }, command: typeof program) => {
       const config = configFor(ctx, command);
       const ring = await ringWithOldKey(ctx, config.system.encryptionKey, options.old);
-      const report = await withDatabase(config.services.databaseUrl, (db) => resealKeys(db, ring));
+      const report = await withDatabase(config.services.databaseUrl, async (db) => {
+        const result = await resealKeys(db, ring);
+        await auditCli(ctx, config, db, { action: 'rotate', details: { ...result } });
+        return result;
+      });
       if (options.json === true) writeJson(ctx, report);
       else {
         ctx.out(

@@ -1,25 +1,13 @@
 // The admin dashboard's script: fetches the JSON routes and renders them. Values reach the page only
 // through textContent / setAttribute (never innerHTML), since key reasons quote provider errors.
-/* global document, sessionStorage, fetch, Node, prompt, confirm, setInterval */
+// It never sees the admin token: the browser signed in through /sign-in and holds an HttpOnly
+// session cookie, which fetch sends by itself (same origin).
+/* global document, location, fetch, Node, prompt, confirm, setInterval */
 'use strict';
 (function () {
-  const TOKEN_STORAGE = 'aikeys.adminToken';
-  const TOKEN_COOKIE = 'aikeys_admin_token';
   const REFRESH_MS = 10000;
   const SVG_NS = 'http://www.w3.org/2000/svg';
   const $ = (sel) => document.querySelector(sel);
-
-  function token() {
-    return sessionStorage.getItem(TOKEN_STORAGE) || '';
-  }
-
-  // Bull Board is a page the browser navigates to: it can only get the token from a cookie, scoped
-  // to its own path and never sent cross-site.
-  function setCookie(value) {
-    const expiry = value ? '' : '; Max-Age=0';
-    document.cookie =
-      TOKEN_COOKIE + '=' + encodeURIComponent(value) + '; Path=/admin/queues; SameSite=Strict' + expiry;
-  }
 
   function showMessage(text, isError) {
     const el = $('#message');
@@ -30,10 +18,10 @@
 
   async function api(path, options) {
     const headers = { accept: 'application/json' };
-    if (token()) headers.authorization = 'Bearer ' + token();
     if (options && options.body !== undefined) headers['content-type'] = 'application/json';
     const res = await fetch(path, {
       method: (options && options.method) || 'GET',
+      credentials: 'same-origin',
       headers: headers,
       body: options && options.body !== undefined ? JSON.stringify(options.body) : undefined,
     });
@@ -297,27 +285,15 @@
     ];
     const results = await Promise.allSettled(jobs.map(([path, render]) => api(path).then(render)));
     const failed = results.find((r) => r.status === 'rejected');
-    if (failed && failed.reason.status === 401)
-      showMessage('Enter the admin token (AIKEYS_ADMIN_TOKEN) above.', true);
-    else if (failed) showMessage('Could not load: ' + failed.reason.message, true);
+    if (failed && failed.reason.status === 401) {
+      // No session, or it expired: sign in again.
+      showMessage('Signed out: sign in again.', true);
+      location.assign('/sign-in');
+    } else if (failed) showMessage('Could not load: ' + failed.reason.message, true);
     else if ($('#message').classList.contains('error')) showMessage('', false);
     $('#updated').textContent = 'Last update: ' + new Date().toLocaleTimeString();
   }
 
-  $('#token-form').addEventListener('submit', (event) => {
-    event.preventDefault();
-    const value = $('#token').value.trim();
-    sessionStorage.setItem(TOKEN_STORAGE, value);
-    setCookie(value);
-    $('#token').value = '';
-    showMessage('', false);
-    void refresh();
-  });
-  $('#token-forget').addEventListener('click', () => {
-    sessionStorage.removeItem(TOKEN_STORAGE);
-    setCookie('');
-    void refresh();
-  });
   $('#reset-daily').addEventListener('click', async () => {
     if (!confirm("Zero every key's daily usage now?")) return;
     try {

@@ -1,8 +1,9 @@
 /**
  * `GET /`: the dashboard, one self-contained page (inline CSS and script, no build step, no CDN: the
  * admin host may have no internet). It is kept as three files (page.html, dashboard.css,
- * dashboard.js) for editing and joined once at startup. The page holds no data, so it is public:
- * it is where the operator enters the token, and every figure comes from an authed API call.
+ * dashboard.js) for editing and joined once at startup. With a token set it needs a session: a
+ * browser without one is sent to the sign-in form (auth.ts), and every figure comes from an API
+ * call that the session cookie authenticates.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -32,7 +33,8 @@ export async function loadDashboardPage(): Promise<DashboardPage> {
     "connect-src 'self'",
     "img-src 'self' data:",
     "base-uri 'none'",
-    "form-action 'none'",
+    // The sign-out form posts to this server.
+    "form-action 'self'",
     "frame-ancestors 'none'",
   ].join('; ');
   return { html, csp };
@@ -40,12 +42,11 @@ export async function loadDashboardPage(): Promise<DashboardPage> {
 
 export async function registerDashboardRoutes(app: FastifyInstance): Promise<void> {
   const page = await loadDashboardPage();
-  app.get('/', { config: { public: true } }, async (_request, reply) =>
+  // The other security headers come from helmet (app.ts); this page's CSP is stricter than the default.
+  app.get('/', async (_request, reply) =>
     reply
       .type('text/html; charset=utf-8')
       .header('content-security-policy', page.csp)
-      .header('x-content-type-options', 'nosniff')
-      .header('referrer-policy', 'no-referrer')
       .header('cache-control', 'no-store')
       .send(page.html),
   );

@@ -2,15 +2,17 @@
  * Operator actions: `POST /api/keys/:name/{block,unblock,disable,enable}` and `POST /api/reset-daily`.
  * The body is checked here; `actions` (lease/key-actions.ts) finds the key (404 KEY_NOT_FOUND when
  * there is none), acts, and returns the key as Postgres now has it, so the client sees what really
- * changed.
+ * changed. Each action that went through is written to the audit trail (src/store/admin-actions.ts).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AikeysError } from '../../core/errors.js';
 import type { KeyActions } from '../../lease/key-actions.js';
+import { auditAdminAction } from '../../store/admin-actions.js';
 import type { KeyView } from '../../store/keys.js';
 import { validationError } from '../errors.js';
 import type { AdminAppDeps } from '../types.js';
+import { apiActor } from './admin-actions.js';
 import { keyJson } from './keys.js';
 
 const KeyParams = z.object({ name: z.string().regex(/^key_[1-9][0-9]{0,8}$/, 'a key name is key_N') });
@@ -49,33 +51,60 @@ function requireActions(deps: AdminAppDeps): KeyActions {
 
 type Action = 'block' | 'unblock' | 'disable' | 'enable';
 
-function act(
+/** The audit row's `details` for an API action: how the caller was authenticated, and from where. */
+function requestDetails(request: FastifyRequest): Record<string, unknown> {
+  return { via: request.adminAuth ?? 'open', ip: request.ip };
+}
+
+interface Done {
+  readonly key: KeyView;
+  readonly reason?: string | undefined;
+  readonly details?: Record<string, unknown>;
+}
+
+async function act(
   deps: AdminAppDeps,
   actions: KeyActions,
   action: Action,
   name: string,
   body: unknown,
-): Promise<KeyView> {
+): Promise<Done> {
   switch (action) {
-    case 'block':
-      return actions.block(name, parse(blockBody(deps.config.system.maxBlockSeconds), body, 'body'));
-    case 'disable':
-      return actions.disable(name, parse(DisableBody, body, 'body'));
+    case 'block': {
+      const parsed = parse(blockBody(deps.config.system.maxBlockSeconds), body, 'body');
+      const key = await actions.block(name, parsed);
+      return {
+        key,
+        reason: parsed.reason,
+        details: { seconds: parsed.seconds ?? deps.config.system.blockSeconds },
+      };
+    }
+    case 'disable': {
+      const parsed = parse(DisableBody, body, 'body');
+      const key = await actions.disable(name, parsed);
+      return { key, reason: key.disabledReason ?? parsed.reason };
+    }
     case 'unblock':
       parse(EmptyBody, body, 'body');
-      return actions.unblock(name);
+      return { key: await actions.unblock(name) };
     case 'enable':
       parse(EmptyBody, body, 'body');
-      return actions.enable(name);
+      return { key: await actions.enable(name) };
   }
 }
 
 async function run(deps: AdminAppDeps, action: Action, request: FastifyRequest) {
   const actions = requireActions(deps);
   const { name } = parse(KeyParams, request.params, 'params');
-  const key = await act(deps, actions, action, name, request.body);
-  request.log.info({ action, key: name }, 'admin key action');
-  return { ok: true, action, key: keyJson(key) };
+  const done = await act(deps, actions, action, name, request.body);
+  await auditAdminAction(deps.db, request.log, {
+    actor: apiActor(request),
+    action,
+    keyName: name,
+    reason: done.reason,
+    details: { ...requestDetails(request), ...done.details },
+  });
+  return { ok: true, action, key: keyJson(done.key) };
 }
 
 export function registerKeyActionRoutes(app: FastifyInstance, deps: AdminAppDeps): void {
@@ -87,7 +116,11 @@ export function registerKeyActionRoutes(app: FastifyInstance, deps: AdminAppDeps
     const actions = requireActions(deps);
     parse(EmptyBody, request.body, 'body');
     const { keysReset } = await actions.resetDaily();
-    request.log.info({ keysReset }, 'admin reset-daily');
+    await auditAdminAction(deps.db, request.log, {
+      actor: apiActor(request),
+      action: 'reset-daily',
+      details: { ...requestDetails(request), keysReset },
+    });
     return { ok: true, action: 'reset-daily', keys_reset: keysReset };
   });
 }

@@ -1,13 +1,14 @@
 /**
  * Runs the dashboard's inline script against the real API (fetch goes to `app.inject`) on a tiny
  * stand-in DOM, since no browser is installed here (playwright-core is not a dependency). It proves
- * the script renders every section from real responses without throwing, and sends the token.
+ * the script renders every section from real responses without throwing, with nothing but the
+ * session cookie (it never holds the token), and goes to the sign-in form when the session ends.
  */
 import vm from 'node:vm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolate } from '../../setup/isolation.js';
-import { buildApp, setUp, type Fixture } from './fixtures.js';
+import { ADMIN_TOKEN, buildApp, setUp, signIn, type Fixture } from './fixtures.js';
 
 class FakeNode {
   children: FakeNode[] = [];
@@ -47,7 +48,7 @@ class FakeNode {
   }
 }
 
-const TOKEN = 'dash-token-123';
+const TOKEN = ADMIN_TOKEN;
 const env = isolate('httpscript');
 let f: Fixture;
 let app: FastifyInstance;
@@ -63,11 +64,13 @@ afterAll(async () => {
   await env.cleanup();
 });
 
-async function runDashboard(storedToken: string | null) {
-  const page = await app.inject({ url: '/' });
+/** Runs the page's script; `cookie` is what the browser would send with each request (null = none). */
+async function runDashboard(cookie: string | null) {
+  const page = await app.inject({ url: '/', headers: { cookie: await signIn(app, TOKEN) } });
+  expect(page.statusCode).toBe(200);
   const script = /<script>([\s\S]*?)<\/script>/.exec(page.body)?.[1] ?? '';
   const nodes = new Map<string, FakeNode>();
-  const storage = new Map<string, string>(storedToken === null ? [] : [['aikeys.adminToken', storedToken]]);
+  const assigned: string[] = [];
   const requests: { url: string; authorization: string | undefined }[] = [];
   let pending: Promise<unknown>[] = [];
   const document = {
@@ -87,7 +90,7 @@ async function runDashboard(storedToken: string | null) {
     const res = await app.inject({
       method: init.method as 'GET',
       url,
-      headers: init.headers,
+      headers: cookie === null ? init.headers : { ...init.headers, cookie },
       payload: init.body,
     });
     return {
@@ -104,11 +107,7 @@ async function runDashboard(storedToken: string | null) {
       pending.push(p);
       return p;
     },
-    sessionStorage: {
-      getItem: (k: string) => storage.get(k) ?? null,
-      setItem: (k: string, v: string) => storage.set(k, v),
-      removeItem: (k: string) => storage.delete(k),
-    },
+    location: { assign: (url: string) => assigned.push(url) },
     Node: FakeNode,
     setInterval: () => 0,
     prompt: () => null,
@@ -123,16 +122,17 @@ async function runDashboard(storedToken: string | null) {
     await Promise.allSettled(batch);
     await new Promise((r) => setImmediate(r));
   }
-  return { node: (sel: string) => document.querySelector(sel)!, requests };
+  return { node: (sel: string) => document.querySelector(sel)!, requests, assigned };
 }
 
 describe('dashboard script', () => {
-  it('renders every section from the real API, sending the stored token', async () => {
-    const { node, requests } = await runDashboard(TOKEN);
+  it('renders every section from the real API with only the session cookie', async () => {
+    const { node, requests, assigned } = await runDashboard(await signIn(app, TOKEN));
     expect(requests.map((r) => r.url).sort()).toEqual(
       ['/api/accounts', '/api/health', '/api/keys', '/api/settings', '/api/usage?hours=24'].sort(),
     );
-    expect(requests.every((r) => r.authorization === `Bearer ${TOKEN}`)).toBe(true);
+    expect(requests.every((r) => r.authorization === undefined)).toBe(true);
+    expect(assigned).toEqual([]);
     expect(node('#message').textContent).toBe('');
     expect(node('#health-cards').text()).toContain('healthy');
     expect(node('#accounts-table tbody').text()).toContain('Secondary Account (Fallback)');
@@ -149,9 +149,18 @@ describe('dashboard script', () => {
     expect((ttlRow as { title?: string } | undefined)?.title).toMatch(/frees its key.*after a restart/);
   });
 
-  it('without a token it asks for one', async () => {
-    const { node } = await runDashboard(null);
+  it('without a session it goes to the sign-in form', async () => {
+    const { node, assigned } = await runDashboard(null);
     expect(node('#message').hidden).toBe(false);
-    expect(node('#message').textContent).toMatch(/admin token/i);
+    expect(node('#message').textContent).toMatch(/sign in/i);
+    expect(assigned).toContain('/sign-in');
+  });
+
+  it('keeps nothing where a script could read it: no storage, no cookie, no token', async () => {
+    const page = await app.inject({ url: '/', headers: { cookie: await signIn(app, TOKEN) } });
+    const script = /<script>([\s\S]*?)<\/script>/.exec(page.body)?.[1] ?? '';
+    for (const needle of ['sessionStorage', 'localStorage', 'document.cookie', 'authorization']) {
+      expect(script, needle).not.toContain(needle);
+    }
   });
 });

@@ -39,7 +39,8 @@ describe('dashboard', () => {
     // The placeholders were filled, and nothing is loaded from elsewhere.
     expect(res.body).not.toContain('{{CSS}}');
     expect(res.body).not.toContain('{{JS}}');
-    expect(res.body).toContain('sessionStorage');
+    expect(res.body).toContain("location.assign('/sign-in')");
+    expect(res.body).toContain('action="/sign-out"');
     expect(res.body).toContain('/api/usage?hours=24');
     expect(res.body).not.toMatch(/<script[^>]+src=|<link[^>]+href=|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
   });

@@ -12,7 +12,7 @@ import { Secret } from '../../../src/core/secret.js';
 import { seal } from '../../../src/crypto/envelope.js';
 import { hashSecret } from '../../../src/crypto/hash.js';
 import { decodeMasterKey, generateMasterKey } from '../../../src/crypto/key-ring.js';
-import { buildAdminApp } from '../../../src/http/app.js';
+import { buildAdminApp, type AdminAppDeps } from '../../../src/http/app.js';
 import {
   DEFAULT_DISABLE_REASON,
   findKeyOrFail,
@@ -168,7 +168,7 @@ export async function setUp(env: Isolated): Promise<Fixture> {
 
 export function buildApp(
   f: Fixture,
-  options: { adminToken?: string; actions?: KeyActions } = {},
+  options: Partial<Pick<AdminAppDeps, 'adminToken' | 'actions' | 'config' | 'logger'>> = {},
 ): Promise<FastifyInstance> {
   return buildAdminApp({
     db: f.db,
@@ -234,4 +234,27 @@ export class RecordingActions implements KeyActions {
     const keysReset = await this.db('ai_api_keys').update({ used_today: 0 });
     return { keysReset };
   }
+}
+
+/** A token of the length the config requires; the same in every admin HTTP test file is fine. */
+export const ADMIN_TOKEN = 'admin-token-TOKENSECRET-7f3a9c-0123456789';
+
+/** Signs in through the form as a same-origin browser would; the `name=value` of the session cookie. */
+export async function signIn(
+  app: FastifyInstance,
+  token: string,
+  remoteAddress = '127.0.0.1',
+): Promise<string> {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/sign-in',
+    remoteAddress,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' },
+    payload: new URLSearchParams({ token }).toString(),
+  });
+  if (res.statusCode !== 303)
+    throw new Error(`sign-in answered ${res.statusCode}: ${res.body.slice(0, 200)}`);
+  const cookie = res.cookies.find((c) => c.name === 'aikeys_session');
+  if (!cookie) throw new Error('sign-in set no aikeys_session cookie');
+  return `aikeys_session=${cookie.value}`;
 }

@@ -1,11 +1,12 @@
 /**
- * Auth (a token, when set, guards everything but the liveness probe and the data-free dashboard
- * shell) and leaks (no secret, envelope, master key, admin token or service password in any answer).
+ * Auth (a token, when set, guards everything but the liveness probe and the sign-in form; the
+ * browser's session cookie is covered in admin-session.security.test.ts) and leaks (no secret, envelope, master key, admin token or service password in any answer).
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolate } from '../../setup/isolation.js';
 import {
+  ADMIN_TOKEN,
   API_SECRETS,
   buildApp,
   DB_PASSWORD,
@@ -16,7 +17,7 @@ import {
   type Fixture,
 } from './fixtures.js';
 
-const TOKEN = 'admin-token-TOKENSECRET-7f3a9c';
+const TOKEN = ADMIN_TOKEN;
 const env = isolate('httpsec');
 let f: Fixture;
 let app: FastifyInstance;
@@ -50,11 +51,14 @@ afterAll(async () => {
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 describe('auth with a token set', () => {
-  it('/healthz and the dashboard shell are open', async () => {
+  it('/healthz and the sign-in form are open; the dashboard sends a browser there', async () => {
     expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
+    const form = await app.inject({ url: '/sign-in' });
+    expect(form.statusCode).toBe(200);
+    expect(form.headers['content-type']).toMatch(/text\/html/);
     const page = await app.inject({ url: '/' });
-    expect(page.statusCode).toBe(200);
-    expect(page.headers['content-type']).toMatch(/text\/html/);
+    expect(page.statusCode).toBe(303);
+    expect(page.headers.location).toBe('/sign-in');
   });
 
   it('every other route is 401 in the JSON error shape without the token', async () => {
@@ -101,12 +105,13 @@ describe('auth with a token set', () => {
     expect(actions.calls).toEqual([{ action: 'block', name: 'key_1', options: {} }]);
   });
 
-  it('Bull Board also takes the token from its path-scoped cookie', async () => {
-    const cookie = `other=1; aikeys_admin_token=${encodeURIComponent(TOKEN)}`;
-    expect((await app.inject({ url: '/admin/queues', headers: { cookie } })).statusCode).toBe(200);
-    expect((await app.inject({ url: '/admin/queues/api/queues', headers: { cookie } })).statusCode).toBe(200);
-    const wrong = `aikeys_admin_token=nope`;
-    expect((await app.inject({ url: '/admin/queues', headers: { cookie: wrong } })).statusCode).toBe(401);
+  it('a cookie holding the raw token opens nothing, Bull Board included', async () => {
+    for (const name of ['aikeys_admin_token', 'aikeys_session']) {
+      const cookie = `other=1; ${name}=${encodeURIComponent(TOKEN)}`;
+      for (const url of ['/admin/queues', '/admin/queues/api/queues', '/api/keys']) {
+        expect((await app.inject({ url, headers: { cookie } })).statusCode, `${name} ${url}`).toBe(401);
+      }
+    }
   });
 
   it('the API does not take the token from a cookie', async () => {

@@ -81,7 +81,7 @@ describe('settings view from the declarations', () => {
     envText(
       ENCRYPTION_LINE,
       KEY,
-      'AIKEYS_ADMIN_TOKEN=token-from-the-file',
+      'AIKEYS_ADMIN_TOKEN=token-from-the-file-0123456789abcdef',
       'DATABASE_URL=postgres://app:hunter2@db:5432/aikeys',
       'AI_MAX_RETRIES=7',
     ),
@@ -105,7 +105,7 @@ describe('settings view from the declarations', () => {
   it('shows secrets only as configured and masks URL passwords', () => {
     const view = settingsView(config, false);
     const text = JSON.stringify(view);
-    expect(text).not.toContain('token-from-the-file');
+    expect(text).not.toContain('token-from-the-file-0123456789abcdef');
     expect(text).not.toContain('hunter2');
     expect(text).not.toContain(ENCRYPTION_LINE.split('=')[1]);
     const services = Object.fromEntries(view.services.map((e) => [e.name, e.value]));
