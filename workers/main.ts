@@ -2,7 +2,7 @@
 import { Queue } from 'bullmq';
 import { ConfigManager } from '../src/config/config-manager.js';
 import { createLogger } from '../src/core/logger.js';
-import { KeyRing } from '../src/crypto/key-ring.js';
+import { keyRingOf } from '../src/config/encryption-key.js';
 import { MAINTENANCE_QUEUE } from '../src/queues/names.js';
 import { startAdminServer } from '../src/runtime/admin-server.js';
 import { buildContainer } from '../src/runtime/container.js';
@@ -18,7 +18,7 @@ await runEntryPoint(async () => {
   for (const notice of config.legacy) logger.warn({ line: notice.line, name: notice.name }, notice.message);
   const container = await buildContainer(config, logger);
   const report = await importConfig(container.db, config, {
-    ring: KeyRing.fromSecrets(config.system.encryptionKey),
+    ring: keyRingOf(config.system),
     logger,
   });
   logger.info(

@@ -7,13 +7,14 @@ import { ConfigError, type ConfigProblem } from '../core/errors.js';
 import { Secret } from '../core/secret.js';
 import { splitAccounts } from './accounts.js';
 import { deepFreeze } from './deep-freeze.js';
-import { checkEncryptionKey } from './encryption-key.js';
+import { checkEncryptionKey, checkPreviousEncryptionKeys } from './encryption-key.js';
 import { parseEnvFile } from './env-file.js';
 import { parseKeyEntries } from './key-entries.js';
 import { migrateLegacyKeys } from './legacy.js';
 import { buildProviders, isProviderSettingName } from './providers.js';
 import { mergeSettingSources } from './setting-sources.js';
 import {
+  ENCRYPTION_KEY_PREVIOUS_SETTING,
   ENCRYPTION_KEY_SETTING,
   parseServiceSettings,
   parseSystemSettings,
@@ -50,6 +51,7 @@ export function parseConfig(
   const services = parseServiceSettings(sources);
   const emptyKeyLine = envFile.entries.find((e) => e.name === ENCRYPTION_KEY_SETTING)?.line;
   const encryption = checkEncryptionKey(sources.get(ENCRYPTION_KEY_SETTING), file, emptyKeyLine);
+  const previousKeys = checkPreviousEncryptionKeys(sources.get(ENCRYPTION_KEY_PREVIOUS_SETTING));
 
   const drafts = [...explicit.drafts, ...legacy.drafts].sort((a, b) => a.number - b.number);
   const providerSet = buildProviders(
@@ -64,6 +66,7 @@ export function parseConfig(
     ...system.problems,
     ...services.problems,
     ...(encryption.problem ? [encryption.problem] : []),
+    ...previousKeys.problems,
     ...providerSet.problems,
   ];
   if (problems.length > 0 || !system.value || !services.value || !encryption.key) {
@@ -97,7 +100,7 @@ export function parseConfig(
     keys,
     accounts,
     providers: providerSet.providers,
-    system: { ...settings, encryptionKey: encryption.key },
+    system: { ...settings, encryptionKey: encryption.key, previousEncryptionKeys: previousKeys.keys },
     services: services.value,
     legacy: legacy.notices,
   });

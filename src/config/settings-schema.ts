@@ -115,10 +115,13 @@ export const serviceSettingsSchema = z.object({
   AIKEYS_ADMIN_TOKEN: text(undefined),
 });
 
-/** AI_ENCRYPTION_KEY is checked on its own (see encryption-key.ts): it is a Secret. */
+/** AI_ENCRYPTION_KEY(_PREVIOUS) are checked on their own (see encryption-key.ts): they are Secrets. */
 export const ENCRYPTION_KEY_SETTING = 'AI_ENCRYPTION_KEY';
+/** Comma-separated older master keys: they open envelopes, never seal (online rotation). */
+export const ENCRYPTION_KEY_PREVIOUS_SETTING = 'AI_ENCRYPTION_KEY_PREVIOUS';
 export const SYSTEM_SETTING_NAMES: readonly string[] = [
   ENCRYPTION_KEY_SETTING,
+  ENCRYPTION_KEY_PREVIOUS_SETTING,
   ...Object.keys(systemSettingsSchema.shape),
 ];
 export const SERVICE_SETTING_NAMES: readonly string[] = Object.keys(serviceSettingsSchema.shape);
@@ -166,7 +169,9 @@ function leaseOutlivesCall(
   return source === undefined ? { file: '', name, message, hint } : problemAt(source, name, message, hint);
 }
 
-export function parseSystemSettings(sources: SettingSources): Parsed<Omit<SystemSettings, 'encryptionKey'>> {
+export function parseSystemSettings(
+  sources: SettingSources,
+): Parsed<Omit<SystemSettings, 'encryptionKey' | 'previousEncryptionKeys'>> {
   const parsed = parseWith(systemSettingsSchema, sources);
   if (parsed.value === undefined) return parsed;
   const s = parsed.value;

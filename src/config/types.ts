@@ -57,7 +57,10 @@ export interface ProviderEndpoint {
 }
 
 export interface SystemSettings {
+  /** `AI_ENCRYPTION_KEY`: seals and opens. */
   readonly encryptionKey: Secret;
+  /** `AI_ENCRYPTION_KEY_PREVIOUS`: older master keys that still open envelopes during a rotation; empty = none. */
+  readonly previousEncryptionKeys: readonly Secret[];
   readonly defaultModel: string;
   readonly fallbackModel: string;
   readonly dailyQuotaPerKey: number;

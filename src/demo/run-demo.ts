@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { loadConfig, loadServiceSettings, type Env } from '../config/load-config.js';
 import type { AikeysConfig } from '../config/types.js';
 import { createLogger, type Logger } from '../core/logger.js';
-import { KeyRing } from '../crypto/key-ring.js';
+import { keyRingOf } from '../config/encryption-key.js';
 import { deleteKeysWithPrefix } from '../queues/delete-prefix.js';
 import { MAINTENANCE_QUEUE } from '../queues/names.js';
 import { createProducer } from '../queues/producer.js';
@@ -107,7 +107,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     for (let i = 0; i < options.replicas; i++) containers.push(await buildContainer(config, logger));
     const [first] = containers as [Container];
     const report = await importConfig(first.db, config, {
-      ring: KeyRing.fromSecrets(config.system.encryptionKey),
+      ring: keyRingOf(config.system),
       logger,
     });
     out(describeImport(report));

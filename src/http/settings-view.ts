@@ -1,6 +1,6 @@
 /**
  * The configuration as the dashboard's settings panel may show it: every setting by its
- * env-file name, with the master key reduced to "configured"/"not configured", the admin token never
+ * env-file name, with the master key reduced to "configured"/"not configured" (previous ones to a count), the admin token never
  * present, and any password or credential-looking query value in a URL masked.
  */
 import type { AikeysConfig } from '../config/types.js';
@@ -50,6 +50,8 @@ export function settingsView(config: AikeysConfig, adminTokenSet: boolean): Sett
     accounts_configured: config.accounts.length,
     system: [
       { name: 'AI_ENCRYPTION_KEY', value: s.encryptionKey.length > 0 ? 'configured' : 'not configured' },
+      // How many, never which: even a previous master key opens every envelope it sealed.
+      { name: 'AI_ENCRYPTION_KEY_PREVIOUS', value: `${s.previousEncryptionKeys.length} configured` },
       { name: 'AI_DEFAULT_MODEL', value: s.defaultModel },
       { name: 'AI_FALLBACK_MODEL', value: s.fallbackModel },
       { name: 'AI_DAILY_QUOTA_PER_KEY', value: s.dailyQuotaPerKey },

@@ -1,6 +1,6 @@
 import type { AikeysConfig } from '../config/types.js';
 import type { Logger } from '../core/logger.js';
-import { KeyRing } from '../crypto/key-ring.js';
+import { keyRingOf } from '../config/encryption-key.js';
 import type { MaintenanceTarget } from '../jobs/maintenance.js';
 import type { KeyPool } from '../lease/key-pool.js';
 import type { Db } from '../store/database.js';
@@ -29,7 +29,7 @@ export function createMaintenanceTarget(deps: {
     async reimportConfig() {
       const config = deps.currentConfig();
       const report = await importConfig(db, config, {
-        ring: KeyRing.fromSecrets(config.system.encryptionKey),
+        ring: keyRingOf(config.system),
         logger,
       });
       if (isNoop(report)) return { changed: false, summary: 'config unchanged' };

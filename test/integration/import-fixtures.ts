@@ -47,7 +47,7 @@ export function buildConfig(
     keys,
     accounts,
     providers: {},
-    system: { encryptionKey: masterKey } as AikeysConfig['system'],
+    system: { encryptionKey: masterKey, previousEncryptionKeys: [] } as unknown as AikeysConfig['system'],
     services: {} as AikeysConfig['services'],
     legacy,
   };

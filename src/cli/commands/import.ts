@@ -1,4 +1,4 @@
-import { KeyRing } from '../../crypto/key-ring.js';
+import { keyRingOf } from '../../config/encryption-key.js';
 import { importConfig } from '../../store/import-config.js';
 import { configFor, withDatabase, writeJson, type CommandRegistrar } from '../context.js';
 import { renderImportReport } from '../render/import-report.js';
@@ -14,7 +14,7 @@ export const registerImport: CommandRegistrar = (program, ctx) => {
     .option('--json', 'print the report as JSON')
     .action(async (options: { dryRun?: boolean; json?: boolean }, command: typeof program) => {
       const config = configFor(ctx, command);
-      const ring = KeyRing.fromSecrets(config.system.encryptionKey);
+      const ring = keyRingOf(config.system);
       const report = await withDatabase(config.services.databaseUrl, (db) =>
         importConfig(db, config, { ring, dryRun: options.dryRun === true }),
       );

@@ -11,7 +11,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { AikeysConfig } from '../../config/types.js';
 import { AikeysError } from '../../core/errors.js';
 import { silentLogger } from '../../core/logger.js';
-import { KeyRing } from '../../crypto/key-ring.js';
+import { keyRingOf } from '../../config/encryption-key.js';
 import { LeaseEngine } from '../../lease/engine.js';
 import { createKeyPool, type KeyPool } from '../../lease/key-pool.js';
 import { leaseSettingsFromConfig } from '../../lease/settings.js';
@@ -49,7 +49,7 @@ export async function withKeyActions<T>(
     const pool = createKeyPool({
       db,
       engine,
-      ring: KeyRing.fromSecrets(config.system.encryptionKey),
+      ring: keyRingOf(config.system),
       config,
       logger: silentLogger,
     });

@@ -14,6 +14,7 @@ import { decodeMasterKey, generateMasterKey } from '../../../src/crypto/key-ring
 import { buildAdminApp, type BlockOptions, type KeyActions } from '../../../src/http/app.js';
 import { openDatabase, type Db } from '../../../src/store/database.js';
 import type { Isolated } from '../../setup/isolation.js';
+import { reserveKeyIds } from '../lease/fixtures.js';
 
 /** Recognisable fragments: no response may ever contain any of them. */
 export const SECRET_FRAGMENT = 'FAKESECRETxyz';
@@ -46,6 +47,7 @@ export function makeConfig(env: Isolated, masterKey: Secret): AikeysConfig {
     },
     system: {
       encryptionKey: masterKey,
+      previousEncryptionKeys: [],
       defaultModel: 'gpt-4-turbo',
       fallbackModel: 'gpt-3.5-turbo',
       dailyQuotaPerKey: 100000,
@@ -116,11 +118,13 @@ async function seed(db: Db, masterKey: Secret): Promise<string[]> {
   const envelopes: string[] = [];
   for (const [i, s] of states.entries()) {
     const secret = new Secret(API_SECRETS[i]!);
-    const envelope = seal(secret, key);
-    envelopes.push(envelope);
     const { account, ...rest } = s;
+    const [keyId] = await reserveKeyIds(db, 1);
+    const envelope = seal(secret, key, { keyId: keyId!, provider: 'openai', accountId: account });
+    envelopes.push(envelope);
     await db('ai_api_keys').insert({
       ...rest,
+      key_id: keyId,
       account_id: account,
       api_key_hash: hashSecret(secret),
       api_key_encrypted: envelope,
