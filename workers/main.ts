@@ -12,12 +12,14 @@ import { importConfig } from '../src/store/import-config.js';
 import { runEntryPoint } from './entry-point.js';
 
 await runEntryPoint(async () => {
+  // This process imports, so it reads the key secrets, for the import only: what it keeps is the
+  // ConfigManager's config, which has none (the periodic re-import reads the file again).
   const configManager = new ConfigManager();
   const config = configManager.config;
   const logger = createLogger({ level: config.services.logLevel, name: 'aikeys' });
   for (const notice of config.legacy) logger.warn({ line: notice.line, name: notice.name }, notice.message);
   const container = await buildContainer(config, logger);
-  const report = await importConfig(container.db, config, {
+  const report = await importConfig(container.db, configManager.readForImport(), {
     ring: keyRingOf(config.system),
     logger,
   });

@@ -5,6 +5,7 @@
  */
 import { ConfigError, type ConfigProblem } from '../core/errors.js';
 import { Secret } from '../core/secret.js';
+import { hashSecret } from '../crypto/hash.js';
 import { splitAccounts } from './accounts.js';
 import { deepFreeze } from './deep-freeze.js';
 import { checkEncryptionKey, checkPreviousEncryptionKeys } from './encryption-key.js';
@@ -21,7 +22,7 @@ import {
   SERVICE_SETTING_NAMES,
   SYSTEM_SETTING_NAMES,
 } from './settings-schema.js';
-import type { AikeysConfig, KeyConfig } from './types.js';
+import type { ImportableConfig, ImportableKeyConfig } from './types.js';
 import { unknownSettingProblems } from './unknown-settings.js';
 
 export const DEFAULT_PROVIDER = 'openai';
@@ -42,7 +43,7 @@ export function parseConfig(
   text: string,
   file: string,
   env: Readonly<Record<string, string | undefined>>,
-): AikeysConfig {
+): ImportableConfig {
   const envFile = parseEnvFile(text, file);
   const explicit = parseKeyEntries(envFile.entries, file);
   const legacy = migrateLegacyKeys(envFile.entries, explicit.drafts, file);
@@ -83,17 +84,21 @@ export function parseConfig(
     resolved.map((r) => ({ number: r.draft.number, provider: r.provider, dailyLimit: r.dailyLimit })),
     settings,
   );
-  const keys = resolved.map(({ draft, provider, dailyLimit }): KeyConfig => ({
-    number: draft.number,
-    name: `key_${draft.number}`,
-    secret: new Secret(draft.secret),
-    model: draft.model ?? settings.defaultModel,
-    provider,
-    dailyLimit,
-    maxConcurrency: draft.maxConcurrency ?? settings.keyMaxConcurrency,
-    accountRef: refByKey.get(draft.number) ?? '',
-    line: draft.line,
-  }));
+  const keys = resolved.map(({ draft, provider, dailyLimit }): ImportableKeyConfig => {
+    const secret = new Secret(draft.secret);
+    return {
+      number: draft.number,
+      name: `key_${draft.number}`,
+      secret,
+      hash: hashSecret(secret),
+      model: draft.model ?? settings.defaultModel,
+      provider,
+      dailyLimit,
+      maxConcurrency: draft.maxConcurrency ?? settings.keyMaxConcurrency,
+      accountRef: refByKey.get(draft.number) ?? '',
+      line: draft.line,
+    };
+  });
 
   return deepFreeze({
     file,

@@ -6,18 +6,25 @@
  * - provider: where a key is spent (`openai`, `anthropic`, `openrouter`, ...), with its endpoint.
  * - system settings: the `AI_*` values that tune leasing, retries and limits.
  * - service settings: where Redis, Postgres and the HTTP server are.
- * Everything here is parsed and validated once at the edge (`loadConfig`) and frozen after.
+ * Everything here is parsed and validated once at the edge (`loadConfig`) and frozen after. Key
+ * secrets are in an ImportableConfig only; processes that do not import hold an AikeysConfig
+ * without them (key-secrets.ts).
  */
 import type { Secret } from '../core/secret.js';
 
 export type ProviderApi = 'openai' | 'anthropic';
 
+/**
+ * A configured key as any process may hold it: no secret, only the secret's SHA-256 (what Postgres
+ * finds keys by, and enough to tell whether the file changed).
+ */
 export interface KeyConfig {
   /** N in `KEY_N`. */
   readonly number: number;
   /** `key_N`: the name used in Postgres, logs and API responses. */
   readonly name: string;
-  readonly secret: Secret;
+  /** SHA-256 hex of the secret (`api_key_hash`). */
+  readonly hash: string;
   readonly model: string;
   /** Lower-case provider name; `openai` unless `KEY_N_PROVIDER` says otherwise. */
   readonly provider: string;
@@ -29,6 +36,11 @@ export interface KeyConfig {
   readonly accountRef: string;
   /** 1-based line of `KEY_N=` in the env file (0 when it came from the process environment). */
   readonly line: number;
+}
+
+/** A configured key with its plaintext: held only by a process that imports, only while it imports. */
+export interface ImportableKeyConfig extends KeyConfig {
+  readonly secret: Secret;
 }
 
 export interface AccountConfig {
@@ -132,4 +144,9 @@ export interface AikeysConfig {
   readonly system: SystemSettings;
   readonly services: ServiceSettings;
   readonly legacy: readonly LegacyNotice[];
+}
+
+/** The config as parsed from the env file, key secrets included: what `aikeys import` needs. */
+export interface ImportableConfig extends AikeysConfig {
+  readonly keys: readonly ImportableKeyConfig[];
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { AikeysConfig, LegacyNotice } from '../../src/config/types.js';
+import type { ImportableConfig, LegacyNotice } from '../../src/config/types.js';
 import { Secret } from '../../src/core/secret.js';
 import { readEnvelopeHeader } from '../../src/crypto/envelope.js';
 import { hashSecret } from '../../src/crypto/hash.js';
@@ -15,7 +15,7 @@ import { buildConfig as baseConfig, type KeySpec } from './import-fixtures.js';
 
 const masterKey = generateMasterKey();
 const ring = KeyRing.fromSecrets(masterKey);
-const buildConfig = (specs: KeySpec[], legacy: LegacyNotice[] = []): AikeysConfig =>
+const buildConfig = (specs: KeySpec[], legacy: LegacyNotice[] = []): ImportableConfig =>
   baseConfig(masterKey, specs, legacy);
 
 const SECRETS = Array.from(

@@ -1,6 +1,6 @@
 import { keyRingOf } from '../../config/encryption-key.js';
 import { importConfig } from '../../store/import-config.js';
-import { configFor, withDatabase, writeJson, type CommandRegistrar } from '../context.js';
+import { importableConfigFor, withDatabase, writeJson, type CommandRegistrar } from '../context.js';
 import { renderImportReport } from '../render/import-report.js';
 
 export const registerImport: CommandRegistrar = (program, ctx) => {
@@ -13,7 +13,7 @@ export const registerImport: CommandRegistrar = (program, ctx) => {
     .option('--dry-run', 'report what would change, write nothing')
     .option('--json', 'print the report as JSON')
     .action(async (options: { dryRun?: boolean; json?: boolean }, command: typeof program) => {
-      const config = configFor(ctx, command);
+      const config = importableConfigFor(ctx, command);
       const ring = keyRingOf(config.system);
       const report = await withDatabase(config.services.databaseUrl, (db) =>
         importConfig(db, config, { ring, dryRun: options.dryRun === true }),

@@ -13,9 +13,8 @@
  */
 import type { Knex } from 'knex';
 import { AikeysError } from '../../core/errors.js';
-import type { KeyConfig } from '../../config/types.js';
+import type { ImportableKeyConfig, KeyConfig } from '../../config/types.js';
 import { ENVELOPE_VERSION, readEnvelopeHeader, seal } from '../../crypto/envelope.js';
-import { hashSecret } from '../../crypto/hash.js';
 import type { KeyRing } from '../../crypto/key-ring.js';
 import { openStoredKey } from '../../crypto/stored-key.js';
 import { loadSealedKey } from '../keys.js';
@@ -79,7 +78,7 @@ export function diffKey(row: KeyRow, key: KeyConfig, accountId: number): FieldCh
   return changes;
 }
 
-function entryOf(key: KeyConfig): ImportedKey {
+function entryOf(key: ImportableKeyConfig): ImportedKey {
   return {
     name: key.name,
     masked: key.secret.masked,
@@ -114,7 +113,7 @@ async function nextKeyId(trx: Knex.Transaction): Promise<number> {
 
 export async function syncKeys(
   trx: Knex.Transaction,
-  keys: readonly KeyConfig[],
+  keys: readonly ImportableKeyConfig[],
   accountIdByRef: ReadonlyMap<string, number>,
   ring: KeyRing,
 ): Promise<KeysSyncResult> {
@@ -146,7 +145,7 @@ export async function syncKeys(
   };
 
   for (const key of keys) {
-    const hash = hashSecret(key.secret);
+    const { hash } = key;
     if (seen.has(hash)) {
       // Config validation rejects a secret under two names; this guards the unique index anyway.
       throw new AikeysError(
