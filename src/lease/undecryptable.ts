@@ -20,7 +20,7 @@ export function undecryptableReason(error: unknown): string | null {
     case 'ENVELOPE_TAMPERED':
       return `cannot decrypt: tampered (failed authentication); ${fix}`;
     case 'ENVELOPE_BOUND_ELSEWHERE':
-      return `cannot decrypt: bound to another key, provider or account, or altered (failed authentication); re-import it, then enable the key`;
+      return 'cannot decrypt: bound to another key, provider or account, or altered (failed authentication); re-import it, then enable the key';
     case 'KEY_HASH_MISMATCH':
       return 'cannot decrypt: hash mismatch (the secret is not the one api_key_hash names; its envelope was copied from another key); re-import it, then enable the key';
     case 'ENVELOPE_MALFORMED':
