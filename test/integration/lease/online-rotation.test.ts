@@ -95,13 +95,16 @@ describe('online master-key rotation', () => {
     const workers = [serve(), serve(), serve(), serve(), reloads()];
     const before = leases;
     const report = await resealKeys(db, both);
+    const duringRotation = leases - before;
     await new Promise((resolve) => setTimeout(resolve, 200)); // keep serving on the new envelopes
     rotating = false;
     await Promise.all(workers);
 
     expect(report).toEqual({ resealed: KEYS, alreadyCurrent: 0, masterKeyId: both.primary.id });
     expect(failures).toEqual([]);
-    expect(leases).toBeGreaterThan(before);
+    // Leases were served while the rotation ran, and after it on the new envelopes.
+    expect(duringRotation).toBeGreaterThan(0);
+    expect(leases).toBeGreaterThan(before + duringRotation);
     const disabled = await db('ai_api_keys')
       .where('status', 'disabled')
       .count<{ count: string }[]>('* as count');
