@@ -1,6 +1,6 @@
 // The admin server alone (docker-compose's `admin` service).
 import { Queue } from 'bullmq';
-import { loadConfig } from '../src/config/load-config.js';
+import { loadRuntimeConfig } from '../src/config/runtime-config.js';
 import { createLogger } from '../src/core/logger.js';
 import { MAINTENANCE_QUEUE } from '../src/queues/names.js';
 import { startAdminServer } from '../src/runtime/admin-server.js';
@@ -9,7 +9,7 @@ import { onShutdownSignals } from '../src/runtime/shutdown.js';
 import { runEntryPoint } from './entry-point.js';
 
 await runEntryPoint(async () => {
-  const config = loadConfig();
+  const config = loadRuntimeConfig();
   const logger = createLogger({ level: config.services.logLevel, name: 'aikeys-admin' });
   const container = await buildContainer(config, logger);
   const { prefix, queueName } = config.services;

@@ -2,7 +2,7 @@
 import { Queue } from 'bullmq';
 import { ConfigManager } from '../src/config/config-manager.js';
 import { createLogger } from '../src/core/logger.js';
-import { KeyRing } from '../src/crypto/key-ring.js';
+import { keyRingOf } from '../src/config/encryption-key.js';
 import { MAINTENANCE_QUEUE } from '../src/queues/names.js';
 import { startAdminServer } from '../src/runtime/admin-server.js';
 import { buildContainer } from '../src/runtime/container.js';
@@ -12,13 +12,15 @@ import { importConfig } from '../src/store/import-config.js';
 import { runEntryPoint } from './entry-point.js';
 
 await runEntryPoint(async () => {
+  // This process imports, so it reads the key secrets, for the import only: what it keeps is the
+  // ConfigManager's config, which has none (the periodic re-import reads the file again).
   const configManager = new ConfigManager();
   const config = configManager.config;
   const logger = createLogger({ level: config.services.logLevel, name: 'aikeys' });
   for (const notice of config.legacy) logger.warn({ line: notice.line, name: notice.name }, notice.message);
   const container = await buildContainer(config, logger);
-  const report = await importConfig(container.db, config, {
-    ring: KeyRing.fromSecrets(config.system.encryptionKey),
+  const report = await importConfig(container.db, configManager.readForImport(), {
+    ring: keyRingOf(config.system),
     logger,
   });
   logger.info(

@@ -12,7 +12,8 @@ import { Redis } from 'ioredis';
 import { ConfigManager } from '../../src/config/config-manager.js';
 import { loadConfig, type Env } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/core/logger.js';
-import { generateMasterKey, KeyRing } from '../../src/crypto/key-ring.js';
+import { keyRingOf } from '../../src/config/encryption-key.js';
+import { generateMasterKey } from '../../src/crypto/key-ring.js';
 import type { AiJobData } from '../../src/jobs/job-schema.js';
 import { createProducer, type AiJobProducer } from '../../src/queues/producer.js';
 import { buildContainer, type Container } from '../../src/runtime/container.js';
@@ -101,7 +102,7 @@ export async function startAikeysBench(options: AikeysBenchOptions): Promise<Aik
     const container = await buildContainer(config, logger);
     steps.push({ name: 'container', close: () => container.close() });
     await importConfig(container.db, config, {
-      ring: KeyRing.fromSecrets(config.system.encryptionKey),
+      ring: keyRingOf(config.system),
       logger,
     });
     const replica = await startWorkerReplica(container, {

@@ -5,7 +5,8 @@
  */
 import type { Command } from 'commander';
 import { loadConfig, loadServiceSettings, type Env } from '../config/load-config.js';
-import type { AikeysConfig, ServiceSettings } from '../config/types.js';
+import { withoutKeySecrets } from '../config/key-secrets.js';
+import type { AikeysConfig, ImportableConfig, ServiceSettings } from '../config/types.js';
 import { openDatabase, type Db } from '../store/database.js';
 
 export interface CliContext {
@@ -39,8 +40,13 @@ function configOptions(ctx: CliContext, command: Command) {
   return { file: envFile, env: ctx.env, cwd: ctx.cwd };
 }
 
-/** The full config (keys, master key, services); throws ConfigError listing every problem. */
+/** The config without key secrets (master key, services, keys by hash); throws ConfigError listing every problem. */
 export function configFor(ctx: CliContext, command: Command): AikeysConfig {
+  return withoutKeySecrets(loadConfig(configOptions(ctx, command)));
+}
+
+/** The config with its key secrets: only for the import. */
+export function importableConfigFor(ctx: CliContext, command: Command): ImportableConfig {
   return loadConfig(configOptions(ctx, command));
 }
 

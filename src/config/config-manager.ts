@@ -1,6 +1,7 @@
 /**
  * ConfigManager (lookups by key number, name and account id): holds the last config and re-reads the env file only when it
- * changed. A stat per access is cheap (microseconds) next to a parse, and lets an operator edit
+ * changed. The config it holds has no key secrets (key-secrets.ts): a process that re-imports
+ * reads them again with readForImport, for the length of the import. A stat per access is cheap (microseconds) next to a parse, and lets an operator edit
  * the file without restarting. A broken edit throws on access (ConfigError) until it is fixed;
  * callers that must keep serving can hold on to the last config they got.
  */
@@ -13,10 +14,12 @@ import {
   type Env,
   type LoadConfigOptions,
 } from './load-config.js';
+import { withoutKeySecrets } from './key-secrets.js';
 import { parseConfig } from './parse-config.js';
 import type {
   AccountConfig,
   AikeysConfig,
+  ImportableConfig,
   KeyConfig,
   ProviderEndpoint,
   ServiceSettings,
@@ -62,10 +65,15 @@ export class ConfigManager {
     const stats = this.#fs.stat(this.file);
     const stamp = stats === undefined ? undefined : `${stats.mtimeMs}:${stats.size}:${stats.ino}`;
     if (this.#config === undefined || stamp === undefined || stamp !== this.#stamp) {
-      this.#config = parseConfig(this.#fs.read(this.file), this.file, this.#env);
+      this.#config = withoutKeySecrets(parseConfig(this.#fs.read(this.file), this.file, this.#env));
       this.#stamp = stamp;
     }
     return this.#config;
+  }
+
+  /** The file as it is now, key secrets included, parsed afresh and not kept: for an import. */
+  readForImport(): ImportableConfig {
+    return parseConfig(this.#fs.read(this.file), this.file, this.#env);
   }
 
   getAllKeys(): readonly KeyConfig[] {

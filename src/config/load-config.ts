@@ -8,7 +8,7 @@ import { ConfigError } from '../core/errors.js';
 import { parseEnvFile } from './env-file.js';
 import { parseConfig } from './parse-config.js';
 import { serviceSettingsFromEnv } from './service-settings.js';
-import type { AikeysConfig, ServiceSettings } from './types.js';
+import type { ImportableConfig, ServiceSettings } from './types.js';
 
 export { parseConfig } from './parse-config.js';
 export { serviceSettingsFromEnv } from './service-settings.js';
@@ -64,7 +64,8 @@ export function readEnvFileText(file: string): string {
   }
 }
 
-export function loadConfig(options: LoadConfigOptions = {}): AikeysConfig {
+/** The env file's config with its key secrets: for the import. Other processes strip them (key-secrets.ts). */
+export function loadConfig(options: LoadConfigOptions = {}): ImportableConfig {
   const env = options.env ?? processEnv();
   const file = resolveEnvFile({ ...options, env });
   return parseConfig(readEnvFileText(file), file, env);

@@ -5,22 +5,24 @@
  */
 import { ConfigError, type ConfigProblem } from '../core/errors.js';
 import { Secret } from '../core/secret.js';
+import { hashSecret } from '../crypto/hash.js';
 import { splitAccounts } from './accounts.js';
 import { deepFreeze } from './deep-freeze.js';
-import { checkEncryptionKey } from './encryption-key.js';
+import { checkEncryptionKey, checkPreviousEncryptionKeys } from './encryption-key.js';
 import { parseEnvFile } from './env-file.js';
 import { parseKeyEntries } from './key-entries.js';
 import { migrateLegacyKeys } from './legacy.js';
 import { buildProviders, isProviderSettingName } from './providers.js';
 import { mergeSettingSources } from './setting-sources.js';
 import {
+  ENCRYPTION_KEY_PREVIOUS_SETTING,
   ENCRYPTION_KEY_SETTING,
   parseServiceSettings,
   parseSystemSettings,
   SERVICE_SETTING_NAMES,
   SYSTEM_SETTING_NAMES,
 } from './settings-schema.js';
-import type { AikeysConfig, KeyConfig } from './types.js';
+import type { ImportableConfig, ImportableKeyConfig } from './types.js';
 import { unknownSettingProblems } from './unknown-settings.js';
 
 export const DEFAULT_PROVIDER = 'openai';
@@ -41,7 +43,7 @@ export function parseConfig(
   text: string,
   file: string,
   env: Readonly<Record<string, string | undefined>>,
-): AikeysConfig {
+): ImportableConfig {
   const envFile = parseEnvFile(text, file);
   const explicit = parseKeyEntries(envFile.entries, file);
   const legacy = migrateLegacyKeys(envFile.entries, explicit.drafts, file);
@@ -50,6 +52,7 @@ export function parseConfig(
   const services = parseServiceSettings(sources);
   const emptyKeyLine = envFile.entries.find((e) => e.name === ENCRYPTION_KEY_SETTING)?.line;
   const encryption = checkEncryptionKey(sources.get(ENCRYPTION_KEY_SETTING), file, emptyKeyLine);
+  const previousKeys = checkPreviousEncryptionKeys(sources.get(ENCRYPTION_KEY_PREVIOUS_SETTING));
 
   const drafts = [...explicit.drafts, ...legacy.drafts].sort((a, b) => a.number - b.number);
   const providerSet = buildProviders(
@@ -64,6 +67,7 @@ export function parseConfig(
     ...system.problems,
     ...services.problems,
     ...(encryption.problem ? [encryption.problem] : []),
+    ...previousKeys.problems,
     ...providerSet.problems,
   ];
   if (problems.length > 0 || !system.value || !services.value || !encryption.key) {
@@ -80,24 +84,28 @@ export function parseConfig(
     resolved.map((r) => ({ number: r.draft.number, provider: r.provider, dailyLimit: r.dailyLimit })),
     settings,
   );
-  const keys = resolved.map(({ draft, provider, dailyLimit }): KeyConfig => ({
-    number: draft.number,
-    name: `key_${draft.number}`,
-    secret: new Secret(draft.secret),
-    model: draft.model ?? settings.defaultModel,
-    provider,
-    dailyLimit,
-    maxConcurrency: draft.maxConcurrency ?? settings.keyMaxConcurrency,
-    accountRef: refByKey.get(draft.number) ?? '',
-    line: draft.line,
-  }));
+  const keys = resolved.map(({ draft, provider, dailyLimit }): ImportableKeyConfig => {
+    const secret = new Secret(draft.secret);
+    return {
+      number: draft.number,
+      name: `key_${draft.number}`,
+      secret,
+      hash: hashSecret(secret),
+      model: draft.model ?? settings.defaultModel,
+      provider,
+      dailyLimit,
+      maxConcurrency: draft.maxConcurrency ?? settings.keyMaxConcurrency,
+      accountRef: refByKey.get(draft.number) ?? '',
+      line: draft.line,
+    };
+  });
 
   return deepFreeze({
     file,
     keys,
     accounts,
     providers: providerSet.providers,
-    system: { ...settings, encryptionKey: encryption.key },
+    system: { ...settings, encryptionKey: encryption.key, previousEncryptionKeys: previousKeys.keys },
     services: services.value,
     legacy: legacy.notices,
   });

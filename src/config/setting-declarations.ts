@@ -27,6 +27,17 @@ const SYSTEM_SETTINGS = [
     required: true,
   },
   {
+    name: 'AI_ENCRYPTION_KEY_PREVIOUS',
+    field: 'previousEncryptionKeys',
+    group: 'system',
+    type: checkedElsewhere<readonly Secret[]>(), // encryption-key.ts
+    description:
+      'Older master keys, comma separated: they still open keys sealed under them while `aikeys rotate-encryption-key` reseals everything under `AI_ENCRYPTION_KEY`; never used to seal.',
+    reloadable: false,
+    secret: true,
+    unset: 'none',
+  },
+  {
     name: 'AI_DEFAULT_MODEL',
     field: 'defaultModel',
     group: 'system',

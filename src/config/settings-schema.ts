@@ -32,6 +32,8 @@ export const serviceSettingsSchema = schemaOf('service');
 
 /** AI_ENCRYPTION_KEY is checked on its own (see encryption-key.ts): it is a Secret. */
 export const ENCRYPTION_KEY_SETTING = 'AI_ENCRYPTION_KEY';
+/** Comma-separated older master keys: they open envelopes, never seal (online rotation). */
+export const ENCRYPTION_KEY_PREVIOUS_SETTING = 'AI_ENCRYPTION_KEY_PREVIOUS';
 export const SYSTEM_SETTING_NAMES: readonly string[] = declaredIn('system').map((d) => d.name);
 export const SERVICE_SETTING_NAMES: readonly string[] = declaredIn('service').map((d) => d.name);
 
@@ -104,8 +106,14 @@ function blockAboveCap(
   return source === undefined ? { file: '', name, message } : problemAt(source, name, message);
 }
 
-export function parseSystemSettings(sources: SettingSources): Parsed<Omit<SystemSettings, 'encryptionKey'>> {
-  const parsed = parseGroup<Omit<SystemSettings, 'encryptionKey'>>('system', systemSettingsSchema, sources);
+export function parseSystemSettings(
+  sources: SettingSources,
+): Parsed<Omit<SystemSettings, 'encryptionKey' | 'previousEncryptionKeys'>> {
+  const parsed = parseGroup<Omit<SystemSettings, 'encryptionKey' | 'previousEncryptionKeys'>>(
+    'system',
+    systemSettingsSchema,
+    sources,
+  );
   if (parsed.value === undefined) return parsed;
   const ttlProblem = leaseOutlivesCall(sources, parsed.value.leaseTtlMs, parsed.value.requestTimeoutMs);
   if (ttlProblem) return { value: undefined, problems: [ttlProblem] };
@@ -123,7 +131,7 @@ export function parseServiceSettings(sources: SettingSources): Parsed<ServiceSet
  * test fixtures, which then stay complete when a setting is declared.
  */
 export function declaredDefaults(): {
-  system: Omit<SystemSettings, 'encryptionKey'>;
+  system: Omit<SystemSettings, 'encryptionKey' | 'previousEncryptionKeys'>;
   services: ServiceSettings;
 } {
   const system = parseSystemSettings(new Map());

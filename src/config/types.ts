@@ -16,12 +16,19 @@ import type { CheckedElsewhere } from './setting-types.js';
 
 export type ProviderApi = 'openai' | 'anthropic';
 
+/**
+ * A configured key as any process may hold it: no secret, only the secret's SHA-256 (what Postgres
+ * finds keys by, and enough to tell whether the file changed). Key secrets are in an
+ * ImportableConfig only; processes that do not import hold an AikeysConfig without them
+ * (key-secrets.ts).
+ */
 export interface KeyConfig {
   /** N in `KEY_N`. */
   readonly number: number;
   /** `key_N`: the name used in Postgres, logs and API responses. */
   readonly name: string;
-  readonly secret: Secret;
+  /** SHA-256 hex of the secret (`api_key_hash`). */
+  readonly hash: string;
   readonly model: string;
   /** Lower-case provider name; `openai` unless `KEY_N_PROVIDER` says otherwise. */
   readonly provider: string;
@@ -90,6 +97,11 @@ export interface LegacyNotice {
   readonly message: string;
 }
 
+/** A configured key with its plaintext: held only by a process that imports, only while it imports. */
+export interface ImportableKeyConfig extends KeyConfig {
+  readonly secret: Secret;
+}
+
 export interface AikeysConfig {
   /** Absolute path of the env file that was read. */
   readonly file: string;
@@ -100,4 +112,9 @@ export interface AikeysConfig {
   readonly system: SystemSettings;
   readonly services: ServiceSettings;
   readonly legacy: readonly LegacyNotice[];
+}
+
+/** The config as parsed from the env file, key secrets included: what `aikeys import` needs. */
+export interface ImportableConfig extends AikeysConfig {
+  readonly keys: readonly ImportableKeyConfig[];
 }

@@ -1,11 +1,15 @@
 /**
  * Encrypted secrets are stored as a self-describing envelope:
  *
- *   aikeys:v1:aes-256-gcm:<master key id>:<iv>:<tag>:<ciphertext>      (iv, tag, ciphertext base64url)
+ *   aikeys:v2:aes-256-gcm:<master key id>:<iv>:<tag>:<ciphertext>      (iv, tag, ciphertext base64url)
  *
- * The version and algorithm let the format change later; the master key id says which key sealed
- * it, so keys can be rotated and a value sealed by an unknown key fails with a clear error rather
- * than garbage. The header is authenticated too (GCM additional data), so it cannot be swapped.
+ * The version and algorithm let the format change; the master key id says which key sealed it, so
+ * keys can be rotated and a value sealed by an unknown key fails with a clear error rather than
+ * garbage. The GCM additional data is the header and, from v2 on, the row the secret belongs to
+ * (key id, provider, account id): an envelope copied to another row, or a row moved to another
+ * account or provider behind the import's back, fails authentication instead of sending one
+ * provider's key to another provider. v1 envelopes (header only) are still read, and re-sealed as
+ * v2 by the import and by `aikeys rotate-encryption-key`.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { CryptoError } from '../core/errors.js';
@@ -13,7 +17,8 @@ import { Secret } from '../core/secret.js';
 import type { KeyRing, MasterKey } from './key-ring.js';
 
 const MAGIC = 'aikeys';
-const VERSION = 'v1';
+export const ENVELOPE_VERSION = 'v2';
+const LEGACY_VERSION = 'v1';
 const ALGORITHM = 'aes-256-gcm';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -24,18 +29,33 @@ export interface EnvelopeHeader {
   readonly keyId: string;
 }
 
-function header(keyId: string): string {
-  return `${MAGIC}:${VERSION}:${ALGORITHM}:${keyId}`;
+/** The row a sealed secret belongs to; authenticated with it, never stored in the envelope. */
+export interface KeyBinding {
+  readonly keyId: number;
+  readonly provider: string;
+  readonly accountId: number;
 }
 
-export function seal(secret: Secret, key: MasterKey): string {
+function header(version: string, keyId: string): string {
+  return `${MAGIC}:${version}:${ALGORITHM}:${keyId}`;
+}
+
+/** NUL-separated: no provider name (checked lower-case [a-z0-9_-]) or number contains one. */
+function additionalData(version: string, masterKeyId: string, binding: KeyBinding): Buffer {
+  const head = header(version, masterKeyId);
+  if (version === LEGACY_VERSION) return Buffer.from(head, 'utf8');
+  const bound = `key_id=${binding.keyId}\0provider=${binding.provider}\0account_id=${binding.accountId}`;
+  return Buffer.from(`${head}\0${bound}`, 'utf8');
+}
+
+export function seal(secret: Secret, key: MasterKey, binding: KeyBinding): string {
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv(ALGORITHM, key.bytes, iv, { authTagLength: TAG_BYTES });
-  cipher.setAAD(Buffer.from(header(key.id), 'utf8'));
+  cipher.setAAD(additionalData(ENVELOPE_VERSION, key.id, binding));
   const ciphertext = Buffer.concat([cipher.update(secret.reveal(), 'utf8'), cipher.final()]);
   const tag = cipher.getAuthTag();
   return [
-    header(key.id),
+    header(ENVELOPE_VERSION, key.id),
     iv.toString('base64url'),
     tag.toString('base64url'),
     ciphertext.toString('base64url'),
@@ -53,9 +73,9 @@ export function readEnvelopeHeader(envelope: string): EnvelopeHeader {
   return { version: parts[1]!, algorithm: parts[2]!, keyId: parts[3]! };
 }
 
-export function open(envelope: string, ring: KeyRing): Secret {
+export function open(envelope: string, ring: KeyRing, binding: KeyBinding): Secret {
   const { version, algorithm, keyId } = readEnvelopeHeader(envelope);
-  if (version !== VERSION || algorithm !== ALGORITHM) {
+  if ((version !== ENVELOPE_VERSION && version !== LEGACY_VERSION) || algorithm !== ALGORITHM) {
     throw new CryptoError(
       'ENVELOPE_UNSUPPORTED',
       `Stored key uses ${version}/${algorithm}, which this version of aikeys cannot read; upgrade aikeys`,
@@ -66,7 +86,7 @@ export function open(envelope: string, ring: KeyRing): Secret {
     throw new CryptoError(
       'MASTER_KEY_UNKNOWN',
       `Stored key was encrypted with master key ${keyId}, which is not configured (current: ${ring.primary.id}); ` +
-        'set AI_ENCRYPTION_KEY to the key it was sealed with, or run `aikeys rotate-encryption-key` with both keys',
+        'set AI_ENCRYPTION_KEY (or AI_ENCRYPTION_KEY_PREVIOUS) to the key it was sealed with, or run `aikeys rotate-encryption-key` with both keys',
       { context: { keyId } },
     );
   }
@@ -88,18 +108,23 @@ export function open(envelope: string, ring: KeyRing): Secret {
   }
   try {
     const decipher = createDecipheriv(ALGORITHM, key.bytes, iv, { authTagLength: TAG_BYTES });
-    decipher.setAAD(Buffer.from(header(keyId), 'utf8'));
+    decipher.setAAD(additionalData(version, keyId, binding));
     decipher.setAuthTag(tag);
-    const plain = Buffer.concat([
-      decipher.update(Buffer.from(ciphertextText!, 'base64url')),
-      decipher.final(),
-    ]);
+    const plain = Buffer.concat([decipher.update(ciphertext), decipher.final()]);
     return new Secret(plain.toString('utf8'));
   } catch (cause) {
+    if (version === LEGACY_VERSION) {
+      throw new CryptoError(
+        'ENVELOPE_TAMPERED',
+        'Stored key failed authentication: it was altered, or sealed with a different key under the same id; re-import it with `aikeys import`',
+        { cause },
+      );
+    }
+    // GCM cannot say which input differed: a copied envelope and a flipped bit look the same.
     throw new CryptoError(
-      'ENVELOPE_TAMPERED',
-      'Stored key failed authentication: it was altered, or sealed with a different key under the same id; re-import it with `aikeys import`',
-      { cause },
+      'ENVELOPE_BOUND_ELSEWHERE',
+      'Stored key failed authentication: its envelope is bound to another key, provider or account, or was altered; re-import it with `aikeys import`',
+      { cause, context: { keyId: binding.keyId } },
     );
   }
 }

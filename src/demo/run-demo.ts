@@ -9,7 +9,8 @@ import { Redis } from 'ioredis';
 import { loadConfig, loadServiceSettings, type Env } from '../config/load-config.js';
 import type { AikeysConfig } from '../config/types.js';
 import { createLogger, type Logger } from '../core/logger.js';
-import { KeyRing } from '../crypto/key-ring.js';
+import { keyRingOf } from '../config/encryption-key.js';
+import { withoutKeySecrets } from '../config/key-secrets.js';
 import { deleteKeysWithPrefix } from '../queues/delete-prefix.js';
 import { MAINTENANCE_QUEUE } from '../queues/names.js';
 import { createProducer } from '../queues/producer.js';
@@ -84,7 +85,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     out(`Wrote ${envFile} with simulated keys and a fresh encryption key.\n`);
   const simulator = await startSimulatedProvider({ latencyMs: 20, jitterMs: 30, seed: 7 });
   const services = loadServiceSettings({ env: options.env, cwd: options.cwd, file: envFile });
-  const config = loadConfig({
+  const importable = loadConfig({
     file: envFile,
     cwd: options.cwd,
     env: {
@@ -95,6 +96,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       LOG_LEVEL: options.env.LOG_LEVEL ?? 'warn',
     },
   });
+  // The replicas keep the config without key secrets; only the import below sees them.
+  const config = withoutKeySecrets(importable);
   const logger = createLogger({ level: config.services.logLevel, name: 'aikeys-demo' });
   out(
     `Simulated provider at ${simulator.url}; demo database ${new URL(config.services.databaseUrl).pathname.slice(1)}, Redis prefix ${DEMO_PREFIX}.\n`,
@@ -106,8 +109,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   try {
     for (let i = 0; i < options.replicas; i++) containers.push(await buildContainer(config, logger));
     const [first] = containers as [Container];
-    const report = await importConfig(first.db, config, {
-      ring: KeyRing.fromSecrets(config.system.encryptionKey),
+    const report = await importConfig(first.db, importable, {
+      ring: keyRingOf(config.system),
       logger,
     });
     out(describeImport(report));

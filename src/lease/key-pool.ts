@@ -1,23 +1,20 @@
 /**
  * KeyPool: the one API workers, the CLI and the admin server use to choose, report on and manage
  * keys, over the lease engine. Choosing a key is a lease in Redis; the key is decrypted only then,
- * in this process's memory (envelopes are cached, plaintext never).
+ * in this process's memory, bound to what the lease is for (key-opener.ts).
  * Every state change is written to Postgres too (key-writes.ts), so the dashboard and a rehydration
  * see it. A release that cannot reach Redis is held and delivered later (held-releases.ts).
  */
-import { CryptoError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
-import type { Secret } from '../core/secret.js';
-import { open } from '../crypto/envelope.js';
 import type { KeyRing } from '../crypto/key-ring.js';
 import type { Db } from '../store/database.js';
 import { resetDailyInDb, unblockExpiredInDb } from '../store/key-state.js';
-import { findKeyById, loadEncryptedKey, loadEncryptedKeys } from '../store/keys.js';
 import type { LeaseEngine } from './engine.js';
 import type { HydrateResult } from './hydrate.js';
 import type { ReleaseOutcome } from './outcome.js';
 import { HeldReleases, isConnectionError, type HeldRelease } from './held-releases.js';
+import { createKeyOpener } from './key-opener.js';
 import { undecryptableReason } from './undecryptable.js';
 import { createKeyWrites } from './key-writes.js';
 import type { KeyChange, Lease, LeaseAnswer, LeaseRequest, ReleaseAppend, ReleaseResult } from './types.js';
@@ -63,15 +60,10 @@ export interface KeyPool {
   close(): Promise<void>;
 }
 
-interface CachedKey {
-  readonly envelope: string;
-  readonly keyName: string;
-}
-
 export function createKeyPool(deps: KeyPoolDeps): KeyPool {
   const { db, engine, ring } = deps;
   const logger = deps.logger ?? silentLogger;
-  const envelopes = new Map<number, CachedKey>();
+  const opener = createKeyOpener(db, ring);
   const writes = createKeyWrites({ db, engine, logger, counterFlushMs: deps.counterFlushMs });
   const { takeToPostgres, persist, flush } = writes;
   const held = new HeldReleases({
@@ -79,30 +71,6 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
     logger,
     ...(deps.heldReleasesRetryMs === undefined ? {} : { firstRetryMs: deps.heldReleasesRetryMs }),
   });
-
-  async function loadKey(keyId: number): Promise<CachedKey> {
-    const cached = envelopes.get(keyId);
-    if (cached) return cached;
-    const [envelope, view] = await Promise.all([loadEncryptedKey(db, keyId), findKeyById(db, keyId)]);
-    if (envelope === undefined || view === undefined)
-      throw new CryptoError('KEY_ROW_MISSING', `Key ${keyId} has no row in ai_api_keys`);
-    const entry = { envelope, keyName: view.name };
-    envelopes.set(keyId, entry);
-    return entry;
-  }
-
-  async function decrypt(keyId: number): Promise<{ secret: Secret; keyName: string }> {
-    const entry = await loadKey(keyId);
-    try {
-      return { secret: open(entry.envelope, ring), keyName: entry.keyName };
-    } catch (error) {
-      // The envelope may have been re-sealed (rotate-encryption-key) since it was cached.
-      envelopes.delete(keyId);
-      const fresh = await loadKey(keyId);
-      if (fresh.envelope === entry.envelope) throw error;
-      return { secret: open(fresh.envelope, ring), keyName: fresh.keyName };
-    }
-  }
 
   async function releaseNow({ lease, outcome, append }: HeldRelease): Promise<ReleaseResult> {
     const result = await engine.release(lease, outcome, append);
@@ -134,7 +102,7 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
   // Disabled before its lease is released, so no other lease can choose it meanwhile.
   async function disableUndecryptable(keyId: number, reason: string): Promise<void> {
     logger.error({ keyId, reason }, 'a stored key cannot be decrypted; disabled');
-    envelopes.delete(keyId);
+    opener.forget(keyId);
     const change = await engine.disable(keyId, reason, 'invalid_key');
     if (change) await takeToPostgres({ keyId, statusChanged: true, key: change.key });
   }
@@ -147,7 +115,8 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
         if (!result.ok) return result;
         const { lease } = result;
         try {
-          const { secret, keyName } = await decrypt(lease.keyId);
+          const target = { keyId: lease.keyId, accountId: lease.accountId, provider: request.provider };
+          const { secret, keyName } = await opener.open(target);
           return {
             ok: true,
             key: {
@@ -207,11 +176,9 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
 
     async hydrate() {
       await flush();
-      envelopes.clear();
+      opener.clear();
       const result = await engine.hydrate();
-      // Cached up front so a Postgres outage does not stop keys that were never used yet.
-      for (const k of await loadEncryptedKeys(db))
-        envelopes.set(k.keyId, { envelope: k.envelope, keyName: k.keyName });
+      await opener.reload();
       return result;
     },
 

@@ -5,7 +5,7 @@
 import type { Redis } from 'ioredis';
 import type { AikeysConfig } from '../config/types.js';
 import type { Logger } from '../core/logger.js';
-import { KeyRing } from '../crypto/key-ring.js';
+import { keyRingOf } from '../config/encryption-key.js';
 import type { CallProviderDeps } from '../jobs/call-provider.js';
 import { createNoKeyWaits } from '../jobs/no-key-waits.js';
 import { LeaseEngine } from '../lease/engine.js';
@@ -57,7 +57,7 @@ export async function buildContainer(config: AikeysConfig, logger: Logger): Prom
   const commandConnection = createCommandConnection(services.redisUrl);
   // XREADGROUP BLOCK holds its connection: the flusher gets one of its own.
   const flusherConnection = createCommandConnection(services.redisUrl);
-  const ring = KeyRing.fromSecrets(system.encryptionKey);
+  const ring = keyRingOf(system);
   const engine = new LeaseEngine({
     redis: commandConnection,
     prefix: services.prefix,

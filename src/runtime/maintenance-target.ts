@@ -1,17 +1,24 @@
-import type { AikeysConfig } from '../config/types.js';
+import type { ImportableConfig } from '../config/types.js';
 import type { Logger } from '../core/logger.js';
-import { KeyRing } from '../crypto/key-ring.js';
+import { keyRingOf } from '../config/encryption-key.js';
 import type { MaintenanceTarget } from '../jobs/maintenance.js';
 import type { KeyPool } from '../lease/key-pool.js';
 import type { Db } from '../store/database.js';
 import { importConfig } from '../store/import-config.js';
 import { isNoop } from '../store/import/report.js';
 
-/** The maintenance tasks over the key pool and the import; `currentConfig` re-reads the env file when it changed. */
+export const NOT_IMPORTING =
+  'skipped: this process holds no key secrets; the process that imports (npm start, or `aikeys import`) picks up changes';
+
+/**
+ * The maintenance tasks over the key pool and the import. `importableConfig` reads the env file
+ * with its key secrets, for the length of one re-import; a process without it (a worker replica
+ * that holds no key secrets) does not re-import and says so in the task's result.
+ */
 export function createMaintenanceTarget(deps: {
   db: Db;
   pool: KeyPool;
-  currentConfig: () => AikeysConfig;
+  importableConfig: (() => ImportableConfig) | undefined;
   logger: Logger;
   now?: () => Date;
 }): MaintenanceTarget {
@@ -27,9 +34,10 @@ export function createMaintenanceTarget(deps: {
       return { unblocked: (await pool.unblockExpired()).length };
     },
     async reimportConfig() {
-      const config = deps.currentConfig();
+      if (deps.importableConfig === undefined) return { changed: false, summary: NOT_IMPORTING };
+      const config = deps.importableConfig();
       const report = await importConfig(db, config, {
-        ring: KeyRing.fromSecrets(config.system.encryptionKey),
+        ring: keyRingOf(config.system),
         logger,
       });
       if (isNoop(report)) return { changed: false, summary: 'config unchanged' };

@@ -3,7 +3,7 @@
  * container. `npm run worker` runs this alone; `npm start` adds the import and the admin server.
  */
 import type { Worker } from 'bullmq';
-import { ConfigManager } from '../config/config-manager.js';
+import type { ConfigManager } from '../config/config-manager.js';
 import { evictionWarning } from '../queues/connections.js';
 import {
   createMaintenanceQueue,
@@ -32,20 +32,29 @@ export interface WorkerReplica {
 
 export async function startWorkerReplica(
   container: Container,
+  /**
+   * `configManager`: given only to a replica that re-imports the env file (`npm start`); one
+   * without it holds no key secrets and skips the import-config task.
+   */
   options: { configManager?: ConfigManager; concurrency?: number } = {},
 ): Promise<WorkerReplica> {
   const { config, logger, db, pool, bullConnection, commandConnection, flusher } = container;
   const warning = await evictionWarning(commandConnection);
   if (warning) logger.warn(warning);
   await pool.hydrate();
-  const configManager = options.configManager ?? new ConfigManager({ file: config.file });
+  const { configManager } = options;
   const maintenanceQueue = createMaintenanceQueue(bullConnection, config.services.prefix);
   await upsertMaintenanceSchedules(maintenanceQueue);
   const scheduleKeeper = keepMaintenanceSchedules(maintenanceQueue, { logger });
   const maintenanceWorker = createMaintenanceWorker({
     connection: bullConnection,
     prefix: config.services.prefix,
-    target: createMaintenanceTarget({ db, pool, currentConfig: () => configManager.config, logger }),
+    target: createMaintenanceTarget({
+      db,
+      pool,
+      importableConfig: configManager ? () => configManager.readForImport() : undefined,
+      logger,
+    }),
     logger,
   });
   flusher.start();

@@ -6,6 +6,7 @@ import type { AikeysConfig } from '../config/types.js';
 import { decodeMasterKey } from '../crypto/key-ring.js';
 import type { Db } from './database.js';
 import { effectiveKeyStatus } from './key-status-sql.js';
+import { countKeysByMasterKey, type ConfiguredMasterKeys, type MasterKeyUsage } from './master-key-usage.js';
 import { countUsageRejects } from './usage-rejects.js';
 
 export interface SystemHealth {
@@ -25,6 +26,8 @@ export interface SystemHealth {
    * until `aikeys rotate-encryption-key` re-seals them. Null when no config was given.
    */
   readonly keysSealedByOtherMasterKey: number | null;
+  /** Keys per master key (by fingerprint, never the key): an old key can go once it seals 0. */
+  readonly keysByMasterKey: readonly MasterKeyUsage[];
   /** Usage records set aside in ai_usage_rejects (Postgres refused them, or they could not be decoded). */
   readonly usageRejects: number;
 }
@@ -37,10 +40,14 @@ interface CountsRow {
   exhausted_keys: number;
 }
 
-function configuredMasterKeyId(config: AikeysConfig | undefined): string | undefined {
+function configuredMasterKeys(config: AikeysConfig | undefined): ConfiguredMasterKeys | undefined {
   if (!config) return undefined;
   try {
-    return decodeMasterKey(config.system.encryptionKey).id;
+    const { encryptionKey, previousEncryptionKeys } = config.system;
+    return {
+      current: decodeMasterKey(encryptionKey).id,
+      previous: previousEncryptionKeys.map((k) => decodeMasterKey(k).id),
+    };
   } catch {
     return undefined;
   }
@@ -56,7 +63,8 @@ export async function getSystemHealth(db: Db, config?: AikeysConfig): Promise<Sy
     db.raw(`COUNT(*) FILTER (WHERE ${status} = 'exhausted')::bigint AS exhausted_keys`),
   );
   const accounts = await db('ai_accounts').first<{ n: number }>(db.raw('COUNT(*)::bigint AS n'));
-  const masterKeyId = configuredMasterKeyId(config);
+  const configured = configuredMasterKeys(config);
+  const masterKeyId = configured?.current;
   let keysSealedByOtherMasterKey: number | null = null;
   if (masterKeyId !== undefined) {
     // Only the envelope's public header field (the master key's fingerprint) is read, never the ciphertext.
@@ -75,6 +83,7 @@ export async function getSystemHealth(db: Db, config?: AikeysConfig): Promise<Sy
     healthy: counts.active_keys > 0,
     encryptionEnabled: masterKeyId !== undefined,
     keysSealedByOtherMasterKey,
+    keysByMasterKey: await countKeysByMasterKey(db, configured),
     usageRejects: await countUsageRejects(db),
   };
 }

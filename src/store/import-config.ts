@@ -6,7 +6,7 @@
  * the first statement). A dry run does the same work and rolls it back, so its report is exact.
  */
 import type { Knex } from 'knex';
-import type { AikeysConfig } from '../config/types.js';
+import type { ImportableConfig } from '../config/types.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { KeyRing } from '../crypto/key-ring.js';
 import type { Db } from './database.js';
@@ -38,7 +38,7 @@ export interface ImportOptions {
 
 async function runImport(
   trx: Knex.Transaction,
-  config: AikeysConfig,
+  config: ImportableConfig,
   ring: KeyRing,
   dryRun: boolean,
 ): Promise<ImportReport> {
@@ -60,7 +60,7 @@ async function runImport(
 
 async function importOnce(
   db: Db,
-  config: AikeysConfig,
+  config: ImportableConfig,
   ring: KeyRing,
   dryRun: boolean,
 ): Promise<ImportReport> {
@@ -79,7 +79,7 @@ async function importOnce(
 
 export async function importConfig(
   db: Db,
-  config: AikeysConfig,
+  config: ImportableConfig,
   options: ImportOptions,
 ): Promise<ImportReport> {
   const dryRun = options.dryRun ?? false;

@@ -1,8 +1,9 @@
 /**
  * Read queries on `ai_api_keys` for display and lookup. Listing queries never select
- * `api_key_encrypted`: the envelope leaves Postgres only through `loadEncryptedKey`, at the moment a
+ * `api_key_encrypted`: the envelope leaves Postgres only through `loadSealedKey(s)`, at the moment a
  * key is about to be used, so there is one place to audit.
  */
+import type { StoredKey } from '../crypto/stored-key.js';
 import type { Db } from './database.js';
 import { effectiveBlockUntil, effectiveKeyStatus } from './key-status-sql.js';
 
@@ -151,30 +152,58 @@ export async function findKeyByName(db: Db, name: string): Promise<KeyView | und
   return row ? toView(row) : undefined;
 }
 
-/**
- * The sealed envelope of one key (see src/crypto/envelope.ts), for the caller to open with the key
- * ring right before use. With loadEncryptedKeys, the only queries that read `api_key_encrypted`.
- */
-export async function loadEncryptedKey(db: Db, keyId: number): Promise<string | undefined> {
-  const row = await db('ai_api_keys')
-    .where('key_id', keyId)
-    .first<{ api_key_encrypted: string } | undefined>('api_key_encrypted');
-  return row?.api_key_encrypted;
+/** A stored key as it is opened: its envelope and the row facts the envelope is bound to. */
+export interface SealedKeyRow extends StoredKey {
+  readonly keyName: string;
+}
+
+interface SealedRow {
+  key_id: number;
+  key_name: string;
+  account_id: number;
+  provider_name: string;
+  api_key_hash: string;
+  api_key_encrypted: string;
+}
+
+function sealedQuery(db: Db) {
+  return db('ai_api_keys as k')
+    .join('ai_accounts as a', 'a.account_id', 'k.account_id')
+    .select<SealedRow[]>(
+      'k.key_id',
+      'k.key_name',
+      'k.account_id',
+      'a.provider_name',
+      'k.api_key_hash',
+      'k.api_key_encrypted',
+    );
+}
+
+function sealedKeyOf(r: SealedRow): SealedKeyRow {
+  return {
+    keyId: r.key_id,
+    keyName: r.key_name,
+    accountId: r.account_id,
+    provider: r.provider_name,
+    hash: r.api_key_hash,
+    envelope: r.api_key_encrypted,
+  };
 }
 
 /**
- * Envelopes and names of every key that may be leased (not removed from the config), so a worker
- * can hold them in memory and keep serving through a Postgres outage. Still sealed: opened only at use.
+ * The envelope of one key with the row it is bound to, for the process about to open it with its
+ * ring right before use. With loadSealedKeys, the only queries that read `api_key_encrypted`.
  */
-export async function loadEncryptedKeys(
-  db: Db,
-): Promise<{ keyId: number; keyName: string; envelope: string }[]> {
-  const rows = await db('ai_api_keys')
-    .whereRaw(`disabled_kind IS DISTINCT FROM 'removed'`)
-    .select<{ key_id: number; key_name: string; api_key_encrypted: string }[]>(
-      'key_id',
-      'key_name',
-      'api_key_encrypted',
-    );
-  return rows.map((r) => ({ keyId: r.key_id, keyName: r.key_name, envelope: r.api_key_encrypted }));
+export async function loadSealedKey(db: Db, keyId: number): Promise<SealedKeyRow | undefined> {
+  const [row] = await sealedQuery(db).where('k.key_id', keyId);
+  return row === undefined ? undefined : sealedKeyOf(row);
+}
+
+/**
+ * Envelopes of every key that may be leased (not removed from the config), so a worker can hold
+ * them in memory and keep serving through a Postgres outage. Still sealed: opened only at use.
+ */
+export async function loadSealedKeys(db: Db): Promise<SealedKeyRow[]> {
+  const rows = await sealedQuery(db).whereRaw(`k.disabled_kind IS DISTINCT FROM 'removed'`);
+  return rows.map(sealedKeyOf);
 }

@@ -7,10 +7,12 @@
  * (support/compiled-app.ts; one build for the file, about 6 s of CPU). What differs from compose is
  * only what isolation needs: the service URLs point at this test's Redis and database instead of
  * the `redis` and `postgres` hosts, and the prefix, queue, env file and admin port are the test's own.
+ * As in compose, only `migrate` is given the env file with the keys; worker and admin get the master
+ * key as AI_ENCRYPTION_KEY and the file's other settings as environment variables (env_file).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createBullConnection } from '../../src/queues/connections.js';
@@ -55,15 +57,36 @@ afterAll(async () => {
   await env.cleanup();
 });
 
-/** The service's compose environment with this test's services in place of the compose hosts. */
-function environmentOf(name: string): Record<string, string> {
-  const fromCompose = compose.services[name]!.environment;
+/**
+ * What compose's `env_file: config/.env.settings` gives worker and admin: the env file's setting
+ * lines, without KEY_N lines and without the master key (that comes by itself, see below).
+ */
+async function settingsOnly(): Promise<Record<string, string>> {
+  const lines = (await readFile(envFile.file, 'utf8')).split('\n');
+  const settings = lines
+    .map((line) => /^([A-Z0-9_]+)=(.*)$/.exec(line))
+    .filter(
+      (m): m is RegExpExecArray => m !== null && !m[1]!.startsWith('KEY_') && m[1] !== 'AI_ENCRYPTION_KEY',
+    );
+  return Object.fromEntries(settings.map((m) => [m[1]!, m[2]!]));
+}
+
+/**
+ * The service's compose environment with this test's services in place of the compose hosts: the
+ * env file (with the keys) where compose mounts it, the master key where compose interpolates it.
+ */
+async function environmentOf(name: string): Promise<Record<string, string>> {
+  const fromCompose = { ...compose.services[name]!.environment };
   expect(fromCompose.REDIS_URL).toBe('redis://redis:6379');
   expect(fromCompose.DATABASE_URL).toMatch(/@postgres:5432\/aikeys$/);
+  const imports = fromCompose.AIKEYS_ENV_FILE !== undefined;
+  if (fromCompose.AI_ENCRYPTION_KEY?.startsWith('${AI_ENCRYPTION_KEY:?'))
+    fromCompose.AI_ENCRYPTION_KEY = envFile.masterKey;
   return {
+    ...(imports ? {} : await settingsOnly()),
     ...fromCompose,
     ...env.env,
-    AIKEYS_ENV_FILE: envFile.file,
+    ...(imports ? { AIKEYS_ENV_FILE: envFile.file } : {}),
     ...(name === 'admin' ? { PORT: '0' } : {}),
   };
 }
@@ -75,11 +98,18 @@ interface Started {
 }
 
 /** Starts the service's compose command, as the first process of a group of its own (like a container's). */
-function startService(name: string): Started {
+async function startService(name: string): Promise<Started> {
   const [command, ...args] = compose.services[name]!.command;
+  // A developer's own AIKEYS_ENV_FILE must not hand the file to a service compose does not give it to.
+  const { AIKEYS_ENV_FILE: _own, ...inherited } = process.env;
+  const environment = await environmentOf(name);
+  if (environment.AIKEYS_ENV_FILE === undefined) {
+    // worker and admin: no env file, so no plaintext key anywhere in what they are given.
+    for (const secret of envFile.secrets) expect(JSON.stringify(environment)).not.toContain(secret);
+  }
   const child = spawn(command!, args, {
     cwd: app!.dir,
-    env: { ...process.env, ...environmentOf(name) },
+    env: { ...inherited, ...environment },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -112,7 +142,7 @@ async function waitFor(service: Started, what: RegExp, timeoutMs = 60_000): Prom
 
 describe("docker-compose's aikeys services, run by their own commands", () => {
   it('the compose services run from a build as local processes: import, serve a job, report health, stop on SIGTERM', async () => {
-    const migrate = startService('migrate');
+    const migrate = await startService('migrate');
     expect(await migrate.exited, migrate.output()).toBe(0);
     const db = await openDatabase(env.databaseUrl);
     try {
@@ -121,8 +151,8 @@ describe("docker-compose's aikeys services, run by their own commands", () => {
       await db.destroy();
     }
 
-    const worker = startService('worker');
-    const admin = startService('admin');
+    const worker = await startService('worker');
+    const admin = await startService('admin');
     await waitFor(worker, /"msg":"worker replica started"/);
     const [, url] = await waitFor(admin, /"url":"([^"]+)","msg":"admin server listening"/);
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Secret } from '../../src/core/secret.js';
+import { decodeMasterKey } from '../../src/crypto/key-ring.js';
 import { createDb } from '../../src/store/database.js';
 import { isolate } from '../setup/isolation.js';
 
@@ -254,6 +255,38 @@ describe('aikeys CLI', () => {
       expect(JSON.stringify(rows)).not.toContain(newKey);
     } finally {
       await db.destroy();
+    }
+  });
+
+  it('rotate-encryption-key also takes the old key from AI_ENCRYPTION_KEY_PREVIOUS; health counts keys per master key', async () => {
+    const oldKey = masterKey;
+    const newKey = (await aikeys(['gen-key'])).stdout.trim();
+    masterKey = newKey;
+    await writeFile(envFile, envText(THREE_KEYS));
+    const previous = { AI_ENCRYPTION_KEY_PREVIOUS: oldKey };
+    const idOf = (key: string) => decodeMasterKey(new Secret(key)).id;
+
+    const before = JSON.parse((await aikeys(['health', '--json'], previous)).stdout);
+    expect(before.keysByMasterKey).toHaveLength(2);
+    expect(before.keysByMasterKey).toEqual(
+      expect.arrayContaining([
+        { masterKeyId: idOf(oldKey), role: 'previous', keys: 3, v1Keys: 0 },
+        { masterKeyId: idOf(newKey), role: 'current', keys: 0, v1Keys: 0 },
+      ]),
+    );
+
+    const run = await aikeys(['rotate-encryption-key'], previous);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('Re-sealed 3 key(s)');
+    for (const text of [run.stdout, run.stderr]) expect(text).not.toContain(oldKey);
+    expectNoSecret(run);
+
+    const after = await aikeys(['health'], previous);
+    expect(after.stdout).toMatch(new RegExp(`master_key ${idOf(oldKey)}\\s+0 keys \\(0 v1\\), previous`));
+    expect(after.stdout).toMatch(new RegExp(`master_key ${idOf(newKey)}\\s+3 keys \\(0 v1\\), current`));
+    for (const text of [after.stdout, after.stderr]) {
+      expect(text).not.toContain(oldKey);
+      expect(text).not.toContain(newKey);
     }
   });
 

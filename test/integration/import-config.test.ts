@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { AikeysConfig, LegacyNotice } from '../../src/config/types.js';
+import type { ImportableConfig, LegacyNotice } from '../../src/config/types.js';
 import { Secret } from '../../src/core/secret.js';
-import { open } from '../../src/crypto/envelope.js';
+import { readEnvelopeHeader } from '../../src/crypto/envelope.js';
 import { hashSecret } from '../../src/crypto/hash.js';
 import { generateMasterKey, KeyRing } from '../../src/crypto/key-ring.js';
+import { openStoredKey } from '../../src/crypto/stored-key.js';
 import { createDb, openDatabase, type Db } from '../../src/store/database.js';
 import { importConfig, isNoop, type ImportReport } from '../../src/store/import-config.js';
-import { findKeyByName, listKeys, loadEncryptedKey } from '../../src/store/keys.js';
+import { findKeyByName, listKeys, loadSealedKey } from '../../src/store/keys.js';
 import { listAccounts } from '../../src/store/accounts.js';
 import { getSystemHealth } from '../../src/store/health.js';
 import { isolate } from '../setup/isolation.js';
@@ -14,7 +15,7 @@ import { buildConfig as baseConfig, type KeySpec } from './import-fixtures.js';
 
 const masterKey = generateMasterKey();
 const ring = KeyRing.fromSecrets(masterKey);
-const buildConfig = (specs: KeySpec[], legacy: LegacyNotice[] = []): AikeysConfig =>
+const buildConfig = (specs: KeySpec[], legacy: LegacyNotice[] = []): ImportableConfig =>
   baseConfig(masterKey, specs, legacy);
 
 const SECRETS = Array.from(
@@ -67,7 +68,10 @@ describe('importConfig', () => {
       const secret = new Secret(SECRETS[i]!);
       expect(row.api_key_hash).toBe(hashSecret(secret));
       expect(row.api_key_encrypted).not.toContain(SECRETS[i]);
-      expect(open(row.api_key_encrypted, ring).equals(secret)).toBe(true);
+      const stored = (await loadSealedKey(db, row.key_id))!;
+      expect(stored.envelope).toBe(row.api_key_encrypted);
+      expect(readEnvelopeHeader(stored.envelope).version).toBe('v2');
+      expect(openStoredKey(stored, ring).equals(secret)).toBe(true);
       expect(row.status).toBe('active');
     }
     const keys = await listKeys(db);
@@ -245,12 +249,13 @@ describe('importConfig', () => {
     expect(report.legacy).toEqual([notice]);
   });
 
-  it('loadEncryptedKey returns the envelope of one key and nothing for an unknown id', async () => {
+  it('loadSealedKey returns the envelope of one key with its binding, and nothing for an unknown id', async () => {
     await importConfig(db, buildConfig(base()), { ring });
     const key2 = (await findKeyByName(db, 'key_2'))!;
-    const envelope = await loadEncryptedKey(db, key2.keyId);
-    expect(open(envelope!, ring).reveal()).toBe(SECRETS[1]);
-    expect(await loadEncryptedKey(db, 999_999)).toBeUndefined();
+    const stored = await loadSealedKey(db, key2.keyId);
+    expect(stored).toMatchObject({ keyId: key2.keyId, accountId: key2.accountId, provider: key2.provider });
+    expect(openStoredKey(stored!, ring).reveal()).toBe(SECRETS[1]);
+    expect(await loadSealedKey(db, 999_999)).toBeUndefined();
   });
 });
 
@@ -285,6 +290,7 @@ describe('getSystemHealth', () => {
       healthy: true,
       encryptionEnabled: true,
       keysSealedByOtherMasterKey: 0,
+      keysByMasterKey: [{ masterKeyId: ring.primary.id, role: 'current', keys: 5, v1Keys: 0 }],
       usageRejects: 0,
     });
     const otherKey = { ...config, system: { ...config.system, encryptionKey: generateMasterKey() } };

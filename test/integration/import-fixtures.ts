@@ -1,6 +1,12 @@
 /** Builds import configs for tests, apart from the env file grammar. */
 import { splitAccounts } from '../../src/config/accounts.js';
-import type { AikeysConfig, KeyConfig, LegacyNotice } from '../../src/config/types.js';
+import type {
+  AikeysConfig,
+  ImportableConfig,
+  ImportableKeyConfig,
+  LegacyNotice,
+} from '../../src/config/types.js';
+import { hashSecret } from '../../src/crypto/hash.js';
 import { Secret } from '../../src/core/secret.js';
 
 /** What a test says about a key; everything else takes the config defaults. */
@@ -21,7 +27,7 @@ export function buildConfig(
   masterKey: Secret,
   specs: readonly KeySpec[],
   legacy: LegacyNotice[] = [],
-): AikeysConfig {
+): ImportableConfig {
   const sorted = [...specs].sort((a, b) => a.n - b.n);
   const { accounts, refByKey } = splitAccounts(
     sorted.map((s) => ({
@@ -31,10 +37,11 @@ export function buildConfig(
     })),
     { accountDailyQuota: null, accountMonthlyBudget: null },
   );
-  const keys = sorted.map((s): KeyConfig => ({
+  const keys = sorted.map((s): ImportableKeyConfig => ({
     number: s.n,
     name: `key_${s.n}`,
     secret: new Secret(s.secret),
+    hash: hashSecret(new Secret(s.secret)),
     model: s.model ?? 'gpt-4-turbo',
     provider: s.provider ?? 'openai',
     dailyLimit: s.dailyLimit ?? 100_000,
@@ -47,7 +54,7 @@ export function buildConfig(
     keys,
     accounts,
     providers: {},
-    system: { encryptionKey: masterKey } as AikeysConfig['system'],
+    system: { encryptionKey: masterKey, previousEncryptionKeys: [] } as unknown as AikeysConfig['system'],
     services: {} as AikeysConfig['services'],
     legacy,
   };

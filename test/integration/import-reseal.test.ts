@@ -6,6 +6,7 @@ import { generateMasterKey, KeyRing } from '../../src/crypto/key-ring.js';
 import { openDatabase, type Db } from '../../src/store/database.js';
 import { resealKeys } from '../../src/store/import/reseal-keys.js';
 import { isolate } from '../setup/isolation.js';
+import { sealV1 } from '../support/v1-envelope.js';
 
 const env = isolate('reseal');
 let db: Db;
@@ -26,12 +27,22 @@ beforeAll(async () => {
     .returning<{ account_id: number }[]>('account_id');
   const oldRing = KeyRing.fromSecrets(oldKey);
   const newRing = KeyRing.fromSecrets(newKey);
+  const accountId = account!.account_id;
   await db('ai_api_keys').insert(
     secrets.map((s, i) => ({
-      account_id: account!.account_id,
+      key_id: i + 1,
+      account_id: accountId,
       api_key_hash: hashSecret(new Secret(s)),
-      // key_3 already sealed by the new key, as a key imported after the switch would be.
-      api_key_encrypted: seal(new Secret(s), (i === 2 ? newRing : oldRing).primary),
+      // key_1 as an older aikeys sealed it (v1); key_3 already sealed by the new key, as a key
+      // imported after the switch would be.
+      api_key_encrypted:
+        i === 0
+          ? sealV1(new Secret(s), oldRing.primary)
+          : seal(new Secret(s), (i === 2 ? newRing : oldRing).primary, {
+              keyId: i + 1,
+              provider: 'openai',
+              accountId,
+            }),
       key_name: `key_${i + 1}`,
       key_number: i + 1,
       model_name: 'gpt-4-turbo',
@@ -67,8 +78,10 @@ describe('resealKeys', () => {
     expect(after[2]).toBe(before[2]);
     const onlyNew = KeyRing.fromSecrets(newKey);
     for (const [i, envelope] of after.entries()) {
-      expect(readEnvelopeHeader(envelope).keyId).toBe(onlyNew.primary.id);
-      expect(open(envelope, onlyNew).reveal()).toBe(secrets[i]);
+      expect(readEnvelopeHeader(envelope)).toMatchObject({ keyId: onlyNew.primary.id, version: 'v2' });
+      expect(open(envelope, onlyNew, { keyId: i + 1, provider: 'openai', accountId: 1 }).reveal()).toBe(
+        secrets[i],
+      );
     }
     expect(await resealKeys(db, ring)).toEqual({
       resealed: 0,

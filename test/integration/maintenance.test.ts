@@ -18,8 +18,9 @@ import {
 import { MAINTENANCE_QUEUE } from '../../src/queues/names.js';
 import { keepMaintenanceSchedules } from '../../src/queues/schedule-keeper.js';
 import { buildContainer } from '../../src/runtime/container.js';
-import { createMaintenanceTarget } from '../../src/runtime/maintenance-target.js';
+import { createMaintenanceTarget, NOT_IMPORTING } from '../../src/runtime/maintenance-target.js';
 import { importConfig } from '../../src/store/import-config.js';
+import { findKeyByName } from '../../src/store/keys.js';
 import { deleteByPrefix, isolate } from '../setup/isolation.js';
 
 const env = isolate('maint');
@@ -122,12 +123,12 @@ describe('maintenance target', () => {
     const container = await buildContainer(manager.config, silentLogger);
     try {
       const ring = KeyRing.fromSecrets(manager.config.system.encryptionKey);
-      await importConfig(container.db, manager.config, { ring });
+      await importConfig(container.db, manager.readForImport(), { ring });
       await container.pool.hydrate();
       const target = createMaintenanceTarget({
         db: container.db,
         pool: container.pool,
-        currentConfig: () => manager.config,
+        importableConfig: () => manager.readForImport(),
         logger: silentLogger,
       });
       expect(await target.reimportConfig()).toEqual({ changed: false, summary: 'config unchanged' });
@@ -146,6 +147,17 @@ describe('maintenance target', () => {
         excludeKeyIds: [first.ok ? first.key.keyId : -1],
       });
       expect(second.ok && second.key.keyName).toBe('key_2');
+
+      // A replica without the env file's secrets leaves the import to the process that has them.
+      appendFileSync(file, `KEY_3=sk-third-${randomBytes(6).toString('hex')}\n`);
+      const notImporting = createMaintenanceTarget({
+        db: container.db,
+        pool: container.pool,
+        importableConfig: undefined,
+        logger: silentLogger,
+      });
+      expect(await notImporting.reimportConfig()).toEqual({ changed: false, summary: NOT_IMPORTING });
+      expect(await findKeyByName(container.db, 'key_3')).toBeUndefined();
     } finally {
       await container.close();
     }

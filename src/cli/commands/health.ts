@@ -41,6 +41,10 @@ export function renderHealth(health: SystemHealth): string {
     ['encryption_enabled', health.encryptionEnabled],
     ['keys_sealed_by_other_master_key', health.keysSealedByOtherMasterKey ?? 'unknown'],
     ['usage_rejects', health.usageRejects],
+    ...health.keysByMasterKey.map((u): [string, string] => [
+      `master_key ${u.masterKeyId}`,
+      `${u.keys} keys (${u.v1Keys} v1)${u.role === null ? '' : `, ${u.role}`}`,
+    ]),
   ];
   const width = Math.max(...rows.map(([name]) => name.length));
   return `${rows.map(([name, value]) => `${name.padEnd(width)}  ${String(value)}`).join('\n')}\n`;

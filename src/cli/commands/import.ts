@@ -1,8 +1,8 @@
-import { KeyRing } from '../../crypto/key-ring.js';
+import { keyRingOf } from '../../config/encryption-key.js';
 import { importConfig } from '../../store/import-config.js';
 import type { ImportReport } from '../../store/import/report.js';
 import { auditCli } from '../audit.js';
-import { configFor, withDatabase, writeJson, type CommandRegistrar } from '../context.js';
+import { importableConfigFor, withDatabase, writeJson, type CommandRegistrar } from '../context.js';
 import { renderImportReport } from '../render/import-report.js';
 
 /** Key names and counts only: the report's masked secrets stay out of the audit trail. */
@@ -28,8 +28,8 @@ export const registerImport: CommandRegistrar = (program, ctx) => {
     .option('--dry-run', 'report what would change, write nothing')
     .option('--json', 'print the report as JSON')
     .action(async (options: { dryRun?: boolean; json?: boolean }, command: typeof program) => {
-      const config = configFor(ctx, command);
-      const ring = KeyRing.fromSecrets(config.system.encryptionKey);
+      const config = importableConfigFor(ctx, command);
+      const ring = keyRingOf(config.system);
       const report = await withDatabase(config.services.databaseUrl, async (db) => {
         const result = await importConfig(db, config, { ring, dryRun: options.dryRun === true });
         if (!result.dryRun)

@@ -10,7 +10,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { AikeysConfig } from '../../config/types.js';
 import { silentLogger } from '../../core/logger.js';
-import { KeyRing } from '../../crypto/key-ring.js';
+import { keyRingOf } from '../../config/encryption-key.js';
 import { LeaseEngine } from '../../lease/engine.js';
 import { createKeyActions, type KeyActions } from '../../lease/key-actions.js';
 import { createKeyPool, type KeyPool } from '../../lease/key-pool.js';
@@ -48,7 +48,7 @@ export async function withKeyActions<T>(
     const pool = createKeyPool({
       db,
       engine,
-      ring: KeyRing.fromSecrets(config.system.encryptionKey),
+      ring: keyRingOf(config.system),
       logger: silentLogger,
     });
     const actions = createKeyActions({ db, pool, defaultBlockSeconds: config.system.blockSeconds });

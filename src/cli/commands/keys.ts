@@ -1,7 +1,9 @@
-import { open, readEnvelopeHeader } from '../../crypto/envelope.js';
-import { KeyRing } from '../../crypto/key-ring.js';
+import { keyRingOf } from '../../config/encryption-key.js';
+import { readEnvelopeHeader } from '../../crypto/envelope.js';
+import type { KeyRing } from '../../crypto/key-ring.js';
+import { openStoredKey } from '../../crypto/stored-key.js';
 import type { Db } from '../../store/database.js';
-import { listKeys, loadEncryptedKey, type KeyView } from '../../store/keys.js';
+import { listKeys, loadSealedKey, type KeyView } from '../../store/keys.js';
 import { plainTable } from '../render/table.js';
 import { configFor, withDatabase, writeJson, type CommandRegistrar } from '../context.js';
 
@@ -16,12 +18,12 @@ export interface ListedKey extends KeyView {
  * plaintext lives only inside this function, one key at a time, and only its mask leaves it.
  */
 async function maskOf(db: Db, key: KeyView, ring: KeyRing): Promise<string> {
-  const envelope = await loadEncryptedKey(db, key.keyId);
-  if (envelope === undefined) return '(missing)';
+  const stored = await loadSealedKey(db, key.keyId);
+  if (stored === undefined) return '(missing)';
   try {
-    const { keyId } = readEnvelopeHeader(envelope);
+    const { keyId } = readEnvelopeHeader(stored.envelope);
     if (!ring.find(keyId)) return `(sealed by master key ${keyId})`;
-    return open(envelope, ring).masked;
+    return openStoredKey(stored, ring).masked;
   } catch {
     return '(unreadable)';
   }
@@ -70,7 +72,7 @@ export const registerKeys: CommandRegistrar = (program, ctx) => {
     .option('--json', 'print JSON')
     .action(async (options: { all?: boolean; json?: boolean }, command: typeof program) => {
       const config = configFor(ctx, command);
-      const ring = KeyRing.fromSecrets(config.system.encryptionKey);
+      const ring = keyRingOf(config.system);
       const keys = await withDatabase(config.services.databaseUrl, async (db) => {
         const listed: ListedKey[] = [];
         for (const key of await listKeys(db, { includeRemoved: options.all === true })) {

@@ -1,3 +1,4 @@
+import { keyRingOf } from '../../config/encryption-key.js';
 import { AikeysError } from '../../core/errors.js';
 import { Secret } from '../../core/secret.js';
 import { decodeMasterKey, KeyRing, type MasterKey } from '../../crypto/key-ring.js';
@@ -16,11 +17,6 @@ async function oldKey(ctx: CliContext, value: string): Promise<Secret> {
   return new Secret((await ctx.readStdin()).trim());
 }
 
-async function ringWithOldKey(ctx: CliContext, current: Secret, old: string): Promise<KeyRing> {
-  const previous = decodeOldKey(await oldKey(ctx, old));
-  return new KeyRing(decodeMasterKey(current), [previous]);
-}
-
 function decodeOldKey(secret: Secret): MasterKey {
   try {
     return decodeMasterKey(secret);
@@ -30,18 +26,37 @@ function decodeOldKey(secret: Secret): MasterKey {
   }
 }
 
+/** The config's ring (AI_ENCRYPTION_KEY seals, AI_ENCRYPTION_KEY_PREVIOUS opens) plus `--old` when given. */
+async function rotationRing(
+  ctx: CliContext,
+  system: Parameters<typeof keyRingOf>[0],
+  old: string | undefined,
+): Promise<KeyRing> {
+  const configured = keyRingOf(system);
+  if (old === undefined) return configured;
+  const previous = [
+    ...system.previousEncryptionKeys.map(decodeMasterKey),
+    decodeOldKey(await oldKey(ctx, old)),
+  ];
+  return new KeyRing(configured.primary, previous);
+}
+
 export const registerRotateEncryptionKey: CommandRegistrar = (program, ctx) => {
   program
     .command('rotate-encryption-key')
     .description(
-      're-seal every stored key with the current AI_ENCRYPTION_KEY, opening each with the old or the current key; ' +
-        'all or nothing. Set the new key in the env file first, then restart workers after',
+      're-seal every stored key with the current AI_ENCRYPTION_KEY (as a v2 envelope bound to its row), opening each ' +
+        'with AI_ENCRYPTION_KEY, AI_ENCRYPTION_KEY_PREVIOUS or --old; all or nothing, in one transaction. Workers keep ' +
+        'serving meanwhile when they run with the new key and the old one as AI_ENCRYPTION_KEY_PREVIOUS',
     )
-    .requiredOption('--old <base64|->', 'the previous master key, or - to read it from stdin (preferred)')
+    .option(
+      '--old <base64|->',
+      'a previous master key, or - to read it from stdin (preferred over the literal)',
+    )
     .option('--json', 'print JSON')
-    .action(async (options: { old: string; json?: boolean }, command: typeof program) => {
+    .action(async (options: { old?: string; json?: boolean }, command: typeof program) => {
       const config = configFor(ctx, command);
-      const ring = await ringWithOldKey(ctx, config.system.encryptionKey, options.old);
+      const ring = await rotationRing(ctx, config.system, options.old);
       const report = await withDatabase(config.services.databaseUrl, async (db) => {
         const result = await resealKeys(db, ring);
         await auditCli(ctx, config, db, { action: 'rotate', details: { ...result } });
@@ -53,7 +68,11 @@ export const registerRotateEncryptionKey: CommandRegistrar = (program, ctx) => {
           `Re-sealed ${report.resealed} key(s) with master key ${report.masterKeyId}; ` +
             `${report.alreadyCurrent} already used it.\n`,
         );
-        if (report.resealed > 0) ctx.err('restart workers that still run with the old AI_ENCRYPTION_KEY\n');
+        if (report.resealed > 0)
+          ctx.err(
+            'processes that do not have this master key (as AI_ENCRYPTION_KEY or AI_ENCRYPTION_KEY_PREVIOUS) cannot open the keys: give it to them; ' +
+              'drop the old key from AI_ENCRYPTION_KEY_PREVIOUS once `aikeys health` shows it seals 0 keys\n',
+          );
       }
     });
 };

@@ -21,6 +21,12 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AdminAppDeps): 
       encryption_enabled: h.encryptionEnabled,
       keys_sealed_by_other_master_key: h.keysSealedByOtherMasterKey,
       usage_rejects: h.usageRejects,
+      keys_by_master_key: h.keysByMasterKey.map((u) => ({
+        master_key_id: u.masterKeyId,
+        role: u.role,
+        keys: u.keys,
+        v1_keys: u.v1Keys,
+      })),
     };
   });
 }

@@ -3,19 +3,21 @@
  * secret, not by its number: renumbering a key or moving it to another provider keeps its usage
  * and history. Runs inside the import's transaction, after the accounts are synced.
  *
- * - in config, not in db: inserted, sealed with the ring's primary master key;
- * - in both: only the settings that differ are updated; the envelope is never re-sealed, so an
+ * - in config, not in db: inserted, sealed with the ring's primary master key and bound to its row
+ *   (key id, provider, account: src/crypto/envelope.ts), so the key id is taken before the insert;
+ * - in both: only the settings that differ are updated; the envelope is re-sealed only when the key
+ *   moves to another account (its binding changes) or is still a v1 envelope (no binding), so an
  *   unchanged config writes nothing (master-key rotation is `aikeys rotate-encryption-key`'s job);
  *   a key disabled because it had been removed from the config comes back active;
  * - in db, not in config: disabled with kind 'removed' and a reason, never deleted.
  */
 import type { Knex } from 'knex';
 import { AikeysError } from '../../core/errors.js';
-import type { KeyConfig } from '../../config/types.js';
-import { open, readEnvelopeHeader, seal } from '../../crypto/envelope.js';
-import { hashSecret } from '../../crypto/hash.js';
+import type { ImportableKeyConfig, KeyConfig } from '../../config/types.js';
+import { ENVELOPE_VERSION, readEnvelopeHeader, seal } from '../../crypto/envelope.js';
 import type { KeyRing } from '../../crypto/key-ring.js';
-import { loadEncryptedKey } from '../keys.js';
+import { openStoredKey } from '../../crypto/stored-key.js';
+import { loadSealedKey } from '../keys.js';
 import { accountRef } from './accounts-sync.js';
 import type { ChangedKey, DisabledKey, FieldChange, ImportedKey } from './report.js';
 
@@ -33,6 +35,8 @@ interface KeyRow {
   max_concurrency: number | null;
   status: string;
   disabled_kind: string | null;
+  /** The envelope's public version field, never its ciphertext. */
+  envelope_version: string;
 }
 
 export interface KeysSyncResult {
@@ -74,7 +78,7 @@ export function diffKey(row: KeyRow, key: KeyConfig, accountId: number): FieldCh
   return changes;
 }
 
-function entryOf(key: KeyConfig): ImportedKey {
+function entryOf(key: ImportableKeyConfig): ImportedKey {
   return {
     name: key.name,
     masked: key.secret.masked,
@@ -86,20 +90,30 @@ function entryOf(key: KeyConfig): ImportedKey {
 
 /** The masked form of a key that left the config: only its envelope still knows the secret. */
 async function maskStored(trx: Knex.Transaction, keyId: number, ring: KeyRing): Promise<string> {
-  const envelope = await loadEncryptedKey(trx, keyId);
-  if (envelope === undefined) return UNREADABLE_MASK;
+  const stored = await loadSealedKey(trx, keyId);
+  if (stored === undefined) return UNREADABLE_MASK;
   try {
-    if (!ring.find(readEnvelopeHeader(envelope).keyId)) return UNREADABLE_MASK;
-    return open(envelope, ring).masked;
+    if (!ring.find(readEnvelopeHeader(stored.envelope).keyId)) return UNREADABLE_MASK;
+    return openStoredKey(stored, ring).masked;
   } catch {
     // A tampered or foreign envelope must not stop the import; the report just cannot show it.
     return UNREADABLE_MASK;
   }
 }
 
+/** Taken from the column's own sequence, so the envelope can be bound to the id before the row exists. */
+async function nextKeyId(trx: Knex.Transaction): Promise<number> {
+  const { rows } = (await trx.raw(
+    `SELECT nextval(pg_get_serial_sequence('ai_api_keys', 'key_id'))::int AS id`,
+  )) as {
+    rows: { id: number }[];
+  };
+  return rows[0]!.id;
+}
+
 export async function syncKeys(
   trx: Knex.Transaction,
-  keys: readonly KeyConfig[],
+  keys: readonly ImportableKeyConfig[],
   accountIdByRef: ReadonlyMap<string, number>,
   ring: KeyRing,
 ): Promise<KeysSyncResult> {
@@ -118,6 +132,7 @@ export async function syncKeys(
       'k.max_concurrency',
       'k.status',
       'k.disabled_kind',
+      trx.raw(`split_part(k.api_key_encrypted, ':', 2) AS envelope_version`),
     )
     .orderBy('k.key_id')
     // Held until the import commits; taken in key_id order, the order every multi-row writer of
@@ -130,7 +145,7 @@ export async function syncKeys(
   };
 
   for (const key of keys) {
-    const hash = hashSecret(key.secret);
+    const { hash } = key;
     if (seen.has(hash)) {
       // Config validation rejects a secret under two names; this guards the unique index anyway.
       throw new AikeysError(
@@ -148,10 +163,12 @@ export async function syncKeys(
     }
     const row = rowByHash.get(hash);
     if (!row) {
+      const keyId = await nextKeyId(trx);
       await trx('ai_api_keys').insert({
+        key_id: keyId,
         account_id: accountId,
         api_key_hash: hash,
-        api_key_encrypted: seal(key.secret, ring.primary),
+        api_key_encrypted: seal(key.secret, ring.primary, { keyId, provider: key.provider, accountId }),
         key_name: key.name,
         key_number: key.number,
         model_name: key.model,
@@ -163,6 +180,14 @@ export async function syncKeys(
       continue;
     }
     const changes = diffKey(row, key, accountId);
+    const reseal = row.envelope_version !== ENVELOPE_VERSION || row.account_id !== accountId;
+    if (reseal) {
+      // The plaintext is at hand (it is the config's), so nothing needs opening.
+      const binding = { keyId: row.key_id, provider: key.provider, accountId };
+      await trx('ai_api_keys')
+        .where('key_id', row.key_id)
+        .update({ api_key_encrypted: seal(key.secret, ring.primary, binding), updated_at: trx.fn.now() });
+    }
     if (changes.length === 0) {
       result.unchanged.push(entryOf(key));
       continue;

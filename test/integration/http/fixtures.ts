@@ -23,6 +23,7 @@ import {
 import { openDatabase, type Db } from '../../../src/store/database.js';
 import type { KeyView } from '../../../src/store/keys.js';
 import type { Isolated } from '../../setup/isolation.js';
+import { reserveKeyIds } from '../lease/fixtures.js';
 
 /** Recognisable fragments: no response may ever contain any of them. */
 export const SECRET_FRAGMENT = 'FAKESECRETxyz';
@@ -56,7 +57,7 @@ export function makeConfig(env: Isolated, masterKey: Secret): AikeysConfig {
       },
       anthropic: { name: 'anthropic', baseUrl: undefined, api: 'anthropic' },
     },
-    system: { ...DEFAULTS.system, encryptionKey: masterKey },
+    system: { ...DEFAULTS.system, encryptionKey: masterKey, previousEncryptionKeys: [] },
     services: {
       ...DEFAULTS.services,
       redisUrl: `redis://:${REDIS_PASSWORD}@127.0.0.1:6379`,
@@ -102,11 +103,13 @@ async function seed(db: Db, masterKey: Secret): Promise<string[]> {
   const envelopes: string[] = [];
   for (const [i, s] of states.entries()) {
     const secret = new Secret(API_SECRETS[i]!);
-    const envelope = seal(secret, key);
-    envelopes.push(envelope);
     const { account, ...rest } = s;
+    const [keyId] = await reserveKeyIds(db, 1);
+    const envelope = seal(secret, key, { keyId: keyId!, provider: 'openai', accountId: account });
+    envelopes.push(envelope);
     await db('ai_api_keys').insert({
       ...rest,
+      key_id: keyId,
       account_id: account,
       api_key_hash: hashSecret(secret),
       api_key_encrypted: envelope,

@@ -180,6 +180,6 @@ describe('no secret in any answer', () => {
   it('the secret fixture is really in Postgres (so the checks above can fail)', async () => {
     const stored = await f.db('ai_api_keys').pluck<string[]>('api_key_encrypted');
     expect(stored).toEqual(expect.arrayContaining([...f.envelopes]));
-    expect(stored[0]).toMatch(/^aikeys:v1:/);
+    expect(stored[0]).toMatch(/^aikeys:v2:/);
   });
 });

@@ -60,6 +60,16 @@ export interface Seeded {
   readonly accountIds: Map<string, number>;
 }
 
+/** The next `count` values of ai_api_keys.key_id's sequence, for rows whose envelopes are bound to them. */
+export async function reserveKeyIds(db: Db, count: number): Promise<number[]> {
+  if (count === 0) return [];
+  const { rows } = (await db.raw(
+    `SELECT nextval(pg_get_serial_sequence('ai_api_keys', 'key_id'))::int AS id FROM generate_series(1, ?)`,
+    [count],
+  )) as { rows: { id: number }[] };
+  return rows.map((r) => r.id);
+}
+
 /** Inserts accounts (one per provider and priority) and keys. */
 export async function seedKeys(
   db: Db,
@@ -72,6 +82,8 @@ export async function seedKeys(
   const secrets = new Map<number, string>();
   let n = (await db('ai_api_keys').max<{ max: number | null }>('key_number as max').first())?.max ?? 0;
   const rows = [];
+  // Envelopes are bound to their key id, so the ids are taken from the sequence before the insert.
+  const reserved = await reserveKeyIds(db, specs.length);
   for (const spec of specs) {
     const provider = spec.provider ?? 'openai';
     const priority = spec.priority ?? 1;
@@ -98,12 +110,15 @@ export async function seedKeys(
     }
     n += 1;
     const plain = `sk-test-${n}-${Math.random().toString(36).slice(2)}`;
+    const keyId: number = reserved[rows.length]!;
+    const accountId = accountIds.get(ref)!;
     rows.push({
       plain,
       row: {
-        account_id: accountIds.get(ref)!,
+        key_id: keyId,
+        account_id: accountId,
         api_key_hash: hashSecret(new Secret(plain)),
-        api_key_encrypted: seal(new Secret(plain), ring.primary),
+        api_key_encrypted: seal(new Secret(plain), ring.primary, { keyId, provider, accountId }),
         key_name: `key_${n}`,
         key_number: n,
         model_name: spec.model ?? 'gpt-4-turbo',

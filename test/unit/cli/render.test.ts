@@ -118,6 +118,7 @@ describe('renderHealth', () => {
       healthy: false,
       encryptionEnabled: true,
       keysSealedByOtherMasterKey: null,
+      keysByMasterKey: [],
       usageRejects: 4,
     });
     expect(text).toMatch(/^healthy\s+false$/m);

@@ -1,3 +1,6 @@
+import { inspect } from 'node:util';
+import { Secret } from '../../../src/core/secret.js';
+import { hashSecret } from '../../../src/crypto/hash.js';
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -101,7 +104,20 @@ describe('ConfigManager', () => {
     const later = new Date(Date.now() + 5_000);
     utimesSync(file, later, later);
     expect(manager.config).not.toBe(first);
-    expect(manager.getKeyByNumber(1)?.secret.reveal()).toBe('sk-mtime-2222');
+    expect(manager.getKeyByNumber(1)?.hash).toBe(hashSecret(new Secret('sk-mtime-2222')));
+  });
+
+  it('holds no key secret, only hashes; readForImport reads them afresh and keeps nothing', () => {
+    const file = writeEnv(envText(ENCRYPTION_LINE, 'KEY_1=sk-held-secret-1111'));
+    const manager = new ConfigManager({ file, env: {} });
+    const held = manager.config;
+    expect(held.keys[0]).not.toHaveProperty('secret');
+    expect(held.keys[0]?.hash).toBe(hashSecret(new Secret('sk-held-secret-1111')));
+    expect(inspect(held, { depth: null, showHidden: true })).not.toContain('sk-held');
+    const forImport = manager.readForImport();
+    expect(forImport.keys[0]?.secret.reveal()).toBe('sk-held-secret-1111');
+    expect(manager.config).toBe(held);
+    expect(manager.readForImport()).not.toBe(forImport);
   });
 
   it('looks keys up by name and number, and accounts by id', () => {

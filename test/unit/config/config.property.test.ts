@@ -166,7 +166,10 @@ describe('config properties', () => {
             line: file.lines.findIndex((l) => l.key === k.number && l.base) + 1,
           }));
         expect(
-          config.keys.map(({ secret, accountRef: _ref, ...k }) => ({ ...k, secret: secret.reveal() })),
+          config.keys.map(({ secret, accountRef: _ref, hash: _hash, ...k }) => ({
+            ...k,
+            secret: secret.reveal(),
+          })),
         ).toEqual(expectedKeys);
         const accounts = expectedAccounts(file);
         expect(

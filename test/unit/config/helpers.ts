@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { ConfigError, type ConfigProblem } from '../../../src/core/errors.js';
 import { parseConfig } from '../../../src/config/parse-config.js';
-import type { AikeysConfig } from '../../../src/config/types.js';
+import type { ImportableConfig } from '../../../src/config/types.js';
 
 export const FILE = '/etc/aikeys/.env.local';
 export const MASTER_KEY = Buffer.alloc(32, 11).toString('base64');
@@ -12,7 +12,7 @@ export function envText(...lines: string[]): string {
   return lines.join('\n');
 }
 
-export function parse(text: string, env: Record<string, string | undefined> = {}): AikeysConfig {
+export function parse(text: string, env: Record<string, string | undefined> = {}): ImportableConfig {
   return parseConfig(text, FILE, env);
 }
 

@@ -1,3 +1,4 @@
+import { hashSecret } from '../../../src/crypto/hash.js';
 import { describe, expect, it } from 'vitest';
 import { ENCRYPTION_LINE, envText, expectProblem, parse } from './helpers.js';
 
@@ -17,7 +18,8 @@ describe('KEY_N grammar', () => {
         `KEY_10=${S1}`,
       ),
     );
-    expect(config.keys.map((k) => ({ ...k, secret: k.secret.reveal() }))).toEqual([
+    for (const k of config.keys) expect(k.hash).toBe(hashSecret(k.secret));
+    expect(config.keys.map(({ hash: _hash, ...k }) => ({ ...k, secret: k.secret.reveal() }))).toEqual([
       {
         number: 2,
         name: 'key_2',

@@ -9,7 +9,8 @@ const KEY = 'KEY_1=sk-settings-1111';
 describe('system and service settings', () => {
   it('applies the documented defaults', () => {
     const config = parse(envText(ENCRYPTION_LINE, KEY));
-    const { encryptionKey, ...system } = config.system;
+    const { encryptionKey, previousEncryptionKeys, ...system } = config.system;
+    expect(previousEncryptionKeys).toEqual([]);
     expect(encryptionKey.reveal()).toBe(MASTER_KEY);
     expect(String(encryptionKey)).not.toBe(MASTER_KEY);
     expect(system).toEqual({

@@ -2,7 +2,8 @@
  * The compose file's promises to operators, checked statically (this machine has no Docker engine
  * and no image registry, so `docker compose up` itself is not run here): Redis persists and never
  * evicts, a one-shot migrate+import runs before workers and the admin server start, workers scale
- * (no fixed port or container name), and every aikeys service reads the same env file.
+ * (no fixed port or container name), and the env file with the plaintext keys goes only to the
+ * service that imports; the others get the master key alone.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -16,6 +17,7 @@ interface Service {
   container_name?: string;
   depends_on?: Record<string, { condition: string }>;
   environment?: Record<string, string>;
+  env_file?: { path: string; required: boolean }[];
   volumes?: string[];
   stop_grace_period?: string;
 }
@@ -74,15 +76,32 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('gives every aikeys service the same image, services and env file', () => {
+  it('gives every aikeys service the same image and services', () => {
     for (const service of [migrate!, worker!, admin!]) {
       expect(service.build).toBe('.');
       expect(service.environment).toMatchObject({
         REDIS_URL: 'redis://redis:6379',
         DATABASE_URL: expect.stringMatching(/@postgres:5432\/aikeys$/),
-        AIKEYS_ENV_FILE: '/app/config/.env.local',
       });
     }
     expect(admin!.environment!.HOST).toBe('0.0.0.0');
+  });
+
+  it('mounts the env file with the plaintext keys only into migrate, the service that imports', () => {
+    expect(migrate!.environment!.AIKEYS_ENV_FILE).toBe('/app/config/.env.local');
+    expect(migrate!.volumes).toEqual(['./config/.env.local:/app/config/.env.local:ro']);
+    for (const service of [worker!, admin!]) {
+      expect(service.environment!.AIKEYS_ENV_FILE).toBeUndefined();
+      expect(service.volumes ?? []).toEqual([]);
+      expect(JSON.stringify(service)).not.toContain('.env.local');
+    }
+  });
+
+  it('gives worker and admin the master key as an environment variable, required, and settings without keys', () => {
+    for (const service of [worker!, admin!]) {
+      expect(service.environment!.AI_ENCRYPTION_KEY).toMatch(/^\$\{AI_ENCRYPTION_KEY:\?.+\}$/);
+      expect(service.env_file).toEqual([{ path: './config/.env.settings', required: false }]);
+    }
+    expect(migrate!.environment!.AI_ENCRYPTION_KEY).toBeUndefined();
   });
 });
