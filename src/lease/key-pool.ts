@@ -12,6 +12,7 @@ import type { Secret } from '../core/secret.js';
 import { open } from '../crypto/envelope.js';
 import type { KeyRing } from '../crypto/key-ring.js';
 import type { Db } from '../store/database.js';
+import { closeDayInDb, isDayClosed, type CloseDayResult } from '../store/daily-history.js';
 import { resetDailyInDb, unblockExpiredInDb } from '../store/key-state.js';
 import { findKeyById, loadEncryptedKey, loadEncryptedKeys } from '../store/keys.js';
 import type { LeaseEngine } from './engine.js';
@@ -53,7 +54,13 @@ export interface KeyPool {
   disable(keyId: number, reason: string): Promise<KeyChange | null>;
   enable(keyId: number): Promise<KeyChange | null>;
   unblockExpired(): Promise<number[]>;
+  /** An operator's reset: zeroes the daily counters now, whatever was reset before. */
   resetDaily(options?: { monthly?: boolean }): Promise<number>;
+  /**
+   * The scheduled reset that closes `day` (a calendar day in `timeZone`): rolls it up, then zeroes
+   * the counters, once per day however often or on however many replicas it runs.
+   */
+  resetDay(day: string, options: { monthly: boolean; timeZone: string }): Promise<DayReset>;
   /** Releases held in memory because Redis could not be reached. */
   readonly heldReleases: number;
   /** Rebuilds the Redis state from Postgres (call after an import commits). */
@@ -61,6 +68,11 @@ export interface KeyPool {
   /** Writes pending usage counters to Postgres now. */
   flush(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface DayReset extends CloseDayResult {
+  /** Keys whose counters this run zeroed in Redis (0 when the day was reset there already). */
+  readonly keysReset: number;
 }
 
 interface CachedKey {
@@ -202,7 +214,18 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
       const count = await engine.resetDaily(options);
       writes.forgetCounters();
       await resetDailyInDb(db);
-      return count;
+      return count ?? 0;
+    },
+
+    async resetDay(day, { monthly, timeZone }) {
+      // Closed in Postgres means done everywhere: Redis is reset first, so a run that stopped
+      // between the two finds the Redis reset done (its marker) and only closes the day here.
+      if (await isDayClosed(db, day)) return { keysReset: 0, closed: false, keysRolledUp: 0 };
+      await flush();
+      const keysReset = await engine.resetDaily({ monthly, day });
+      writes.forgetCounters();
+      const closed = await closeDayInDb(db, day, timeZone);
+      return { keysReset: keysReset ?? 0, ...closed };
     },
 
     async hydrate() {

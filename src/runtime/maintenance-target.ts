@@ -1,13 +1,19 @@
 import type { AikeysConfig } from '../config/types.js';
 import type { Logger } from '../core/logger.js';
+import { addDays, dayClosedAt, isLastDayOfMonth } from '../core/time-zone.js';
 import { KeyRing } from '../crypto/key-ring.js';
 import type { MaintenanceTarget } from '../jobs/maintenance.js';
 import type { KeyPool } from '../lease/key-pool.js';
 import type { Db } from '../store/database.js';
+import { lastClosedDayBefore } from '../store/daily-history.js';
 import { importConfig } from '../store/import-config.js';
 import { isNoop } from '../store/import/report.js';
+import { pruneRequestLogs } from '../store/log-retention.js';
 
-/** The maintenance tasks over the key pool and the import; `currentConfig` re-reads the env file when it changed. */
+/**
+ * The maintenance tasks over the key pool and the import; `currentConfig` re-reads the env file when
+ * it changed. AI_TIMEZONE is taken once, as the reset's schedule was registered with it at start.
+ */
 export function createMaintenanceTarget(deps: {
   db: Db;
   pool: KeyPool;
@@ -17,11 +23,21 @@ export function createMaintenanceTarget(deps: {
 }): MaintenanceTarget {
   const { db, pool, logger } = deps;
   const now = deps.now ?? (() => new Date());
+  const { timeZone } = deps.currentConfig().system;
   return {
     async resetDaily() {
-      // The reset at 00:00 UTC on the 1st also starts the accounts' new budget month.
-      const keysReset = await pool.resetDaily({ monthly: now().getUTCDate() === 1 });
-      return { keysReset };
+      const day = dayClosedAt(now().getTime(), timeZone);
+      const monthly = await startsMonth(db, day);
+      const { keysReset, closed } = await pool.resetDay(day, { monthly, timeZone });
+      return { keysReset, day, closed };
+    },
+    async pruneLogs() {
+      const { logRetentionDays } = deps.currentConfig().system;
+      const { deleted } = await pruneRequestLogs(db, {
+        retentionDays: logRetentionDays,
+        nowMs: now().getTime(),
+      });
+      return { deleted };
     },
     async unblockExpired() {
       return { unblocked: (await pool.unblockExpired()).length };
@@ -39,4 +55,15 @@ export function createMaintenanceTarget(deps: {
       return { changed: true, summary };
     },
   };
+}
+
+/**
+ * Whether closing `day` starts a new budget month: the day after it is in another month than the
+ * day after the previous closed day. Usually that is the reset closing a month's last day; it is
+ * also the first reset after a month boundary whose own reset did not run (a replica was down).
+ */
+async function startsMonth(db: Db, day: string): Promise<boolean> {
+  const previous = await lastClosedDayBefore(db, day);
+  if (previous === null) return isLastDayOfMonth(day);
+  return addDays(day, 1).slice(0, 7) !== addDays(previous, 1).slice(0, 7);
 }

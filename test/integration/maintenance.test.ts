@@ -51,6 +51,7 @@ describe('maintenance schedules', () => {
         calls.push('import-config'),
         { changed: false, summary: 'config unchanged' }
       ),
+      pruneLogs: async () => (calls.push('prune-logs'), { deleted: 0 }),
     };
     const connection = createBullConnection(env.redisUrl);
     const prefix = `${env.prefix}-run`;
