@@ -13,6 +13,7 @@ import {
   createMaintenanceQueue,
   createMaintenanceWorker,
   MAINTENANCE_SCHEDULES,
+  maintenanceSchedules,
   upsertMaintenanceSchedules,
 } from '../../src/queues/maintenance-schedule.js';
 import { MAINTENANCE_QUEUE } from '../../src/queues/names.js';
@@ -39,6 +40,24 @@ describe('maintenance schedules', () => {
     } finally {
       await Promise.all(queues.map((q) => q.close()));
       connections.forEach((c) => c.disconnect());
+    }
+  });
+
+  it("run the reset at midnight of AI_TIMEZONE, not UTC's", async () => {
+    const connection = createBullConnection(env.redisUrl);
+    const queue = createMaintenanceQueue(connection, `${env.prefix}-tz`);
+    try {
+      const boundary = { dailyResetCron: '0 0 * * *', timeZone: 'Asia/Kolkata' }; // UTC+05:30, no DST
+      await upsertMaintenanceSchedules(queue, maintenanceSchedules(boundary));
+      const reset = await queue.getJobScheduler('reset-daily');
+      expect(reset).toMatchObject({ pattern: '0 0 * * *', tz: 'Asia/Kolkata' });
+      // Local midnight in Kolkata is 18:30 UTC.
+      const next = new Date(Number(reset?.next));
+      expect([next.getUTCHours(), next.getUTCMinutes()]).toEqual([18, 30]);
+      expect(await queue.getJobScheduler('prune-logs')).toMatchObject({ tz: 'Asia/Kolkata' });
+    } finally {
+      await queue.close();
+      connection.disconnect();
     }
   });
 
