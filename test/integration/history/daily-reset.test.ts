@@ -39,6 +39,7 @@ beforeAll(async () => {
     [
       `AI_ENCRYPTION_KEY=${generateMasterKey().reveal()}`,
       'AI_TIMEZONE=Europe/Berlin',
+      'AI_ACCOUNT_MONTHLY_BUDGET=100', // Redis keeps an account's spend only under a budget
       `KEY_1=${secret()}`,
       `KEY_2=${secret()}`,
       '',
@@ -73,11 +74,11 @@ afterAll(async () => {
 });
 
 /** Spends `tokens` on a key through the pool (a lease and a successful release), written to Postgres. */
-async function spend(tokens: number): Promise<number> {
+async function spend(tokens: number, costUsd = 0): Promise<number> {
   const pool = replicas[0]!.pool;
   const lease = await pool.lease({ provider: 'openai', estimatedTokens: 1 });
   if (!lease.ok) throw new Error(`no key to spend on: ${JSON.stringify(lease)}`);
-  await pool.release(lease.key, { kind: 'success', tokens });
+  await pool.release(lease.key, { kind: 'success', tokens, costUsd });
   await pool.flush();
   return lease.key.keyId;
 }
@@ -154,5 +155,18 @@ describe('the daily reset', () => {
       { key_id: keyIds.get('key_1'), day: '2026-03-30', requests: 1, tokens: 1000, cost: 0, failures: 0 },
       { key_id: key2, day: '2026-03-30', requests: 1, tokens: 3, cost: 0.5, failures: 0 },
     ]);
+  });
+
+  it("starts the budget month when it closes a month's last local day, not before", async () => {
+    const accountId = (await replicas[0]!.db('ai_accounts').first<{ account_id: number }>('account_id'))!
+      .account_id;
+    const spent = async () => (await replicas[0]!.engine.accountCounters(accountId))?.spentUsd;
+    await spend(1, 0.75);
+    clock = new Date('2026-03-31T21:59:00Z'); // 23:59 on the 31st in Berlin: closes the 30th (closed)
+    await targets[0]!.resetDaily();
+    expect(await spent()).toBeCloseTo(0.75, 8);
+    clock = new Date('2026-03-31T22:00:05Z'); // 00:00:05 on 1 April in Berlin: closes 31 March
+    expect(await targets[0]!.resetDaily()).toMatchObject({ day: '2026-03-31', closed: true });
+    expect(await spent()).toBe(0);
   });
 });
