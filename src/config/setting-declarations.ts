@@ -239,7 +239,7 @@ const SYSTEM_SETTINGS = [
     group: 'system',
     type: cronPattern('0 0 * * *'),
     description:
-      'When the daily reset runs, as a cron pattern in `AI_TIMEZONE`; it closes the calendar day before the one it runs in.',
+      'When the daily reset runs, as a cron pattern in `AI_TIMEZONE`; it closes the calendar day before the one it runs in, once. History and "today" still begin at local midnight.',
     reloadable: false, // registered with BullMQ when a replica starts
   },
   {

@@ -5,7 +5,7 @@
  * Messages name what is expected and never echo the value, which may be a URL with a password in it.
  */
 import { z } from 'zod';
-import { isTimeZone } from '../core/time-zone.js';
+import { canonicalTimeZone } from '../core/time-zone.js';
 
 export interface SettingType<Value> {
   /** Parses the raw text; undefined (unset or empty) gives the default. */
@@ -119,8 +119,8 @@ export function timeZone(fallback: string): SettingType<string> {
     .optional()
     .transform((raw, ctx): string => {
       if (raw === undefined) return fallback;
-      const value = raw.trim();
-      if (!isTimeZone(value)) {
+      const value = canonicalTimeZone(raw.trim());
+      if (value === null) {
         ctx.issues.push({
           code: 'custom',
           message: 'must be an IANA time zone name such as UTC or Europe/Berlin',

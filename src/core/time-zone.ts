@@ -5,14 +5,16 @@
  * nothing here adds milliseconds to a local time, only whole days to a date.
  */
 
-/** Whether `name` is a time zone this runtime knows (the check AI_TIMEZONE gets at start). */
-export function isTimeZone(name: string): boolean {
-  if (name.trim() === '') return false;
+/**
+ * The canonical spelling of a time zone this runtime knows (`europe/berlin` → `Europe/Berlin`), or
+ * null: the check AI_TIMEZONE gets at start (Intl.DateTimeFormat throws on an unknown zone).
+ */
+export function canonicalTimeZone(name: string): string | null {
+  if (name.trim() === '') return null;
   try {
-    new Intl.DateTimeFormat(undefined, { timeZone: name });
-    return true;
+    return new Intl.DateTimeFormat(undefined, { timeZone: name }).resolvedOptions().timeZone;
   } catch {
-    return false;
+    return null;
   }
 }
 

@@ -20,7 +20,7 @@ describe('day boundary settings', () => {
       envText(
         ENCRYPTION_LINE,
         KEY,
-        'AI_TIMEZONE=Europe/Berlin',
+        'AI_TIMEZONE=europe/berlin',
         'AI_DAILY_RESET_CRON=0  6 * * 1-5',
         'AI_LOG_RETENTION_DAYS=7',
       ),
