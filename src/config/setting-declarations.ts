@@ -10,7 +10,15 @@ import { BLOCK_CEILING_SECONDS } from '../core/block-limits.js';
 import type { Secret } from '../core/secret.js';
 import { SERVICE_SETTINGS } from './service-setting-declarations.js';
 import type { SettingDeclaration } from './setting-declaration.js';
-import { checked, checkedElsewhere, dollars, text, wholeNumber } from './setting-types.js';
+import {
+  checked,
+  checkedElsewhere,
+  cronPattern,
+  dollars,
+  text,
+  timeZone,
+  wholeNumber,
+} from './setting-types.js';
 
 export { LOG_LEVELS } from './service-setting-declarations.js';
 
@@ -226,6 +234,33 @@ const SYSTEM_SETTINGS = [
     description: 'USD per account per month.',
     reloadable: true,
     unset: 'no budget',
+  },
+  {
+    name: 'AI_TIMEZONE',
+    field: 'timeZone',
+    group: 'system',
+    type: timeZone('UTC'),
+    description:
+      'IANA time zone (e.g. `Europe/Berlin`) whose calendar days and months the daily reset, daily quotas, daily history and monthly budgets count in.',
+    reloadable: false, // the reset's schedule is registered with it at start
+  },
+  {
+    name: 'AI_DAILY_RESET_CRON',
+    field: 'dailyResetCron',
+    group: 'system',
+    type: cronPattern('0 0 * * *'),
+    description:
+      'When the daily reset runs, as a cron pattern in `AI_TIMEZONE`; it closes the calendar day before the one it runs in, once. History and "today" still begin at local midnight.',
+    reloadable: false, // registered with BullMQ when a replica starts
+  },
+  {
+    name: 'AI_LOG_RETENTION_DAYS',
+    field: 'logRetentionDays',
+    group: 'system',
+    type: wholeNumber(1, 90),
+    description:
+      'Days `ai_request_logs` rows are kept; the daily `prune-logs` task removes older ones (the daily history in `ai_key_daily_usage` is kept).',
+    reloadable: true,
   },
   {
     name: 'AI_PRICES_FILE',

@@ -5,6 +5,7 @@
  * Messages name what is expected and never echo the value, which may be a URL with a password in it.
  */
 import { z } from 'zod';
+import { canonicalTimeZone } from '../core/time-zone.js';
 
 export interface SettingType<Value> {
   /** Parses the raw text; undefined (unset or empty) gives the default. */
@@ -109,4 +110,53 @@ export function checked<Value>(
   message: string,
 ): SettingType<Value> {
   return { ...type, schema: type.schema.refine(rule, { message }) };
+}
+
+/** An IANA time zone name (`Europe/Berlin`), checked against the runtime's own zone database. */
+export function timeZone(fallback: string): SettingType<string> {
+  const schema = z
+    .string()
+    .optional()
+    .transform((raw, ctx): string => {
+      if (raw === undefined) return fallback;
+      const value = canonicalTimeZone(raw.trim());
+      if (value === null) {
+        ctx.issues.push({
+          code: 'custom',
+          message: 'must be an IANA time zone name such as UTC or Europe/Berlin',
+          input: raw,
+        });
+        return z.NEVER;
+      }
+      return value;
+    });
+  return { schema, defaultText: fallback };
+}
+
+/** One cron field: numbers, names, `*`, ranges, steps, lists, and cron-parser's `L W # ?`. */
+const CRON_FIELD = /^[0-9A-Za-z*?/,#-]+$/;
+
+/**
+ * A cron pattern as BullMQ's job schedulers read it: 5 fields (minute hour day month weekday) or 6
+ * (seconds first). Only the shape is checked here; BullMQ refuses a pattern it cannot read when the
+ * scheduler is registered at start.
+ */
+export function cronPattern(fallback: string): SettingType<string> {
+  const schema = z
+    .string()
+    .optional()
+    .transform((raw, ctx): string => {
+      if (raw === undefined) return fallback;
+      const fields = raw.trim().split(/\s+/);
+      if (fields.length < 5 || fields.length > 6 || !fields.every((f) => CRON_FIELD.test(f))) {
+        ctx.issues.push({
+          code: 'custom',
+          message: 'must be a cron pattern of 5 fields (minute hour day month weekday), e.g. 0 0 * * *',
+          input: raw,
+        });
+        return z.NEVER;
+      }
+      return fields.join(' ');
+    });
+  return { schema, defaultText: fallback };
 }

@@ -255,10 +255,14 @@ export class LeaseEngine {
     });
   }
 
-  /** The daily reset; `monthly` also resets the accounts' spend (first day of a month). */
-  async resetDaily(options: { monthly?: boolean } = {}): Promise<number> {
-    const rest = await this.#run('reset-daily', [options.monthly ? '1' : '0'], decodeList);
-    return Number(rest[0] ?? 0);
+  /**
+   * The daily reset; `monthly` also resets the accounts' spend (a new month begins). With `day`
+   * (the day it closes) it runs once per day: null when that day was reset already.
+   */
+  async resetDaily(options: { monthly?: boolean; day?: string } = {}): Promise<number | null> {
+    const args = [options.monthly ? '1' : '0', options.day ?? ''];
+    const rest = await this.#run('reset-daily', args, decodeList);
+    return rest.length === 0 ? null : Number(rest[0] ?? 0);
   }
 }
 

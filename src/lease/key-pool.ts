@@ -9,6 +9,7 @@ import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
 import type { KeyRing } from '../crypto/key-ring.js';
 import type { Db } from '../store/database.js';
+import { closeDayInDb, isDayClosed, type CloseDayResult } from '../store/daily-history.js';
 import { resetDailyInDb, unblockExpiredInDb } from '../store/key-state.js';
 import type { LeaseEngine } from './engine.js';
 import type { HydrateResult } from './hydrate.js';
@@ -50,7 +51,13 @@ export interface KeyPool {
   disable(keyId: number, reason: string): Promise<KeyChange | null>;
   enable(keyId: number): Promise<KeyChange | null>;
   unblockExpired(): Promise<number[]>;
+  /** An operator's reset: zeroes the daily counters now, whatever was reset before. */
   resetDaily(options?: { monthly?: boolean }): Promise<number>;
+  /**
+   * The scheduled reset that closes `day` (a calendar day in `timeZone`): rolls it up, then zeroes
+   * the counters, once per day however often or on however many replicas it runs.
+   */
+  resetDay(day: string, options: { monthly: boolean; timeZone: string }): Promise<DayReset>;
   /** Releases held in memory because Redis could not be reached. */
   readonly heldReleases: number;
   /** Rebuilds the Redis state from Postgres (call after an import commits). */
@@ -58,6 +65,11 @@ export interface KeyPool {
   /** Writes pending usage counters to Postgres now. */
   flush(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface DayReset extends CloseDayResult {
+  /** Keys whose counters this run zeroed in Redis (0 when the day was reset there already). */
+  readonly keysReset: number;
 }
 
 export function createKeyPool(deps: KeyPoolDeps): KeyPool {
@@ -171,7 +183,18 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
       const count = await engine.resetDaily(options);
       writes.forgetCounters();
       await resetDailyInDb(db);
-      return count;
+      return count ?? 0;
+    },
+
+    async resetDay(day, { monthly, timeZone }) {
+      // Closed in Postgres means done everywhere: Redis is reset first, so a run that stopped
+      // between the two finds the Redis reset done (its marker) and only closes the day here.
+      if (await isDayClosed(db, day)) return { keysReset: 0, closed: false, keysRolledUp: 0 };
+      await flush();
+      const keysReset = await engine.resetDaily({ monthly, day });
+      writes.forgetCounters();
+      const closed = await closeDayInDb(db, day, timeZone);
+      return { keysReset: keysReset ?? 0, ...closed };
     },
 
     async hydrate() {

@@ -20,12 +20,30 @@ export interface MaintenanceSchedule {
   readonly repeat: { pattern: string; tz: string } | { every: number };
 }
 
-export const MAINTENANCE_SCHEDULES: readonly MaintenanceSchedule[] = [
-  { task: 'reset-daily', repeat: { pattern: DAILY_RESET_CRON, tz: 'UTC' } },
-  // Redis ends blocks by itself; this brings Postgres (and so the dashboard) up to date soon after.
-  { task: 'unblock-expired', repeat: { every: 15_000 } },
-  { task: 'import-config', repeat: { every: 5 * 60_000 } },
-];
+/** When days begin: AI_DAILY_RESET_CRON read in AI_TIMEZONE. */
+export interface DayBoundary {
+  readonly dailyResetCron: string;
+  readonly timeZone: string;
+}
+
+/** The schedules for a deployment's day boundary; BullMQ reads `pattern` in `tz`, DST included. */
+export function maintenanceSchedules(boundary: DayBoundary): readonly MaintenanceSchedule[] {
+  const { dailyResetCron, timeZone } = boundary;
+  return [
+    { task: 'reset-daily', repeat: { pattern: dailyResetCron, tz: timeZone } },
+    // Redis ends blocks by itself; this brings Postgres (and so the dashboard) up to date soon after.
+    { task: 'unblock-expired', repeat: { every: 15_000 } },
+    { task: 'import-config', repeat: { every: 5 * 60_000 } },
+    // Daily, at a quiet hour of the same zone and away from the reset.
+    { task: 'prune-logs', repeat: { pattern: '30 3 * * *', tz: timeZone } },
+  ];
+}
+
+/** The schedules with the default boundary (00:00 UTC). */
+export const MAINTENANCE_SCHEDULES = maintenanceSchedules({
+  dailyResetCron: DAILY_RESET_CRON,
+  timeZone: 'UTC',
+});
 
 export async function upsertMaintenanceSchedules(
   queue: Queue,

@@ -8,15 +8,22 @@
  */
 import type { Queue } from 'bullmq';
 import type { Logger } from '../core/logger.js';
-import { MAINTENANCE_SCHEDULES, upsertMaintenanceSchedules } from './maintenance-schedule.js';
+import {
+  MAINTENANCE_SCHEDULES,
+  upsertMaintenanceSchedules,
+  type MaintenanceSchedule,
+} from './maintenance-schedule.js';
 
 /** How often a replica checks its schedules: a lost schedule is back within this time. */
 export const SCHEDULE_CHECK_INTERVAL_MS = 30_000;
 
 /** Re-registers the maintenance schedules Redis does not hold; returns the tasks it re-registered. */
-export async function restoreMissingSchedules(queue: Queue): Promise<string[]> {
+export async function restoreMissingSchedules(
+  queue: Queue,
+  schedules: readonly MaintenanceSchedule[] = MAINTENANCE_SCHEDULES,
+): Promise<string[]> {
   const present = new Set((await queue.getJobSchedulers()).map((s) => s.key));
-  const missing = MAINTENANCE_SCHEDULES.filter((s) => !present.has(s.task));
+  const missing = schedules.filter((s) => !present.has(s.task));
   if (missing.length > 0) await upsertMaintenanceSchedules(queue, missing);
   return missing.map((s) => s.task);
 }
@@ -29,12 +36,12 @@ export interface ScheduleKeeper {
 
 export function keepMaintenanceSchedules(
   queue: Queue,
-  options: { logger: Logger; intervalMs?: number },
+  options: { logger: Logger; intervalMs?: number; schedules?: readonly MaintenanceSchedule[] },
 ): ScheduleKeeper {
   const { logger } = options;
   let running: Promise<string[]> | undefined;
   const check = (): Promise<string[]> => {
-    running ??= restoreMissingSchedules(queue)
+    running ??= restoreMissingSchedules(queue, options.schedules)
       .then((restored) => {
         if (restored.length > 0) {
           logger.warn(

@@ -62,7 +62,7 @@ export async function buildContainer(config: AikeysConfig, logger: Logger): Prom
     redis: commandConnection,
     prefix: services.prefix,
     settings: leaseSettingsFromConfig(config),
-    loadSnapshot: () => loadKeyStateSnapshot(db),
+    loadSnapshot: () => loadKeyStateSnapshot(db, { timeZone: config.system.timeZone }),
     logger,
   });
   const pool = createKeyPool({ db, engine, ring, logger });

@@ -1,11 +1,14 @@
-import type { ImportableConfig } from '../config/types.js';
+import type { ImportableConfig, SystemSettings } from '../config/types.js';
 import type { Logger } from '../core/logger.js';
 import { keyRingOf } from '../config/encryption-key.js';
+import { addDays, dayClosedAt, isLastDayOfMonth } from '../core/time-zone.js';
 import type { MaintenanceTarget } from '../jobs/maintenance.js';
 import type { KeyPool } from '../lease/key-pool.js';
 import type { Db } from '../store/database.js';
+import { lastClosedDayBefore } from '../store/daily-history.js';
 import { importConfig } from '../store/import-config.js';
 import { isNoop } from '../store/import/report.js';
+import { pruneRequestLogs } from '../store/log-retention.js';
 
 export const NOT_IMPORTING =
   'skipped: this process holds no key secrets; the process that imports (npm start, or `aikeys import`) picks up changes';
@@ -13,22 +16,34 @@ export const NOT_IMPORTING =
 /**
  * The maintenance tasks over the key pool and the import. `importableConfig` reads the env file
  * with its key secrets, for the length of one re-import; a process without it (a worker replica
- * that holds no key secrets) does not re-import and says so in the task's result.
+ * that holds no key secrets) does not re-import and says so in the task's result. AI_TIMEZONE is
+ * taken once, as the reset's schedule was registered with it at start.
  */
 export function createMaintenanceTarget(deps: {
   db: Db;
   pool: KeyPool;
   importableConfig: (() => ImportableConfig) | undefined;
+  /** The day boundary and retention, as this process was started with. */
+  system: Pick<SystemSettings, 'timeZone' | 'logRetentionDays'>;
   logger: Logger;
   now?: () => Date;
 }): MaintenanceTarget {
   const { db, pool, logger } = deps;
   const now = deps.now ?? (() => new Date());
+  const { timeZone, logRetentionDays } = deps.system;
   return {
     async resetDaily() {
-      // The reset at 00:00 UTC on the 1st also starts the accounts' new budget month.
-      const keysReset = await pool.resetDaily({ monthly: now().getUTCDate() === 1 });
-      return { keysReset };
+      const day = dayClosedAt(now().getTime(), timeZone);
+      const monthly = await startsMonth(db, day);
+      const { keysReset, closed } = await pool.resetDay(day, { monthly, timeZone });
+      return { keysReset, day, closed };
+    },
+    async pruneLogs() {
+      const { deleted } = await pruneRequestLogs(db, {
+        retentionDays: logRetentionDays,
+        nowMs: now().getTime(),
+      });
+      return { deleted };
     },
     async unblockExpired() {
       return { unblocked: (await pool.unblockExpired()).length };
@@ -47,4 +62,15 @@ export function createMaintenanceTarget(deps: {
       return { changed: true, summary };
     },
   };
+}
+
+/**
+ * Whether closing `day` starts a new budget month: the day after it is in another month than the
+ * day after the previous closed day. Usually that is the reset closing a month's last day; it is
+ * also the first reset after a month boundary whose own reset did not run (a replica was down).
+ */
+async function startsMonth(db: Db, day: string): Promise<boolean> {
+  const previous = await lastClosedDayBefore(db, day);
+  if (previous === null) return isLastDayOfMonth(day);
+  return addDays(day, 1).slice(0, 7) !== addDays(previous, 1).slice(0, 7);
 }

@@ -8,6 +8,7 @@ import { evictionWarning } from '../queues/connections.js';
 import {
   createMaintenanceQueue,
   createMaintenanceWorker,
+  maintenanceSchedules,
   upsertMaintenanceSchedules,
 } from '../queues/maintenance-schedule.js';
 import { keepMaintenanceSchedules } from '../queues/schedule-keeper.js';
@@ -44,8 +45,9 @@ export async function startWorkerReplica(
   await pool.hydrate();
   const { configManager } = options;
   const maintenanceQueue = createMaintenanceQueue(bullConnection, config.services.prefix);
-  await upsertMaintenanceSchedules(maintenanceQueue);
-  const scheduleKeeper = keepMaintenanceSchedules(maintenanceQueue, { logger });
+  const schedules = maintenanceSchedules(config.system);
+  await upsertMaintenanceSchedules(maintenanceQueue, schedules);
+  const scheduleKeeper = keepMaintenanceSchedules(maintenanceQueue, { logger, schedules });
   const maintenanceWorker = createMaintenanceWorker({
     connection: bullConnection,
     prefix: config.services.prefix,
@@ -53,6 +55,7 @@ export async function startWorkerReplica(
       db,
       pool,
       importableConfig: configManager ? () => configManager.readForImport() : undefined,
+      system: config.system,
       logger,
     }),
     logger,

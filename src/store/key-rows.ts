@@ -12,7 +12,7 @@ export interface AccountStateRow {
   readonly status: string;
   readonly dailyQuota: number | null;
   readonly monthlyBudget: number | null;
-  /** Sum of estimated_cost in ai_request_logs since the start of the current UTC month. */
+  /** Spend this calendar month in AI_TIMEZONE (SPENT_THIS_MONTH below). */
   readonly spentMonthUsd: number;
 }
 
@@ -52,15 +52,45 @@ const ms = (d: Date | null): number | null => (d === null ? null : d.getTime());
  * independently. Taking the larger of the two means a rebuilt state never forgets tokens Postgres has
  * logged; measured in test/fault/redis-flushall.fault.test.ts, where `used_today` alone lost 5,000 of
  * 12,000 tokens. The cost: an operator's `reset-daily` during the day is undone for tokens logged
- * before it if Redis loses its data later that day (the quota then errs on the safe side). Reads
- * today's rows through the (key_id, created_at) index; it runs only when the state is built.
+ * before it if Redis loses its data later that day (the quota then errs on the safe side). "Today"
+ * starts at local midnight in AI_TIMEZONE (bound as :tz, the clock as :now), where the daily reset
+ * puts it. Reads today's rows through the (key_id, created_at) index; it runs only when the state is
+ * built.
  */
+const TODAY_STARTS = `date_trunc('day', :now::timestamptz AT TIME ZONE :tz) AT TIME ZONE :tz`;
 const USED_TODAY = `GREATEST(k.used_today, (
   SELECT COALESCE(SUM(l.tokens_used), 0) FROM ai_request_logs l
-   WHERE l.key_id = k.key_id
-     AND l.created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'))::bigint`;
+   WHERE l.key_id = k.key_id AND l.created_at >= ${TODAY_STARTS}))::bigint`;
 
-export async function loadKeyStateSnapshot(db: Db): Promise<KeyStateSnapshot> {
+/**
+ * An account's spend this calendar month in AI_TIMEZONE: the daily rollups of the days the reset
+ * closed (kept after their log rows are pruned), plus the logged calls of every day it has not
+ * closed (today, and any day whose reset did not run). So it is right whether or not a reset ran on
+ * the 1st or on any other day. Rollups are per key and count for the key's current account.
+ */
+const MONTH_STARTS = `date_trunc('month', :now::timestamptz AT TIME ZONE :tz)`;
+const CLOSED_DAY = `SELECT 1 FROM ai_maintenance_periods p WHERE p.task = 'reset-daily' AND p.period = `;
+const SPENT_THIS_MONTH = `(
+  SELECT COALESCE(SUM(d.cost), 0) FROM ai_key_daily_usage d
+    JOIN ai_api_keys dk ON dk.key_id = d.key_id
+   WHERE dk.account_id = a.account_id
+     AND d.day >= ${MONTH_STARTS}::date AND d.day < (:now::timestamptz AT TIME ZONE :tz)::date
+     AND EXISTS (${CLOSED_DAY}d.day)
+) + (
+  SELECT COALESCE(SUM(l.estimated_cost), 0) FROM ai_request_logs l
+   WHERE l.account_id = a.account_id AND l.created_at >= ${MONTH_STARTS} AT TIME ZONE :tz
+     AND NOT EXISTS (${CLOSED_DAY}(l.created_at AT TIME ZONE :tz)::date)
+)`;
+
+export interface SnapshotOptions {
+  /** AI_TIMEZONE: where today and this month begin (default UTC). */
+  readonly timeZone?: string;
+  /** The clock (default: now); tests pass one in. */
+  readonly now?: Date;
+}
+
+export async function loadKeyStateSnapshot(db: Db, options: SnapshotOptions = {}): Promise<KeyStateSnapshot> {
+  const clock = { now: options.now ?? new Date(), tz: options.timeZone ?? 'UTC' };
   return db.transaction(
     async (trx) => {
       const accounts = await trx.raw<{
@@ -73,12 +103,12 @@ export async function loadKeyStateSnapshot(db: Db): Promise<KeyStateSnapshot> {
           monthly_budget: number | null;
           spent: number | null;
         }[];
-      }>(`
-        SELECT a.account_id, a.provider_name, a.priority, a.status, a.daily_quota, a.monthly_budget,
-               (SELECT COALESCE(SUM(l.estimated_cost), 0) FROM ai_request_logs l
-                 WHERE l.account_id = a.account_id
-                   AND l.created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') AS spent
-          FROM ai_accounts a ORDER BY a.account_id`);
+      }>(
+        `SELECT a.account_id, a.provider_name, a.priority, a.status, a.daily_quota, a.monthly_budget,
+                ${SPENT_THIS_MONTH} AS spent
+           FROM ai_accounts a ORDER BY a.account_id`,
+        clock,
+      );
       const keys = await trx('ai_api_keys as k')
         .join('ai_accounts as a', 'a.account_id', 'k.account_id')
         .orderByRaw('k.last_used_at ASC NULLS FIRST, k.key_id ASC')
@@ -106,7 +136,7 @@ export async function loadKeyStateSnapshot(db: Db): Promise<KeyStateSnapshot> {
           'k.model_name',
           'k.daily_limit',
           'k.max_concurrency',
-          trx.raw(`${USED_TODAY} AS used_today`),
+          trx.raw(`${USED_TODAY} AS used_today`, clock),
           'k.status',
           'k.disabled_kind',
           'k.disabled_reason',

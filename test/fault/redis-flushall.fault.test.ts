@@ -11,7 +11,7 @@
  */
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMaintenanceQueue } from '../../src/queues/maintenance-schedule.js';
+import { createMaintenanceQueue, MAINTENANCE_SCHEDULES } from '../../src/queues/maintenance-schedule.js';
 import { startSimulatedProvider, type SimulatedProvider } from '../../src/simulator/server.js';
 import type { Db } from '../../src/store/database.js';
 import { usageStreamKey } from '../../src/usage/usage-stream.js';
@@ -93,9 +93,12 @@ describe('Redis losing all its data under load', () => {
     const maintenance = createMaintenanceQueue(redis, env.prefix);
     try {
       const deadline = Date.now() + 45_000;
-      while ((await maintenance.getJobSchedulersCount()) < 3 && Date.now() < deadline)
+      while (
+        (await maintenance.getJobSchedulersCount()) < MAINTENANCE_SCHEDULES.length &&
+        Date.now() < deadline
+      )
         await new Promise((r) => setTimeout(r, 500));
-      expect(await maintenance.getJobSchedulersCount()).toBe(3);
+      expect(await maintenance.getJobSchedulersCount()).toBe(MAINTENANCE_SCHEDULES.length);
     } finally {
       await maintenance.close();
     }

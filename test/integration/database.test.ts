@@ -49,6 +49,10 @@ describe('openDatabase', () => {
         .pluck<string[]>('column_name');
     expect(await usageColumns()).toEqual(['call_id', 'usage_estimated']);
     expect(await db!.schema.hasTable('ai_usage_rejects')).toBe(true);
+    expect(await db!.schema.hasTable('ai_key_daily_usage')).toBe(true);
+    await db!.migrate.down(source); // 008: daily history and closed periods
+    expect(await db!.schema.hasTable('ai_key_daily_usage')).toBe(false);
+    expect(await db!.schema.hasTable('ai_maintenance_periods')).toBe(false);
     expect(await db!.schema.hasTable('ai_admin_actions')).toBe(true);
     await db!.migrate.down(source); // 006: the audit trail
     expect(await db!.schema.hasTable('ai_admin_actions')).toBe(false);

@@ -13,6 +13,7 @@ import {
   createMaintenanceQueue,
   createMaintenanceWorker,
   MAINTENANCE_SCHEDULES,
+  maintenanceSchedules,
   upsertMaintenanceSchedules,
 } from '../../src/queues/maintenance-schedule.js';
 import { MAINTENANCE_QUEUE } from '../../src/queues/names.js';
@@ -43,6 +44,24 @@ describe('maintenance schedules', () => {
     }
   });
 
+  it("run the reset at midnight of AI_TIMEZONE, not UTC's", async () => {
+    const connection = createBullConnection(env.redisUrl);
+    const queue = createMaintenanceQueue(connection, `${env.prefix}-tz`);
+    try {
+      const boundary = { dailyResetCron: '0 0 * * *', timeZone: 'Asia/Kolkata' }; // UTC+05:30, no DST
+      await upsertMaintenanceSchedules(queue, maintenanceSchedules(boundary));
+      const reset = await queue.getJobScheduler('reset-daily');
+      expect(reset).toMatchObject({ pattern: '0 0 * * *', tz: 'Asia/Kolkata' });
+      // Local midnight in Kolkata is 18:30 UTC.
+      const next = new Date(Number(reset?.next));
+      expect([next.getUTCHours(), next.getUTCMinutes()]).toEqual([18, 30]);
+      expect(await queue.getJobScheduler('prune-logs')).toMatchObject({ tz: 'Asia/Kolkata' });
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
+  });
+
   it('runs each task once on the target, whichever replica picks it up', async () => {
     const calls: string[] = [];
     const target: MaintenanceTarget = {
@@ -52,6 +71,7 @@ describe('maintenance schedules', () => {
         calls.push('import-config'),
         { changed: false, summary: 'config unchanged' }
       ),
+      pruneLogs: async () => (calls.push('prune-logs'), { deleted: 0 }),
     };
     const connection = createBullConnection(env.redisUrl);
     const prefix = `${env.prefix}-run`;
@@ -129,6 +149,7 @@ describe('maintenance target', () => {
         db: container.db,
         pool: container.pool,
         importableConfig: () => manager.readForImport(),
+        system: manager.config.system,
         logger: silentLogger,
       });
       expect(await target.reimportConfig()).toEqual({ changed: false, summary: 'config unchanged' });
@@ -154,6 +175,7 @@ describe('maintenance target', () => {
         db: container.db,
         pool: container.pool,
         importableConfig: undefined,
+        system: manager.config.system,
         logger: silentLogger,
       });
       expect(await notImporting.reimportConfig()).toEqual({ changed: false, summary: NOT_IMPORTING });

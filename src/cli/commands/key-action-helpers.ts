@@ -42,7 +42,7 @@ export async function withKeyActions<T>(
       redis,
       prefix: config.services.prefix,
       settings: leaseSettingsFromConfig(config),
-      loadSnapshot: () => loadKeyStateSnapshot(db),
+      loadSnapshot: () => loadKeyStateSnapshot(db, { timeZone: config.system.timeZone }),
       logger: silentLogger,
     });
     const pool = createKeyPool({

@@ -6,8 +6,11 @@
   KEYS[1] meta        KEYS[2] leases     KEYS[3] blocked    KEYS[4] probes
   ARGV[1] base key prefix (starts with the hash tag)   ARGV[2] now, epoch ms (0 = Redis TIME)
   ARGV[3] '1' = also reset the accounts' monthly spend
+  ARGV[4] the day this reset closes, 'YYYY-MM-DD' ('' = an operator's reset: always runs). The
+          latest such day is kept in meta 'reset_day'; a reset for a day not after it does nothing,
+          so the scheduled reset zeroes the counters once per day however many replicas run it.
 
-  Returns {1, keysReset} or {0} state missing
+  Returns {1, keysReset}, {2} that day was reset already, or {0} state missing
 ]]
 --- @include "includes/context"
 --- @include "includes/clock"
@@ -18,6 +21,13 @@
 
 local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
 if not open_state(C) then return { 0 } end
+local day = ARGV[4] or ''
+if day ~= '' then
+  -- Days as YYYY-MM-DD compare as strings in date order.
+  local last = redis.call('HGET', C.meta, 'reset_day')
+  if last and last >= day then return { 2 } end
+  redis.call('HSET', C.meta, 'reset_day', day)
+end
 reclaim(C)
 local ids = redis.call('SMEMBERS', C.base .. 'keys')
 for _, kid in ipairs(ids) do

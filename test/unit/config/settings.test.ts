@@ -36,6 +36,9 @@ describe('system and service settings', () => {
       workerConcurrency: 16,
       accountDailyQuota: null,
       accountMonthlyBudget: null,
+      timeZone: 'UTC',
+      dailyResetCron: '0 0 * * *',
+      logRetentionDays: 90,
       pricesFile: undefined,
     });
     expect(config.services).toEqual({

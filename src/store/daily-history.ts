@@ -1,0 +1,88 @@
+/**
+ * The daily reset's Postgres side: closing a day rolls its usage log into `ai_key_daily_usage` and
+ * zeroes the key counters, in one transaction that first claims the day in `ai_maintenance_periods`.
+ * The claim's primary key makes it exclusive: a second close of the same day (run again, or by
+ * another replica at the same moment, which waits on the first's row and then finds it) changes
+ * nothing. Days are calendar days in AI_TIMEZONE (`YYYY-MM-DD`, see core/time-zone.ts).
+ */
+import type { Knex } from 'knex';
+import { addDays } from '../core/time-zone.js';
+import type { Db } from './database.js';
+import { retryOnDeadlock } from './deadlock-retry.js';
+import { lockKeyRowsInOrder } from './key-state.js';
+
+export const RESET_TASK = 'reset-daily';
+
+/** `ai_request_logs` rows of local day `:day` in zone `:tz` (bind both), through the created_at index. */
+export const LOGS_OF_DAY = `l.created_at >= (:day::date)::timestamp AT TIME ZONE :tz
+   AND l.created_at < (:day::date + 1)::timestamp AT TIME ZONE :tz`;
+
+/** Whether the reset has closed `day` already. */
+export async function isDayClosed(db: Db | Knex.Transaction, day: string): Promise<boolean> {
+  const row = await db('ai_maintenance_periods').where({ task: RESET_TASK, period: day }).first('task');
+  return row !== undefined;
+}
+
+/** The latest day the reset closed before `day` (null: none). */
+export async function lastClosedDayBefore(db: Db, day: string): Promise<string | null> {
+  const row = await db('ai_maintenance_periods')
+    .where('task', RESET_TASK)
+    .andWhere('period', '<', day)
+    .max<{ last: string | null }>({ last: db.raw("to_char(period, 'YYYY-MM-DD')") })
+    .first();
+  return row?.last ?? null;
+}
+
+/**
+ * Writes (or rewrites) the rollup of `day` from the usage log. Idempotent: recomputing a day gives
+ * the same rows, plus any usage record of that day that reached Postgres since.
+ */
+export async function rollUpDay(db: Db | Knex.Transaction, day: string, timeZone: string): Promise<number> {
+  const result = await db.raw<{ rowCount: number }>(
+    `INSERT INTO ai_key_daily_usage (key_id, day, requests, tokens, cost, failures)
+     SELECT l.key_id, :day::date, COUNT(*), COALESCE(SUM(l.tokens_used), 0), COALESCE(SUM(l.estimated_cost), 0),
+            COUNT(*) FILTER (WHERE l.response_status NOT BETWEEN 200 AND 299)
+       FROM ai_request_logs l
+      WHERE ${LOGS_OF_DAY}
+      GROUP BY l.key_id
+     ON CONFLICT (key_id, day) DO UPDATE
+        SET requests = EXCLUDED.requests, tokens = EXCLUDED.tokens, cost = EXCLUDED.cost,
+            failures = EXCLUDED.failures`,
+    { day, tz: timeZone },
+  );
+  return result.rowCount;
+}
+
+export interface CloseDayResult {
+  /** False: the day was closed already (by an earlier run or another replica); nothing changed. */
+  readonly closed: boolean;
+  /** Keys with a rollup row for the day. */
+  readonly keysRolledUp: number;
+}
+
+/**
+ * Claims `day`, rolls it up, and does the reset in Postgres (used_today to 0, exhausted keys back
+ * to active, as an operator's reset does), all or nothing. The day before is rolled up again too:
+ * usage records of its last seconds may have reached Postgres only after it was closed.
+ */
+export async function closeDayInDb(db: Db, day: string, timeZone: string): Promise<CloseDayResult> {
+  return retryOnDeadlock(() =>
+    db.transaction(async (trx): Promise<CloseDayResult> => {
+      const claimed = await trx('ai_maintenance_periods')
+        .insert({ task: RESET_TASK, period: day })
+        .onConflict(['task', 'period'])
+        .ignore()
+        .returning('task');
+      if (claimed.length === 0) return { closed: false, keysRolledUp: 0 };
+      const keysRolledUp = await rollUpDay(trx, day, timeZone);
+      const dayBefore = addDays(day, -1);
+      if (await isDayClosed(trx, dayBefore)) await rollUpDay(trx, dayBefore, timeZone);
+      await lockKeyRowsInOrder(trx);
+      await trx('ai_api_keys').update({ used_today: 0 });
+      await trx('ai_api_keys')
+        .where('status', 'exhausted')
+        .update({ status: 'active', updated_at: trx.fn.now() });
+      return { closed: true, keysRolledUp };
+    }),
+  );
+}
