@@ -6,6 +6,7 @@ import type { Queue } from 'bullmq';
 import type { Knex } from 'knex';
 import type { AikeysConfig } from '../config/types.js';
 import type { Logger } from '../core/logger.js';
+import type { ProcessProbes } from '../observability/probe-routes.js';
 
 export interface BlockOptions {
   /** How long to block; undefined = the engine's default (`AI_BLOCK_SECONDS`). */
@@ -38,4 +39,6 @@ export interface AdminAppDeps {
   readonly adminToken?: string;
   /** Absent: the POST routes answer 503 ACTIONS_UNAVAILABLE. */
   readonly actions?: KeyActions;
+  /** This process's readiness (`/readyz`) and metrics (merged into `/metrics`); absent: neither. */
+  readonly probes?: ProcessProbes;
 }

@@ -7,6 +7,7 @@ import type { KeyLeaser, LeaseAnswer } from '../jobs/ports.js';
 import type { KeyPool } from '../lease/key-pool.js';
 import type { Db } from '../store/database.js';
 import { listKeys } from '../store/keys.js';
+import type { LeaseEvents } from '../observability/lease-events.js';
 import type { UsageStream } from '../usage/usage-stream.js';
 
 /** "all keys of openai exhausted" / "2 disabled, 1 blocked until 12:00:00Z" — for the job's failure reason. */
@@ -29,8 +30,10 @@ export function createKeyLeaser(deps: {
   usage: UsageStream;
   db: Db;
   logger: Logger;
+  /** Told when a provider's breaker opens or a lease is refused because it is paused. */
+  events?: LeaseEvents;
 }): KeyLeaser {
-  const { pool, usage, db, logger } = deps;
+  const { pool, usage, db, logger, events } = deps;
   return {
     async lease(request): Promise<LeaseAnswer> {
       const result = await pool.selectBestKey(request.provider, request.model, {
@@ -38,6 +41,8 @@ export function createKeyLeaser(deps: {
         excludeKeyIds: request.excludeKeyIds,
       });
       if (result.ok) return { ok: true, key: result.key };
+      if (result.reason === 'provider_paused')
+        events?.emit({ kind: 'provider_paused', provider: request.provider });
       return {
         ok: false,
         reason: await describeNoKey(db, request.provider, result.reason === 'provider_paused'),
@@ -48,6 +53,8 @@ export function createKeyLeaser(deps: {
     async release(key, outcome, record) {
       // One script: a worker killed mid-release leaves both the count and the record, or neither.
       const released = await pool.updateKeyUsage({ leaseId: key.leaseId }, outcome, usage.entryFor(record));
+      if (released.released && (released.providerEvent === 'opened' || released.providerEvent === 'reopened'))
+        events?.emit({ kind: 'breaker_opened', provider: key.provider });
       // A release held for later delivery (Redis unreachable), or dropped, is logged by the pool.
       if (!released.released && (released.reason === 'expired' || released.reason === 'unknown'))
         logger.warn({ keyName: key.keyName, reason: released.reason }, 'lease was no longer held at release');

@@ -4,6 +4,7 @@
  */
 import type { Worker } from 'bullmq';
 import { ConfigManager } from '../config/config-manager.js';
+import type { JobObserver } from '../observability/job-observer.js';
 import { evictionWarning } from '../queues/connections.js';
 import {
   createMaintenanceQueue,
@@ -32,7 +33,7 @@ export interface WorkerReplica {
 
 export async function startWorkerReplica(
   container: Container,
-  options: { configManager?: ConfigManager; concurrency?: number } = {},
+  options: { configManager?: ConfigManager; concurrency?: number; observer?: JobObserver } = {},
 ): Promise<WorkerReplica> {
   const { config, logger, db, pool, bullConnection, commandConnection, flusher } = container;
   const warning = await evictionWarning(commandConnection);
@@ -58,6 +59,7 @@ export async function startWorkerReplica(
     logger,
     lockDurationMs: config.system.jobLockMs,
     stalledIntervalMs: config.system.stalledIntervalMs,
+    observer: options.observer,
   });
   const backpressure = new UsageBackpressure({
     redis: commandConnection,
