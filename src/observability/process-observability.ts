@@ -3,13 +3,13 @@
  * breaker events, usage backlog, process defaults), its readiness, its tracer and the job observer
  * that feeds them. Entry points wire it to a probe server (a worker replica) or to the admin server.
  */
-import type { Queue } from 'bullmq';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Redis } from 'ioredis';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { Container } from '../runtime/container.js';
 import type { CloseStep } from '../runtime/shutdown.js';
 import { AccountNames } from './account-names.js';
 import { createJobObserver, type JobObserver } from './job-observer.js';
-import { registerJobMetrics } from './job-metrics.js';
+import { registerJobMetrics, type JobMetrics } from './job-metrics.js';
 import type { ProcessProbes } from './probe-routes.js';
 import { registerQueueGauges, registerUsageBacklogGauge, type ScrapedQueue } from './queue-gauges.js';
 import { postgresCheck, Readiness, redisCheck, workersCheck } from './readiness.js';
@@ -26,27 +26,66 @@ export interface ProcessObservability extends ProcessProbes {
   readonly tracingStep: CloseStep;
 }
 
+export const READY_METRIC = 'aikeys_ready';
+
+/**
+ * The registry one process serves: default process metrics, the job path's metrics, the usage
+ * backlog, its readiness as a gauge (for "no worker ready" alerts) and, when given, the queues.
+ */
+export function createProcessRegistry(options: {
+  redis: Redis;
+  usageStreamKey: string;
+  queues: readonly ScrapedQueue[];
+  readiness: Pick<Readiness, 'report'>;
+  runsWorkers: boolean;
+}): { registry: Registry; metrics: JobMetrics } {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const metrics = registerJobMetrics(registry);
+  registerUsageBacklogGauge(registry, options.redis, options.usageStreamKey);
+  if (options.queues.length) registerQueueGauges(registry, options.queues);
+  new Gauge({
+    name: READY_METRIC,
+    help: 'Whether this process is ready (1) or not (0), as /readyz says; workers="true" for a process that runs jobs',
+    labelNames: ['workers'],
+    registers: [registry],
+    async collect() {
+      const { ready } = await options.readiness.report();
+      this.set({ workers: String(options.runsWorkers) }, ready ? 1 : 0);
+    },
+  });
+  return { registry, metrics };
+}
+
 export async function startProcessObservability(
   container: Container,
   options: {
     serviceName: string;
     /** Queues to report depth and oldest job for; leave out when the admin server's registry has them. */
-    queues?: readonly (ScrapedQueue | Queue)[];
+    queues?: readonly ScrapedQueue[];
     /** Whether readiness waits for workers (false for the admin server alone). */
     runsWorkers: boolean;
     env?: Readonly<Record<string, string | undefined>>;
   },
 ): Promise<ProcessObservability> {
   const { db, commandConnection, logger, config } = container;
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  const metrics = registerJobMetrics(registry);
+  const workers: { readonly name: string; isRunning(): boolean }[] = [];
+  const readiness = new Readiness([
+    redisCheck(commandConnection),
+    postgresCheck(db),
+    ...(options.runsWorkers ? [workersCheck(() => workers)] : []),
+  ]);
+  const { registry, metrics } = createProcessRegistry({
+    redis: commandConnection,
+    usageStreamKey: container.usage.key,
+    queues: options.queues ?? [],
+    readiness,
+    runsWorkers: options.runsWorkers,
+  });
   container.leaseEvents.on((event) => {
     if (event.kind === 'breaker_opened') metrics.breakerTrips.inc({ provider: event.provider });
     else metrics.providerPaused.inc({ provider: event.provider });
   });
-  registerUsageBacklogGauge(registry, commandConnection, container.usage.key);
-  if (options.queues?.length) registerQueueGauges(registry, options.queues);
 
   const accounts = new AccountNames(db, logger);
   await accounts.load();
@@ -58,12 +97,6 @@ export async function startProcessObservability(
     queueName: config.services.queueName,
   });
 
-  const workers: { readonly name: string; isRunning(): boolean }[] = [];
-  const readiness = new Readiness([
-    redisCheck(commandConnection),
-    postgresCheck(db),
-    ...(options.runsWorkers ? [workersCheck(() => workers)] : []),
-  ]);
   return {
     registry,
     readiness,

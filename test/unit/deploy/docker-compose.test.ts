@@ -18,6 +18,7 @@ interface Service {
   environment?: Record<string, string>;
   volumes?: string[];
   stop_grace_period?: string;
+  healthcheck?: { test: string[] };
 }
 
 const compose = parse(readFileSync(new URL('../../../docker-compose.yml', import.meta.url), 'utf8'), {
@@ -84,5 +85,10 @@ describe('docker-compose.yml', () => {
       });
     }
     expect(admin!.environment!.HOST).toBe('0.0.0.0');
+  });
+
+  it("checks each worker replica's readiness on its own probe port, reachable from the compose network", () => {
+    expect(worker!.environment!.HOST).toBe('0.0.0.0');
+    expect(worker!.healthcheck!.test.join(' ')).toContain('http://127.0.0.1:3000/readyz');
   });
 });
