@@ -64,7 +64,8 @@ function environmentOf(name: string): Record<string, string> {
     ...fromCompose,
     ...env.env,
     AIKEYS_ENV_FILE: envFile.file,
-    ...(name === 'admin' ? { PORT: '0' } : {}),
+    // Any free port: the compose services' own 3000 may be taken on this machine.
+    ...(name === 'admin' || name === 'worker' ? { PORT: '0' } : {}),
   };
 }
 
@@ -125,6 +126,12 @@ describe("docker-compose's aikeys services, run by their own commands", () => {
     const admin = startService('admin');
     await waitFor(worker, /"msg":"worker replica started"/);
     const [, url] = await waitFor(admin, /"url":"([^"]+)","msg":"admin server listening"/);
+    // The compiled worker serves its probes (what the compose healthcheck reads) on its own port.
+    const [, probes] = await waitFor(worker, /"url":"([^"]+)","msg":"probes listening/);
+    const ready = await fetch(`${probes}/readyz`);
+    expect(ready.status, await ready.clone().text()).toBe(200);
+    expect(await (await fetch(`${probes}/metrics`)).text()).toContain('aikeys_queue_jobs{queue=');
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
 
     producer = createProducer({
       connection: createBullConnection(env.redisUrl),
