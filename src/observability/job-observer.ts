@@ -16,7 +16,8 @@ import type { KeyLeaser, LeasedKey } from '../jobs/ports.js';
 import type { ReleaseOutcome } from '../lease/outcome.js';
 import type { AccountNames } from './account-names.js';
 import type { CallOutcome, JobMetrics, KeyLabels } from './job-metrics.js';
-import { jobParentContext } from './trace-context.js';
+import { MAX_METADATA_BYTES } from '../queues/job-schema.js';
+import { formatTraceparent, jobParentContext, parseTraceparent } from './trace-context.js';
 
 /** The part of a BullMQ job read here. */
 export interface ObservedJob {
@@ -25,6 +26,7 @@ export interface ObservedJob {
   readonly timestamp: number;
   readonly opts: { readonly delay?: number };
   readonly attemptsStarted: number;
+  updateData(data: never): Promise<void>;
 }
 
 export interface JobObserverDeps {
@@ -63,6 +65,24 @@ export function callOutcome(outcome: ReleaseOutcome, status: number): CallOutcom
       return status === 0 ? 'timeout' : 'server_error';
     case 'request_error':
       return 'request_error';
+  }
+}
+
+/**
+ * A job delayed to wait for a key runs again later. Without a producer's context it would start a
+ * new trace then; its first run's span is written into its metadata instead, so every run of the
+ * job is one trace. Best effort: a job whose metadata is full, or a failed write, only loses that.
+ */
+async function carryTraceToNextRun(job: ObservedJob, span: Span): Promise<void> {
+  if (!span.isRecording()) return;
+  const data = job.data as { metadata?: Record<string, unknown> } | null;
+  if (data === null || typeof data !== 'object' || parseTraceparent(data.metadata?.traceparent)) return;
+  const metadata = { ...data.metadata, traceparent: formatTraceparent(span.spanContext()) };
+  if (Buffer.byteLength(JSON.stringify(metadata)) > MAX_METADATA_BYTES) return;
+  try {
+    await job.updateData({ ...data, metadata } as never);
+  } catch {
+    // The next run starts a trace of its own.
   }
 }
 
@@ -113,6 +133,7 @@ export function createJobObserver(deps: JobObserverDeps) {
         return await runs.run(run, () => process(job, token));
       } catch (error) {
         result = error instanceof DelayedError ? 'delayed' : 'failed';
+        if (result === 'delayed') await carryTraceToNextRun(job, span);
         // The failure reason is not copied: it may quote a provider's answer.
         if (result === 'failed') span.setStatus({ code: SpanStatusCode.ERROR });
         throw error;
