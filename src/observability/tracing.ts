@@ -49,6 +49,8 @@ function checkEndpoint(name: string, value: string | undefined): void {
 }
 
 export function startTracing(options: { env?: Env; serviceName: string; logger: Logger }): Tracing {
+  // The OTEL_* variables are the OpenTelemetry SDK's, not aikeys settings: the exporter and the
+  // batch processor read them from process.env themselves, so the decision to start reads the same.
   const env = options.env ?? process.env;
   const off = tracingOffReason(env);
   if (off !== null) {
