@@ -2,6 +2,7 @@
 import { Queue } from 'bullmq';
 import { loadRuntimeConfig } from '../src/config/runtime-config.js';
 import { createLogger } from '../src/core/logger.js';
+import { startProcessObservability } from '../src/runtime/process-observability.js';
 import { MAINTENANCE_QUEUE } from '../src/queues/names.js';
 import { startAdminServer } from '../src/runtime/admin-server.js';
 import { buildContainer } from '../src/runtime/container.js';
@@ -16,13 +17,20 @@ await runEntryPoint(async () => {
   const queues = [queueName, MAINTENANCE_QUEUE].map(
     (name) => new Queue(name, { connection: container.bullConnection, prefix }),
   );
-  const server = await startAdminServer(container, queues);
+  // No worker here: readiness is Redis, Postgres and not shutting down; the queues are in the admin registry.
+  const observability = await startProcessObservability(container, {
+    serviceName: 'aikeys-admin',
+    runsWorkers: false,
+  });
+  const server = await startAdminServer(container, queues, { probes: observability });
   logger.info({ url: server.url }, 'admin server listening');
   onShutdownSignals(
     () => [
+      observability.shutdownStep,
       server.closeStep,
       ...queues.map((q) => ({ name: `queue ${q.name}`, close: () => q.close() })),
       { name: 'container', close: () => container.close() },
+      observability.tracingStep,
     ],
     logger,
   );

@@ -3,6 +3,7 @@ import { Queue } from 'bullmq';
 import { ConfigManager } from '../src/config/config-manager.js';
 import { createLogger } from '../src/core/logger.js';
 import { keyRingOf } from '../src/config/encryption-key.js';
+import { startProcessObservability } from '../src/runtime/process-observability.js';
 import { MAINTENANCE_QUEUE } from '../src/queues/names.js';
 import { startAdminServer } from '../src/runtime/admin-server.js';
 import { buildContainer } from '../src/runtime/container.js';
@@ -32,19 +33,28 @@ await runEntryPoint(async () => {
     },
     'config imported',
   );
-  const replica = await startWorkerReplica(container, { configManager });
+  // The admin server's registry reports the queues; this one adds what the worker measures.
+  const observability = await startProcessObservability(container, {
+    serviceName: 'aikeys',
+    runsWorkers: true,
+  });
+  const replica = await startWorkerReplica(container, { configManager, observer: observability.observer });
+  observability.watchWorker({ name: 'ai worker', isRunning: () => replica.aiWorker.isRunning() });
   const { prefix, queueName } = config.services;
   const queues = [queueName, MAINTENANCE_QUEUE].map(
     (name) => new Queue(name, { connection: container.bullConnection, prefix }),
   );
-  const server = await startAdminServer(container, queues);
+  const server = await startAdminServer(container, queues, { probes: observability });
   logger.info({ url: server.url }, 'aikeys running: admin dashboard at this address');
   onShutdownSignals(
     () => [
-      server.closeStep,
+      observability.shutdownStep,
       ...replica.workerSteps,
+      // After the workers: /readyz keeps answering 503 while in-flight jobs finish.
+      server.closeStep,
       ...queues.map((q) => ({ name: `queue ${q.name}`, close: () => q.close() })),
       replica.containerStep,
+      observability.tracingStep,
     ],
     logger,
   );

@@ -1,23 +1,22 @@
 /**
  * Prometheus metrics for the admin server, on a Registry of its own (not prom-client's global one),
  * so several apps in one process (tests, the demo) never collide. Gauges are computed at scrape
- * time from Postgres and the BullMQ queues: no timers, nothing to stop.
+ * time from Postgres and the BullMQ queues (depth and oldest waiting job: ../observability/queue-gauges.ts):
+ * no timers, nothing to stop.
  */
-import type { Queue } from 'bullmq';
 import { Counter, Gauge, Registry } from 'prom-client';
+import { QUEUE_METRIC_NAMES, registerQueueGauges } from '../observability/queue-gauges.js';
 import { listAccounts, type AccountView } from '../store/accounts.js';
 import { effectiveKeyStatus } from '../store/key-status-sql.js';
 import { KEY_STATUSES } from '../store/keys.js';
 import { countUsageRejects } from '../store/usage-rejects.js';
 import type { AdminAppDeps } from './types.js';
 
-const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
-
 export const METRIC_NAMES = {
   keysByStatus: 'aikeys_keys',
   accountRemainingQuota: 'aikeys_account_remaining_quota_tokens',
   accountUsedToday: 'aikeys_account_used_today_tokens',
-  queueJobs: 'aikeys_queue_jobs',
+  queueJobs: QUEUE_METRIC_NAMES.queueJobs,
   usageRejects: 'aikeys_usage_rejects_total',
 } as const;
 
@@ -37,10 +36,6 @@ async function keyCountsByStatus(deps: AdminAppDeps): Promise<Map<string, number
 
 function accountLabels(a: AccountView) {
   return { account: a.name, provider: a.provider, priority: String(a.priority) };
-}
-
-async function queueCounts(queue: Queue): Promise<Record<string, number>> {
-  return queue.getJobCounts(...JOB_STATES);
 }
 
 export function createMetricsRegistry(deps: AdminAppDeps): Registry {
@@ -84,19 +79,7 @@ export function createMetricsRegistry(deps: AdminAppDeps): Registry {
     },
   });
 
-  new Gauge({
-    name: METRIC_NAMES.queueJobs,
-    help: 'BullMQ jobs by queue and state',
-    labelNames: ['queue', 'state'],
-    registers: [registry],
-    async collect() {
-      const all = await Promise.all(deps.queues.map(async (q) => [q.name, await queueCounts(q)] as const));
-      this.reset();
-      for (const [queue, counts] of all) {
-        for (const state of JOB_STATES) this.set({ queue, state }, counts[state] ?? 0);
-      }
-    },
-  });
+  registerQueueGauges(registry, deps.queues);
 
   // A counter, read from the table at scrape time: rows are only ever added there, and every
   // replica's flusher writes them, so the table (not one process's memory) is the count.

@@ -7,6 +7,7 @@ import type { Knex } from 'knex';
 import type { AikeysConfig } from '../config/types.js';
 import type { Logger } from '../core/logger.js';
 import type { KeyActions } from '../lease/key-actions.js';
+import type { ProcessProbes } from '../observability/probe-routes.js';
 
 // The server owns no key state: the composition root (src/runtime) passes in the key actions
 // (lease/key-actions.ts), which write Postgres and Redis; an AikeysError they throw reaches the
@@ -26,4 +27,6 @@ export interface AdminAppDeps {
   readonly adminToken?: string;
   /** Absent: the POST routes answer 503 ACTIONS_UNAVAILABLE. */
   readonly actions?: KeyActions;
+  /** This process's readiness (`/readyz`) and metrics (merged into `/metrics`); absent: neither. */
+  readonly probes?: ProcessProbes;
 }

@@ -6,6 +6,7 @@ import { Queue, QueueEvents, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AikeysError } from '../core/errors.js';
 import { checkJobData, type AiJobData, type AiJobResult, type JobDataLimits } from '../jobs/job-schema.js';
+import { activeTraceparent } from '../observability/trace-context.js';
 import { AI_JOB_NAME } from './names.js';
 
 export interface ProducerOptions {
@@ -39,6 +40,16 @@ function assertValid(data: AiJobData, limits: JobDataLimits | undefined): void {
   if (!check.ok) throw new AikeysError('JOB_DATA_INVALID', check.message);
 }
 
+/**
+ * The caller's active span, if any, goes with the job (`metadata.traceparent`, W3C) so the
+ * worker's spans join the caller's trace. A traceparent the caller put there itself is kept.
+ */
+function withTraceparent(data: AiJobData): AiJobData {
+  if (data.metadata?.traceparent !== undefined) return data;
+  const traceparent = activeTraceparent();
+  return traceparent ? { ...data, metadata: { ...data.metadata, traceparent } } : data;
+}
+
 export function createProducer({
   connection,
   prefix,
@@ -67,17 +78,20 @@ export function createProducer({
 
   return {
     queue,
-    async enqueue(data, options) {
+    async enqueue(given, options) {
+      const data = withTraceparent(given);
       assertValid(data, limits);
       const job = await queue.add(AI_JOB_NAME, data, options);
       return job.id!;
     },
-    async enqueueBulk(items, options) {
+    async enqueueBulk(given, options) {
+      const items = given.map(withTraceparent);
       for (const data of items) assertValid(data, limits);
       const jobs = await queue.addBulk(items.map((data) => ({ name: AI_JOB_NAME, data, opts: options })));
       return jobs.map((j) => j.id!);
     },
-    async run(data, options = {}) {
+    async run(given, options = {}) {
+      const data = withTraceparent(given);
       assertValid(data, limits);
       const { timeoutMs, ...jobOptions } = options;
       const ev = await queueEvents();

@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import { buildAdminApp } from '../http/app.js';
 import { createKeyActions } from '../lease/key-actions.js';
+import type { ProcessProbes } from '../observability/probe-routes.js';
 import type { Container } from './container.js';
 import type { CloseStep } from './shutdown.js';
 
@@ -16,7 +17,7 @@ export interface RunningAdminServer {
 export async function startAdminServer(
   container: Container,
   queues: readonly Queue[],
-  options: { port?: number } = {},
+  options: { port?: number; probes?: ProcessProbes } = {},
 ): Promise<RunningAdminServer> {
   const { config, db, pool, logger } = container;
   const { adminToken, host } = config.services;
@@ -32,6 +33,7 @@ export async function startAdminServer(
     logger,
     adminToken,
     actions: createKeyActions({ db, pool, defaultBlockSeconds: config.system.blockSeconds }),
+    probes: options.probes,
   });
   const address = await app.listen({ host: bindHost, port: options.port ?? config.services.port });
   return { url: address, closeStep: { name: 'admin server', close: () => app.close() } };

@@ -1,8 +1,9 @@
-import { Worker } from 'bullmq';
+import { MetricsTime, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../core/logger.js';
 import { callProvider, type CallProviderDeps } from '../jobs/call-provider.js';
 import type { AiJobData, AiJobResult } from '../jobs/job-schema.js';
+import type { JobObserver } from '../observability/job-observer.js';
 
 export interface AiWorkerOptions {
   connection: Redis;
@@ -14,13 +15,17 @@ export interface AiWorkerOptions {
   /** BullMQ renews the lock while the job runs; when a worker dies its jobs return once it lapses. */
   lockDurationMs: number;
   stalledIntervalMs: number;
+  /** Measures and traces each job run and its leases (src/observability); absent: nothing recorded. */
+  observer?: JobObserver;
 }
 
 export function createAiWorker(options: AiWorkerOptions): Worker<AiJobData, AiJobResult> {
-  const { connection, prefix, queueName, concurrency, deps, logger } = options;
+  const { connection, prefix, queueName, concurrency, logger, observer } = options;
+  const deps = observer ? { ...options.deps, leaser: observer.keyLeaser(options.deps.leaser) } : options.deps;
+  const processJob = (job: Job<AiJobData, AiJobResult>, token?: string) => callProvider(job, token, deps);
   const worker = new Worker<AiJobData, AiJobResult>(
     queueName,
-    (job, token) => callProvider(job, token, deps),
+    observer ? observer.jobProcessor(processJob) : processJob,
     {
       connection,
       prefix,
@@ -30,6 +35,8 @@ export function createAiWorker(options: AiWorkerOptions): Worker<AiJobData, AiJo
       // A job whose worker died mid-call is picked up again (and its stale lease expires by itself).
       maxStalledCount: 3,
       autorun: true,
+      // Completed/failed counts per minute for a week, in Redis: Bull Board draws them.
+      metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
     },
   );
   worker.on('failed', (job, error) => {

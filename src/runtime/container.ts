@@ -11,6 +11,7 @@ import { createNoKeyWaits } from '../jobs/no-key-waits.js';
 import { LeaseEngine } from '../lease/engine.js';
 import { createKeyPool, type KeyPool } from '../lease/key-pool.js';
 import { leaseSettingsFromConfig } from '../lease/settings.js';
+import { LeaseEvents } from '../observability/lease-events.js';
 import { estimateTokens } from '../pricing/estimate-tokens.js';
 import { createPriceTable, type PriceTable } from '../pricing/price-table.js';
 import { createProviderRegistry, type ProviderRegistry } from '../providers/registry.js';
@@ -46,6 +47,8 @@ export interface Container {
   readonly usage: UsageStream;
   readonly flusher: UsageFlusher;
   readonly jobDeps: CallProviderDeps;
+  /** Breaker trips and paused-provider refusals seen by this process's leases (for metrics). */
+  readonly leaseEvents: LeaseEvents;
   /** Closes what the container opened (usage flushed first). */
   close(): Promise<void>;
 }
@@ -76,8 +79,9 @@ export async function buildContainer(config: AikeysConfig, logger: Logger): Prom
     logger,
     claimAfterMs: system.usageClaimAfterMs,
   });
+  const leaseEvents = new LeaseEvents();
   const jobDeps: CallProviderDeps = {
-    leaser: createKeyLeaser({ pool, usage, db, logger }),
+    leaser: createKeyLeaser({ pool, usage, db, logger, events: leaseEvents }),
     providers,
     prices,
     waits: createNoKeyWaits(commandConnection, services.prefix, system.noKeyWaitMs + NO_KEY_MARK_MARGIN_MS),
@@ -115,6 +119,7 @@ export async function buildContainer(config: AikeysConfig, logger: Logger): Prom
     usage,
     flusher,
     jobDeps,
+    leaseEvents,
     close: async () => void (await closeInOrder(steps, logger)),
   };
 }

@@ -7,6 +7,7 @@ import type { KeyLeaser } from '../jobs/ports.js';
 import type { KeyPool } from '../lease/key-pool.js';
 import type { Db } from '../store/database.js';
 import { listKeys } from '../store/keys.js';
+import type { LeaseEvents } from '../observability/lease-events.js';
 import type { UsageStream } from '../usage/usage-stream.js';
 
 /** "all keys of openai exhausted" / "2 disabled, 1 blocked until 12:00:00Z" — for the job's failure reason. */
@@ -29,14 +30,23 @@ export function createKeyLeaser(deps: {
   usage: UsageStream;
   db: Db;
   logger: Logger;
+  /** Told when a provider's breaker opens or a lease is refused because it is paused. */
+  events?: LeaseEvents;
 }): KeyLeaser {
-  const { pool, usage, db, logger } = deps;
+  const { pool, usage, db, logger, events } = deps;
   return {
-    lease: (request) => pool.lease(request),
+    async lease(request) {
+      const answer = await pool.lease(request);
+      if (!answer.ok && answer.reason === 'provider_paused')
+        events?.emit({ kind: 'provider_paused', provider: request.provider });
+      return answer;
+    },
     describeNoKey: (provider, answer) => describeNoKey(db, provider, answer.reason === 'provider_paused'),
     async release(key, outcome, record) {
       // One script: a worker killed mid-release leaves both the count and the record, or neither.
       const released = await pool.release({ leaseId: key.leaseId }, outcome, usage.entryFor(record));
+      if (released.released && (released.providerEvent === 'opened' || released.providerEvent === 'reopened'))
+        events?.emit({ kind: 'breaker_opened', provider: key.provider });
       // A release held for later delivery (Redis unreachable), or dropped, is logged by the pool.
       if (!released.released && (released.reason === 'expired' || released.reason === 'unknown'))
         logger.warn({ keyName: key.keyName, reason: released.reason }, 'lease was no longer held at release');

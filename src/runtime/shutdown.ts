@@ -5,7 +5,9 @@
  */
 import type { Logger } from '../core/logger.js';
 
-export type CloseStep = { name: string; close: () => Promise<unknown> };
+import type { CloseStep } from '../core/close-step.js';
+
+export type { CloseStep };
 
 export async function closeInOrder(steps: readonly CloseStep[], logger: Logger): Promise<boolean> {
   let clean = true;

@@ -4,6 +4,7 @@
  */
 import type { Worker } from 'bullmq';
 import type { ConfigManager } from '../config/config-manager.js';
+import type { JobObserver } from '../observability/job-observer.js';
 import { evictionWarning } from '../queues/connections.js';
 import {
   createMaintenanceQueue,
@@ -37,7 +38,7 @@ export async function startWorkerReplica(
    * `configManager`: given only to a replica that re-imports the env file (`npm start`); one
    * without it holds no key secrets and skips the import-config task.
    */
-  options: { configManager?: ConfigManager; concurrency?: number } = {},
+  options: { configManager?: ConfigManager; concurrency?: number; observer?: JobObserver } = {},
 ): Promise<WorkerReplica> {
   const { config, logger, db, pool, bullConnection, commandConnection, flusher } = container;
   const warning = await evictionWarning(commandConnection);
@@ -70,6 +71,7 @@ export async function startWorkerReplica(
     logger,
     lockDurationMs: config.system.jobLockMs,
     stalledIntervalMs: config.system.stalledIntervalMs,
+    observer: options.observer,
   });
   const backpressure = new UsageBackpressure({
     redis: commandConnection,

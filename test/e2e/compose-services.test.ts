@@ -87,7 +87,8 @@ async function environmentOf(name: string): Promise<Record<string, string>> {
     ...fromCompose,
     ...env.env,
     ...(imports ? { AIKEYS_ENV_FILE: envFile.file } : {}),
-    ...(name === 'admin' ? { PORT: '0' } : {}),
+    // Any free port: the compose services' own 3000 may be taken on this machine.
+    ...(name === 'admin' || name === 'worker' ? { PORT: '0' } : {}),
   };
 }
 
@@ -155,6 +156,12 @@ describe("docker-compose's aikeys services, run by their own commands", () => {
     const admin = await startService('admin');
     await waitFor(worker, /"msg":"worker replica started"/);
     const [, url] = await waitFor(admin, /"url":"([^"]+)","msg":"admin server listening"/);
+    // The compiled worker serves its probes (what the compose healthcheck reads) on its own port.
+    const [, probes] = await waitFor(worker, /"url":"([^"]+)","msg":"probes listening/);
+    const ready = await fetch(`${probes}/readyz`);
+    expect(ready.status, await ready.clone().text()).toBe(200);
+    expect(await (await fetch(`${probes}/metrics`)).text()).toContain('aikeys_queue_jobs{queue=');
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
 
     producer = createProducer({
       connection: createBullConnection(env.redisUrl),

@@ -1,10 +1,15 @@
-/** Liveness (`/healthz`, public, touches nothing) and system health from Postgres (`/api/health`). */
+/**
+ * Liveness (`/healthz`, public, touches nothing), readiness (`/readyz`, public, when the process's
+ * probes are given) and system health from Postgres (`/api/health`).
+ */
 import type { FastifyInstance } from 'fastify';
+import { registerReadyRoute } from '../../observability/probe-routes.js';
 import { getSystemHealth } from '../../store/health.js';
 import type { AdminAppDeps } from '../types.js';
 
 export function registerHealthRoutes(app: FastifyInstance, deps: AdminAppDeps): void {
   app.get('/healthz', { config: { public: true } }, async () => ({ ok: true }));
+  if (deps.probes) registerReadyRoute(app, deps.probes.readiness);
 
   app.get('/api/health', async () => {
     const h = await getSystemHealth(deps.db, deps.config);

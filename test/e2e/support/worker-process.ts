@@ -30,6 +30,8 @@ export interface WorkerProcess {
   /** Parsed pino lines of stdout (lines that are not JSON are skipped). */
   logLines(): Record<string, unknown>[];
   hasExited(): boolean;
+  /** Where it serves /healthz, /readyz and /metrics (from its log), once it said so. */
+  probeUrl(): string | undefined;
 }
 
 export interface SpawnWorkerOptions {
@@ -51,6 +53,8 @@ export function spawnWorker(options: SpawnWorkerOptions): WorkerProcess {
       ...options.isolated.env,
       AIKEYS_ENV_FILE: options.envFile,
       LOG_LEVEL: 'info',
+      // Each replica serves its probes on HOST:PORT: any free port, so replicas never collide.
+      PORT: '0',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -94,6 +98,12 @@ export function spawnWorker(options: SpawnWorkerOptions): WorkerProcess {
           }
         }),
     hasExited: () => exit !== undefined,
+    probeUrl() {
+      const line = this.logLines().find(
+        (l) => typeof l.msg === 'string' && l.msg.startsWith('probes listening'),
+      );
+      return typeof line?.url === 'string' ? line.url : undefined;
+    },
   };
 }
 

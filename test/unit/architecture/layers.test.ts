@@ -26,6 +26,9 @@ const LAYERS: Readonly<Record<string, number>> = {
   providers: 5,
   jobs: 6,
   queues: 7,
+  // Metrics, traces and probes wrap the job path (jobs, lease) and are used by the producer's trace
+  // context, the runtime, the admin server and the entry points.
+  observability: 7,
   runtime: 8,
   http: 8,
   simulator: 8,

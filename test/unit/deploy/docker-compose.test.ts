@@ -20,6 +20,7 @@ interface Service {
   env_file?: { path: string; required: boolean }[];
   volumes?: string[];
   stop_grace_period?: string;
+  healthcheck?: { test: string[] };
 }
 
 const compose = parse(readFileSync(new URL('../../../docker-compose.yml', import.meta.url), 'utf8'), {
@@ -103,5 +104,10 @@ describe('docker-compose.yml', () => {
       expect(service.env_file).toEqual([{ path: './config/.env.settings', required: false }]);
     }
     expect(migrate!.environment!.AI_ENCRYPTION_KEY).toBeUndefined();
+  });
+
+  it("checks each worker replica's readiness on its own probe port, reachable from the compose network", () => {
+    expect(worker!.environment!.HOST).toBe('0.0.0.0');
+    expect(worker!.healthcheck!.test.join(' ')).toContain('http://127.0.0.1:3000/readyz');
   });
 });
