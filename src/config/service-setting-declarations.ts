@@ -4,6 +4,7 @@
  * setting-declarations.ts, which joins them to the behaviour settings.
  */
 import type { SettingDeclaration } from './setting-declaration.js';
+import { gatewayClients } from './gateway-clients.js';
 import { checked, text, url, wholeNumber } from './setting-types.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -83,5 +84,26 @@ export const SERVICE_SETTINGS = [
     reloadable: false,
     secret: true,
     unset: 'open, on 127.0.0.1 only',
+  },
+  {
+    name: 'AIKEYS_GATEWAY_TOKENS',
+    field: 'gatewayClients',
+    group: 'service',
+    type: gatewayClients(),
+    description:
+      'Applications allowed through the front door (`/v1`), as `name:token,name2:token2`; tokens of at least 32 characters unless HOST is loopback.',
+    reloadable: false,
+    secret: true,
+    unset: 'front door closed',
+    example: 'my-app:<a random token of 32+ characters>',
+  },
+  {
+    name: 'AIKEYS_GATEWAY_TIMEOUT_MS',
+    field: 'gatewayTimeoutMs',
+    group: 'service',
+    type: wholeNumber(1, 120_000),
+    description:
+      'How long a front-door request waits for its job before answering 504 (or 429 while no key can serve) (ms).',
+    reloadable: false,
   },
 ] as const satisfies readonly SettingDeclaration[];

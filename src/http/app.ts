@@ -5,9 +5,11 @@
  *
  * Routes: GET /healthz (public), GET / (dashboard shell, public), GET /api/{health,accounts,keys,
  * settings,usage}, POST /api/keys/:name/{block,unblock,disable,enable}, POST /api/reset-daily,
- * GET /metrics, /admin/queues (Bull Board). Errors: `{ error: { code, message } }` everywhere.
+ * GET /metrics, /admin/queues (Bull Board). Errors: `{ error: { code, message } }` everywhere but
+ * under `/v1`, the front door (src/gateway), which answers in the providers' own shapes.
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { gatewayPlugin } from '../gateway/plugin.js';
 import { installAuth } from './auth.js';
 import { registerBullBoard } from './bull-board.js';
 import { installErrorHandling } from './errors.js';
@@ -44,6 +46,7 @@ export async function buildAdminApp(deps: AdminAppDeps): Promise<FastifyInstance
   registerMetricsRoutes(app, deps);
   await registerDashboardRoutes(app);
   await registerBullBoard(app, deps.queues);
+  if (deps.gateway) await app.register(gatewayPlugin, { ...deps.gateway, prefix: '/v1' });
 
   // Not made ready here: the caller may add routes (or decorate) before listen/inject readies it.
   return app;

@@ -6,6 +6,7 @@ import type { Queue } from 'bullmq';
 import type { Knex } from 'knex';
 import type { AikeysConfig } from '../config/types.js';
 import type { Logger } from '../core/logger.js';
+import type { GatewayPluginOptions } from '../gateway/plugin.js';
 import type { KeyActions } from '../lease/key-actions.js';
 
 // The server owns no key state: the composition root (src/runtime) passes in the key actions
@@ -23,4 +24,6 @@ export interface AdminAppDeps {
   readonly adminToken?: string;
   /** Absent: the POST routes answer 503 ACTIONS_UNAVAILABLE. */
   readonly actions?: KeyActions;
+  /** The front door (`/v1`, client tokens of its own); absent when AIKEYS_GATEWAY_TOKENS is unset. */
+  readonly gateway?: GatewayPluginOptions;
 }

@@ -46,6 +46,8 @@ describe('system and service settings', () => {
       host: '127.0.0.1',
       logLevel: 'info',
       adminToken: undefined,
+      gatewayClients: undefined,
+      gatewayTimeoutMs: 120_000,
     });
     expect(config.providers).toEqual({ openai: { name: 'openai', baseUrl: undefined, api: 'openai' } });
   });
