@@ -32,7 +32,7 @@ export async function createFrontDoor(config: AikeysConfig, db: Db, connection: 
   const waiter = await createJobWaiter(producer.queue, connection, services.prefix);
   const options: GatewayPluginOptions = {
     relay: createRelay({ producer, waiter, timeoutMs: services.gatewayTimeoutMs }),
-    catalogue: createModelCatalogue(db, config.providers),
+    catalogue: createModelCatalogue(db, config.providers, system.fallbackModel),
     auth: createClientAuth(clients),
     bodyLimit: gatewayBodyLimit(system.maxPromptBytes),
   };

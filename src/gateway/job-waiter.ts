@@ -58,11 +58,12 @@ export async function createJobWaiter(
   }
 
   async function timedOut(jobId: string): Promise<JobOutcome> {
-    const job = await Job.fromId(queue, jobId);
-    if (job === undefined) return { kind: 'timeout', state: 'unknown', retryAtMs: null };
-    const state = await job.getState();
-    const retryAtMs = state === 'delayed' ? job.timestamp + job.delay : null;
-    return { kind: 'timeout', state, retryAtMs };
+    const state = await queue.getJobState(jobId);
+    if (state !== 'delayed') return { kind: 'timeout', state, retryAtMs: null };
+    // A job waiting for a key wakes at its score in the delayed set (ms since epoch, shifted left
+    // 12 bits by BullMQ); the job's own `delay` field is relative to a moment it does not keep.
+    const score = await connection.zscore(queue.keys.delayed!, jobId);
+    return { kind: 'timeout', state, retryAtMs: score === null ? null : Math.floor(Number(score) / 4096) };
   }
 
   return {

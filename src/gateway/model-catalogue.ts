@@ -13,7 +13,8 @@ export interface ModelCatalogue {
   list(): Promise<readonly ServedModel[]>;
   /**
    * The provider whose not-disabled keys serve `model` in wire format `api` (`openai` preferred when
-   * several do, then alphabetical), or undefined when none does.
+   * several do, then alphabetical); failing that, the one serving AI_FALLBACK_MODEL, whose keys the
+   * pool lends to a model no key serves; undefined when neither is served.
    */
   providerFor(model: string, api: ProviderApi): Promise<string | undefined>;
 }
@@ -21,6 +22,7 @@ export interface ModelCatalogue {
 export function createModelCatalogue(
   db: Db,
   providers: Readonly<Record<string, ProviderEndpoint>>,
+  fallbackModel: string,
   now: () => number = Date.now,
 ): ModelCatalogue {
   let cached: { at: number; models: Promise<ServedModel[]> } | undefined;
@@ -42,9 +44,13 @@ export function createModelCatalogue(
   return {
     list,
     async providerFor(model, api) {
-      const candidates = (await list())
-        .filter((m) => m.model === model && m.usable && apiOf(m.provider) === api)
-        .map((m) => m.provider);
+      const models = await list();
+      const servedBy = (name: string): string[] =>
+        models
+          .filter((m) => m.model === name && m.usable && apiOf(m.provider) === api)
+          .map((m) => m.provider);
+      let candidates = servedBy(model);
+      if (candidates.length === 0) candidates = servedBy(fallbackModel);
       if (candidates.includes(api)) return api;
       return candidates.sort()[0];
     },

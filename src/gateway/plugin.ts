@@ -110,7 +110,7 @@ export async function gatewayPlugin(app: FastifyInstance, options: GatewayPlugin
     send(
       reply,
       'openai',
-      gatewayError('not_found', 404, `No route ${request.method} ${request.url.split('?')[0] ?? ''}`),
+      gatewayError('no_route', 404, `No route ${request.method} ${request.url.split('?')[0] ?? ''}`),
     ),
   );
 

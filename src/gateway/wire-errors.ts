@@ -10,6 +10,7 @@ export type GatewayErrorKind =
   | 'invalid_request'
   | 'unauthorized'
   | 'not_found'
+  | 'no_route'
   | 'too_large'
   | 'no_key'
   | 'upstream_failed'
@@ -28,6 +29,7 @@ const OPENAI_TYPE: Readonly<Record<GatewayErrorKind, { type: string; code: strin
   invalid_request: { type: 'invalid_request_error', code: 'invalid_request' },
   unauthorized: { type: 'invalid_request_error', code: 'invalid_api_key' },
   not_found: { type: 'invalid_request_error', code: 'model_not_found' },
+  no_route: { type: 'invalid_request_error', code: 'unknown_url' },
   too_large: { type: 'invalid_request_error', code: 'request_too_large' },
   no_key: { type: 'rate_limit_error', code: 'no_key_available' },
   upstream_failed: { type: 'api_error', code: 'upstream_failed' },
@@ -39,6 +41,7 @@ const ANTHROPIC_TYPE: Readonly<Record<GatewayErrorKind, string>> = {
   invalid_request: 'invalid_request_error',
   unauthorized: 'authentication_error',
   not_found: 'not_found_error',
+  no_route: 'not_found_error',
   too_large: 'request_too_large',
   no_key: 'rate_limit_error',
   upstream_failed: 'api_error',

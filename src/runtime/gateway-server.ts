@@ -1,11 +1,12 @@
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
-import { createFrontDoor } from '../gateway/front-door.js';
+import { createFrontDoor, type FrontDoor } from '../gateway/front-door.js';
 import { gatewayPlugin } from '../gateway/plugin.js';
 import type { Container } from './container.js';
 import type { CloseStep } from './shutdown.js';
 
 export interface RunningGateway {
   readonly url: string;
+  readonly frontDoor: FrontDoor;
   /** Stop taking requests (in-flight ones finish), then close the waiter and the producer. */
   readonly closeSteps: CloseStep[];
 }
@@ -29,6 +30,7 @@ export async function startGatewayServer(
   const url = await app.listen({ host: config.services.host, port: options.port ?? config.services.port });
   return {
     url,
+    frontDoor,
     closeSteps: [
       { name: 'gateway server', close: () => app.close() },
       { name: 'gateway front door', close: () => frontDoor.close() },

@@ -49,6 +49,9 @@ describe('openDatabase', () => {
         .pluck<string[]>('column_name');
     expect(await usageColumns()).toEqual(['call_id', 'usage_estimated']);
     expect(await db!.schema.hasTable('ai_usage_rejects')).toBe(true);
+    expect(await db!.schema.hasColumn('ai_request_logs', 'client')).toBe(true);
+    await db!.migrate.down(source); // 009: the client name
+    expect(await db!.schema.hasColumn('ai_request_logs', 'client')).toBe(false);
     await db!.migrate.down(source); // 005: call ids, estimated usage, rejects
     expect(await usageColumns()).toEqual([]);
     expect(await db!.schema.hasTable('ai_usage_rejects')).toBe(false);
