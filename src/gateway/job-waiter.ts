@@ -88,7 +88,11 @@ export async function createJobWaiter(
         timer = setTimeout(
           () => {
             forget();
-            timedOut(jobId).then(done, () => done({ kind: 'timeout', state: 'unknown', retryAtMs: null }));
+            // Looked up once more first: an event missed while the reader reconnected to Redis
+            // must not turn a finished job into a timeout.
+            finishedAlready(jobId)
+              .then((outcome) => outcome ?? timedOut(jobId))
+              .then(done, () => done({ kind: 'timeout', state: 'unknown', retryAtMs: null }));
           },
           Math.max(0, deadlineMs - Date.now()),
         );

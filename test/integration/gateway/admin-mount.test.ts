@@ -70,6 +70,16 @@ describe('the front door on the admin server', () => {
     expect(reply.json()).toMatchObject({ object: 'chat.completion', choices: [{ finish_reason: 'stop' }] });
   });
 
+  it('takes prompts larger than the admin API body limit (64 KiB), up to AI_MAX_PROMPT_BYTES', async () => {
+    const reply = await app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      headers: { authorization: `Bearer ${CLIENT}` },
+      payload: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x'.repeat(200 * 1024) }] },
+    });
+    expect(reply.statusCode).toBe(200);
+  });
+
   it('keeps the admin routes behind the admin token', async () => {
     const asClient = await app.inject({ url: '/api/keys', headers: { authorization: `Bearer ${CLIENT}` } });
     expect(asClient.statusCode).toBe(401);
