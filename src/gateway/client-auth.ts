@@ -55,13 +55,16 @@ export function presentedToken(headers: Readonly<Record<string, unknown>>): stri
 export function checkGatewayClients(
   clients: readonly GatewayClient[] | undefined,
   host: string,
+  /** The env file the settings came from, named in the error. */
+  file: string,
 ): readonly GatewayClient[] {
   if (clients === undefined || clients.length === 0) {
     throw new ConfigError([
       {
-        file: '',
+        file,
         name: 'AIKEYS_GATEWAY_TOKENS',
-        message: 'is not set: the front door has no client that could call it; set it to name:token,...',
+        message: 'is not set: the front door has no client that could call it',
+        hint: 'Set it to name:token,name2:token2',
       },
     ]);
   }
@@ -70,9 +73,10 @@ export function checkGatewayClients(
   if (short.length > 0) {
     throw new ConfigError([
       {
-        file: '',
+        file,
         name: 'AIKEYS_GATEWAY_TOKENS',
-        message: `token of ${short.join(', ')} is shorter than ${MIN_TOKEN_LENGTH} characters, refused with HOST=${host} (not loopback); generate one with: openssl rand -hex 32`,
+        message: `token of ${short.join(', ')} is shorter than ${MIN_TOKEN_LENGTH} characters, refused with HOST=${host} (not loopback)`,
+        hint: 'Generate one with: openssl rand -hex 32',
       },
     ]);
   }

@@ -22,7 +22,7 @@ export interface FrontDoor {
 /** Throws a ConfigError when AIKEYS_GATEWAY_TOKENS is unset or too weak for HOST. */
 export async function createFrontDoor(config: AikeysConfig, db: Db, connection: Redis): Promise<FrontDoor> {
   const { services, system } = config;
-  const clients = checkGatewayClients(services.gatewayClients, services.host);
+  const clients = checkGatewayClients(services.gatewayClients, services.host, config.file);
   const producer = createProducer({
     connection,
     prefix: services.prefix,

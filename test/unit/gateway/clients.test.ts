@@ -50,15 +50,19 @@ describe('client tokens at start', () => {
   const clients = clientsOf(`long:${LONG_A},short:tiny-token`)!;
 
   it('refuses a token under 32 characters off loopback, naming the client', () => {
-    expect(() => checkGatewayClients(clients, '0.0.0.0')).toThrow(/token of short is shorter than 32/);
+    expect(() => checkGatewayClients(clients, '0.0.0.0', '.env.local')).toThrow(
+      /\.env\.local: AIKEYS_GATEWAY_TOKENS: token of short is shorter than 32.*openssl rand/,
+    );
   });
 
   it('accepts short tokens on loopback', () => {
-    expect(checkGatewayClients(clients, '127.0.0.1')).toBe(clients);
+    expect(checkGatewayClients(clients, '127.0.0.1', '.env.local')).toBe(clients);
   });
 
   it('refuses to serve without clients', () => {
-    expect(() => checkGatewayClients(undefined, '127.0.0.1')).toThrow(/AIKEYS_GATEWAY_TOKENS.*is not set/);
+    expect(() => checkGatewayClients(undefined, '127.0.0.1', '.env.local')).toThrow(
+      /AIKEYS_GATEWAY_TOKENS.*is not set/,
+    );
   });
 });
 
