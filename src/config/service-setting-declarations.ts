@@ -5,6 +5,7 @@
  */
 import { adminToken, flag, MIN_ADMIN_TOKEN_LENGTH, proxyList } from './admin-settings.js';
 import type { SettingDeclaration } from './setting-declaration.js';
+import { gatewayClients } from './gateway-clients.js';
 import { checked, text, url, wholeNumber } from './setting-types.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -100,6 +101,27 @@ export const SERVICE_SETTINGS = [
     type: { schema: proxyList, defaultText: 'loopback' },
     description:
       "Proxies whose X-Forwarded-* headers the admin server believes (names loopback, linklocal, uniquelocal, IPs or CIDR ranges): they decide the session cookie's Secure flag and the address failed sign-ins count against.",
+    reloadable: false,
+  },
+  {
+    name: 'AIKEYS_GATEWAY_TOKENS',
+    field: 'gatewayClients',
+    group: 'service',
+    type: gatewayClients(),
+    description:
+      'Applications allowed through the front door (`/v1`), as `name:token,name2:token2`; tokens of at least 32 characters unless HOST is loopback.',
+    reloadable: false,
+    secret: true,
+    unset: 'front door closed',
+    example: 'my-app:<a random token of 32+ characters>',
+  },
+  {
+    name: 'AIKEYS_GATEWAY_TIMEOUT_MS',
+    field: 'gatewayTimeoutMs',
+    group: 'service',
+    type: wholeNumber(1, 120_000),
+    description:
+      'How long a front-door request waits for its job before answering 504 (or 429 while no key can serve) (ms).',
     reloadable: false,
   },
 ] as const satisfies readonly SettingDeclaration[];

@@ -6,7 +6,8 @@
  * Routes: GET /healthz (public), GET|POST /sign-in and POST /sign-out (public), GET / (dashboard),
  * GET /api/{health,accounts,keys,settings,usage,admin-actions},
  * POST /api/keys/:name/{block,unblock,disable,enable}, POST /api/reset-daily, GET /metrics,
- * /admin/queues (Bull Board). Errors: `{ error: { code, message } }` everywhere.
+ * /admin/queues (Bull Board). Errors: `{ error: { code, message } }` everywhere but under `/v1`,
+ * the front door (src/gateway), which answers in the providers' own shapes.
  *
  * Order matters: security headers first (so even a refused request carries them), then the
  * cross-site check, then auth, then the routes, which all inherit the hooks (Bull Board's too).
@@ -15,6 +16,7 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { MIN_ADMIN_TOKEN_LENGTH } from '../config/admin-settings.js';
 import { AikeysError } from '../core/errors.js';
+import { gatewayPlugin } from '../gateway/plugin.js';
 import { createFailedAuthLimiter, installAuth } from './auth.js';
 import { registerBullBoard } from './bull-board.js';
 import { installErrorHandling } from './errors.js';
@@ -75,6 +77,7 @@ export async function buildAdminApp(deps: AdminAppDeps): Promise<FastifyInstance
   await registerSignInRoutes(app, deps.adminToken, limiter);
   await registerDashboardRoutes(app);
   await registerBullBoard(app, deps.queues, { write: deps.config.services.boardWrite });
+  if (deps.gateway) await app.register(gatewayPlugin, { ...deps.gateway, prefix: '/v1' });
 
   // Not made ready here: the caller may add routes (or decorate) before listen/inject readies it.
   return app;

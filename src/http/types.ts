@@ -6,6 +6,7 @@ import type { Queue } from 'bullmq';
 import type { Knex } from 'knex';
 import type { AikeysConfig } from '../config/types.js';
 import type { Logger } from '../core/logger.js';
+import type { GatewayPluginOptions } from '../gateway/plugin.js';
 import type { KeyActions } from '../lease/key-actions.js';
 import type { ProcessProbes } from '../observability/probe-routes.js';
 
@@ -29,4 +30,6 @@ export interface AdminAppDeps {
   readonly actions?: KeyActions;
   /** This process's readiness (`/readyz`) and metrics (merged into `/metrics`); absent: neither. */
   readonly probes?: ProcessProbes;
+  /** The front door (`/v1`, client tokens of its own); absent when AIKEYS_GATEWAY_TOKENS is unset. */
+  readonly gateway?: GatewayPluginOptions;
 }

@@ -55,7 +55,7 @@ function usageRecord(
   key: LeasedKey,
   result: ChatResult,
   cost: number,
-  job: { id: string; run: number; attempt: number; callId: string },
+  job: { id: string; run: number; attempt: number; callId: string; client: string | undefined },
   at: number,
 ): UsageRecord {
   const usage = result.ok
@@ -78,6 +78,7 @@ function usageRecord(
     jobRun: job.run,
     attempt: job.attempt,
     at,
+    client: job.client ?? null,
   };
 }
 
@@ -146,7 +147,7 @@ export async function callProvider(
       key,
       result,
       cost,
-      { id: jobId, run: job.attemptsStarted, attempt: call, callId },
+      { id: jobId, run: job.attemptsStarted, attempt: call, callId, client: data.client },
       now(),
     );
     try {

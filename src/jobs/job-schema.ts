@@ -3,6 +3,7 @@
  * and what a finished job returns. Validated once when a worker picks the job up.
  */
 import { z } from 'zod';
+import { CLIENT_NAME_PATTERN } from '../config/gateway-clients.js';
 
 /**
  * Limits on what a producer may ask, each named in the failure: job data comes from any producer in
@@ -69,6 +70,8 @@ export const aiJobDataSchema = z.object({
     .optional(),
   temperature: z.number().min(0).max(2).optional(),
   metadata: metadataSchema.optional(),
+  /** The application the job was run for (the front door's client name); kept in its usage rows. */
+  client: z.string().regex(CLIENT_NAME_PATTERN, 'must be a client name: 1-64 of a-z 0-9 _ . -').optional(),
 });
 
 export type ChatMessage = z.infer<typeof chatMessageSchema>;

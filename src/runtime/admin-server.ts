@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import { createFrontDoor } from '../gateway/front-door.js';
 import { buildAdminApp } from '../http/app.js';
 import { createKeyActions } from '../lease/key-actions.js';
 import type { ProcessProbes } from '../observability/probe-routes.js';
@@ -26,6 +27,10 @@ export async function startAdminServer(
   if (bindHost !== host) {
     logger.warn({ host }, 'AIKEYS_ADMIN_TOKEN is not set: the admin server listens on 127.0.0.1 only');
   }
+  // The front door is served here too when clients are configured (`npm run gateway` serves it alone).
+  const frontDoor = config.services.gatewayClients
+    ? await createFrontDoor(config, db, container.bullConnection)
+    : undefined;
   const app = await buildAdminApp({
     db,
     config,
@@ -34,7 +39,12 @@ export async function startAdminServer(
     adminToken,
     actions: createKeyActions({ db, pool, defaultBlockSeconds: config.system.blockSeconds }),
     probes: options.probes,
+    ...(frontDoor ? { gateway: frontDoor.options } : {}),
   });
   const address = await app.listen({ host: bindHost, port: options.port ?? config.services.port });
-  return { url: address, closeStep: { name: 'admin server', close: () => app.close() } };
+  const close = async (): Promise<void> => {
+    await app.close();
+    await frontDoor?.close();
+  };
+  return { url: address, closeStep: { name: 'admin server', close } };
 }

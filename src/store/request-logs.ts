@@ -29,6 +29,8 @@ export interface UsageRecord {
   attempt: number;
   /** When the call finished, epoch ms. */
   at: number;
+  /** The application the call was made for (front-door client name); absent or null when none. */
+  client?: string | null;
 }
 
 /**
@@ -58,6 +60,7 @@ export async function writeUsageBatch(db: Db, records: readonly UsageRecord[]): 
     job_run: r.jobRun,
     attempt: r.attempt,
     created_at: new Date(r.at),
+    client: r.client ?? null,
   }));
   const inserted = await retryOnDeadlock(() =>
     db('ai_request_logs').insert(rows).onConflict('call_id').ignore().returning('log_id'),

@@ -27,7 +27,12 @@ const LEGACY_FIELDS = [
   'at',
 ] as const;
 
-const FIELDS = [...LEGACY_FIELDS, 'callId', 'usageEstimated'] as const;
+/** The fields of records written before client names were carried (still decoded). */
+const PRE_CLIENT_FIELDS = [...LEGACY_FIELDS, 'callId', 'usageEstimated'] as const;
+
+const FIELDS = [...PRE_CLIENT_FIELDS, 'client'] as const;
+
+const KNOWN_LENGTHS: readonly number[] = [FIELDS.length, PRE_CLIENT_FIELDS.length, LEGACY_FIELDS.length];
 
 /**
  * A stable call id for a record that has none (appended by a worker from before call ids): the same
@@ -43,7 +48,7 @@ function legacyCallId(r: Record<string, unknown>): string {
 
 /** Compact, order-fixed encoding for XADD (one field, JSON array: cheaper than 14 fields). */
 export function encodeUsageRecord(r: UsageRecord): string {
-  return JSON.stringify(FIELDS.map((f) => r[f]));
+  return JSON.stringify(FIELDS.map((f) => r[f] ?? null));
 }
 
 /**
@@ -52,12 +57,14 @@ export function encodeUsageRecord(r: UsageRecord): string {
  */
 export function decodeUsageRecord(text: string): UsageRecord {
   const values = JSON.parse(text) as unknown;
-  if (!Array.isArray(values) || (values.length !== FIELDS.length && values.length !== LEGACY_FIELDS.length)) {
+  if (!Array.isArray(values) || !KNOWN_LENGTHS.includes(values.length)) {
     throw new Error(
       `usage record has ${Array.isArray(values) ? values.length : 'no'} fields, expected ${FIELDS.length}`,
     );
   }
   const record: Record<string, unknown> = Object.fromEntries(FIELDS.map((f, i) => [f, values[i]]));
+  // A worker from before client names appended none: the call was made for no named client.
+  record.client ??= null;
   if (values.length === LEGACY_FIELDS.length) {
     record.callId = legacyCallId(record);
     record.usageEstimated = false;

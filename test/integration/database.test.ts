@@ -49,6 +49,9 @@ describe('openDatabase', () => {
         .pluck<string[]>('column_name');
     expect(await usageColumns()).toEqual(['call_id', 'usage_estimated']);
     expect(await db!.schema.hasTable('ai_usage_rejects')).toBe(true);
+    expect(await db!.schema.hasColumn('ai_request_logs', 'client')).toBe(true);
+    await db!.migrate.down(source); // 009: the client name
+    expect(await db!.schema.hasColumn('ai_request_logs', 'client')).toBe(false);
     expect(await db!.schema.hasTable('ai_key_daily_usage')).toBe(true);
     await db!.migrate.down(source); // 008: daily history and closed periods
     expect(await db!.schema.hasTable('ai_key_daily_usage')).toBe(false);

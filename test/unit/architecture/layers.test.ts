@@ -31,6 +31,7 @@ const LAYERS: Readonly<Record<string, number>> = {
   observability: 7,
   runtime: 8,
   http: 8,
+  gateway: 8,
   simulator: 8,
   cli: 9,
   demo: 9,

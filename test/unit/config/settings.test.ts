@@ -52,6 +52,8 @@ describe('system and service settings', () => {
       adminToken: undefined,
       boardWrite: false,
       trustProxy: ['loopback'],
+      gatewayClients: undefined,
+      gatewayTimeoutMs: 120_000,
     });
     expect(config.providers).toEqual({ openai: { name: 'openai', baseUrl: undefined, api: 'openai' } });
   });

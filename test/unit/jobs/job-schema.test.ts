@@ -83,3 +83,14 @@ describe('job data limits', () => {
     expect(refusal({ ...valid, maxTokens: 1.5 })).toMatch(/^Invalid job data: maxTokens: /);
   });
 });
+
+describe('the client a job was run for', () => {
+  it('accepts a client name and keeps it', () => {
+    const check = checkJobData({ ...valid, client: 'billing.v2_eu-1' });
+    expect(check.ok && check.data.client).toBe('billing.v2_eu-1');
+  });
+
+  it.each(['', 'Billing', 'has space', 'x'.repeat(65)])('refuses client %j, naming the field', (client) => {
+    expect(refusal({ ...valid, client })).toMatch(/^Invalid job data: client: must be a client name/);
+  });
+});
