@@ -48,7 +48,8 @@ async function writeEnvFile(): Promise<TestEnvFile> {
   const dir = await mkdtemp(path.join(tmpdir(), 'aikeys-leak-'));
   const file = path.join(dir, '.env');
   const masterKey = randomBytes(32).toString('base64');
-  const secrets = ['sim-ok-', 'sim-ok-', 'sim-401-', 'sim-500-'].map((prefix) => `${prefix}${tail()}`);
+  // The failing keys form the primary account, so every run calls them before the working ones.
+  const secrets = ['sim-401-', 'sim-500-', 'sim-ok-', 'sim-ok-'].map((prefix) => `${prefix}${tail()}`);
   const lines = [
     `AI_ENCRYPTION_KEY=${masterKey}`,
     'AI_DEFAULT_MODEL=gpt-4o-mini',
@@ -142,23 +143,23 @@ describe('leak scan', () => {
       db('ai_request_logs as l')
         .join('ai_api_keys as k', 'k.key_id', 'l.key_id')
         .distinct('k.key_name', 'l.response_status')
-        .whereIn('k.key_name', ['key_3', 'key_4']);
+        .whereIn('k.key_name', ['key_1', 'key_2']);
     for (let i = 0; i < 100 && (await failedCalls()).length < 2; i++)
       await new Promise((r) => setTimeout(r, 200));
     expect(await failedCalls()).toEqual(
       expect.arrayContaining([
-        { key_name: 'key_3', response_status: 401 },
-        { key_name: 'key_4', response_status: 500 },
+        { key_name: 'key_1', response_status: 401 },
+        { key_name: 'key_2', response_status: 500 },
       ]),
     );
-    expect(await db('ai_api_keys').where('key_name', 'key_3').first()).toMatchObject({ status: 'disabled' });
+    expect(await db('ai_api_keys').where('key_name', 'key_1').first()).toMatchObject({ status: 'disabled' });
     await stopWorker(processes[0]!);
 
     const found = await places();
     // The scan looked where it says: debug logs, Redis, every job, each route, every table.
     // (Few lines log at debug; the failed calls, where a provider may echo a key, do log.)
-    expect(processes[0]!.output()).toMatch(/"keyName":"key_3","status":401/);
-    expect(processes[0]!.output()).toMatch(/"keyName":"key_4","status":500/);
+    expect(processes[0]!.output()).toMatch(/"keyName":"key_1","status":401/);
+    expect(processes[0]!.output()).toMatch(/"keyName":"key_2","status":500/);
     expect([...found.keys()].filter((p) => p.startsWith('job ')).length).toBe(JOBS + 1);
     expect([...found.keys()].some((p) => p.startsWith('redis '))).toBe(true);
     for (const route of HTTP_PATHS) expect(found.has(`http ${route}`)).toBe(true);
@@ -172,7 +173,7 @@ describe('leak scan', () => {
     await redis.set(`${env.prefix}:planted`, `x${piece}x`);
     await queue.add('ai', { messages: [{ role: 'user', content: `planted ${piece}` }] });
     await db('ai_api_keys')
-      .where('key_name', 'key_3')
+      .where('key_name', 'key_1')
       .update({ disabled_reason: `planted ${piece}` });
     const found = await places();
     found.set('worker log', `${found.get('worker log')}\n{"msg":"planted ${piece}"}`);
