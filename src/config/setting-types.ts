@@ -27,26 +27,41 @@ export interface CheckedElsewhere<Value> {
   readonly valueType?: Value;
 }
 
+/**
+ * The schema every text-read setting shares: unset gives `fallback`; otherwise `read` gets the
+ * trimmed text and returns the value, or a `{ refused }` message (which never echoes the value).
+ */
+function readText<Value, D>(
+  fallback: D,
+  read: (text: string) => Value | { readonly refused: string },
+): z.ZodType<Value | D, string | undefined> {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx): Value | D => {
+      if (raw === undefined) return fallback;
+      const value = read(raw.trim());
+      if (typeof value === 'object' && value !== null && 'refused' in value) {
+        ctx.issues.push({ code: 'custom', message: value.refused, input: raw });
+        return z.NEVER;
+      }
+      return value as Value;
+    });
+}
+
 export function checkedElsewhere<Value>(): CheckedElsewhere<Value> {
   return { checkedElsewhere: true, defaultText: undefined };
 }
 
 /** Whole number >= min, or the default when unset; `fallback` null keeps "unset" as null. */
 export function wholeNumber<D extends number | null>(min: number, fallback: D): SettingType<number | D> {
-  const schema = z
-    .string()
-    .optional()
-    .transform((raw, ctx): number | D => {
-      if (raw === undefined) return fallback;
-      const text = raw.trim();
-      const value = Number(text);
-      if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min) {
-        const what = min === 0 ? 'a whole number (0 or more)' : `a whole number of at least ${min}`;
-        ctx.issues.push({ code: 'custom', message: `must be ${what}`, input: raw });
-        return z.NEVER;
-      }
-      return value;
-    });
+  const what = min === 0 ? 'a whole number (0 or more)' : `a whole number of at least ${min}`;
+  const schema = readText<number, D>(fallback, (text) => {
+    const value = Number(text);
+    return /^\d+$/.test(text) && Number.isSafeInteger(value) && value >= min
+      ? value
+      : { refused: `must be ${what}` };
+  });
   return { schema, defaultText: fallback === null ? undefined : String(fallback) };
 }
 
@@ -60,46 +75,29 @@ export function text<D extends string | undefined>(fallback: D): SettingType<str
 }
 
 export function url(protocols: readonly string[], fallback: string): SettingType<string> {
-  const schema = z
-    .string()
-    .optional()
-    .transform((raw, ctx): string => {
-      if (raw === undefined) return fallback;
-      const value = raw.trim();
-      let protocol: string | undefined;
-      try {
-        protocol = new URL(value).protocol;
-      } catch {
-        protocol = undefined;
-      }
-      if (protocol === undefined || !protocols.includes(protocol)) {
-        const examples = protocols.map((p) => `${p}//...`).join(' or ');
-        ctx.issues.push({ code: 'custom', message: `must be a URL starting with ${examples}`, input: raw });
-        return z.NEVER;
-      }
-      return value;
-    });
+  const examples = protocols.map((p) => `${p}//...`).join(' or ');
+  const schema = readText<string, string>(fallback, (text) => {
+    let protocol: string | undefined;
+    try {
+      protocol = new URL(text).protocol;
+    } catch {
+      protocol = undefined;
+    }
+    return protocol !== undefined && protocols.includes(protocol)
+      ? text
+      : { refused: `must be a URL starting with ${examples}` };
+  });
   return { schema, defaultText: fallback, url: true };
 }
 
 /** An amount in USD; unset = null (no limit). */
 export function dollars(): SettingType<number | null> {
-  const schema = z
-    .string()
-    .optional()
-    .transform((raw, ctx): number | null => {
-      if (raw === undefined) return null;
-      const value = Number(raw.trim());
-      if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !Number.isFinite(value)) {
-        ctx.issues.push({
-          code: 'custom',
-          message: 'must be an amount in USD (e.g. 250 or 99.50)',
-          input: raw,
-        });
-        return z.NEVER;
-      }
-      return value;
-    });
+  const schema = readText<number, null>(null, (text) => {
+    const value = Number(text);
+    return /^\d+(\.\d+)?$/.test(text) && Number.isFinite(value)
+      ? value
+      : { refused: 'must be an amount in USD (e.g. 250 or 99.50)' };
+  });
   return { schema, defaultText: undefined };
 }
 
@@ -114,22 +112,11 @@ export function checked<Value>(
 
 /** An IANA time zone name (`Europe/Berlin`), checked against the runtime's own zone database. */
 export function timeZone(fallback: string): SettingType<string> {
-  const schema = z
-    .string()
-    .optional()
-    .transform((raw, ctx): string => {
-      if (raw === undefined) return fallback;
-      const value = canonicalTimeZone(raw.trim());
-      if (value === null) {
-        ctx.issues.push({
-          code: 'custom',
-          message: 'must be an IANA time zone name such as UTC or Europe/Berlin',
-          input: raw,
-        });
-        return z.NEVER;
-      }
-      return value;
-    });
+  const schema = readText<string, string>(
+    fallback,
+    (text) =>
+      canonicalTimeZone(text) ?? { refused: 'must be an IANA time zone name such as UTC or Europe/Berlin' },
+  );
   return { schema, defaultText: fallback };
 }
 
@@ -142,21 +129,11 @@ const CRON_FIELD = /^[0-9A-Za-z*?/,#-]+$/;
  * scheduler is registered at start.
  */
 export function cronPattern(fallback: string): SettingType<string> {
-  const schema = z
-    .string()
-    .optional()
-    .transform((raw, ctx): string => {
-      if (raw === undefined) return fallback;
-      const fields = raw.trim().split(/\s+/);
-      if (fields.length < 5 || fields.length > 6 || !fields.every((f) => CRON_FIELD.test(f))) {
-        ctx.issues.push({
-          code: 'custom',
-          message: 'must be a cron pattern of 5 fields (minute hour day month weekday), e.g. 0 0 * * *',
-          input: raw,
-        });
-        return z.NEVER;
-      }
-      return fields.join(' ');
-    });
+  const schema = readText<string, string>(fallback, (text) => {
+    const fields = text.split(/\s+/);
+    return fields.length >= 5 && fields.length <= 6 && fields.every((f) => CRON_FIELD.test(f))
+      ? fields.join(' ')
+      : { refused: 'must be a cron pattern of 5 fields (minute hour day month weekday), e.g. 0 0 * * *' };
+  });
   return { schema, defaultText: fallback };
 }
