@@ -1,4 +1,4 @@
-import type { KeyStateSnapshot } from '../../src/store/key-rows.js';
+import type { KeyStateSnapshot } from '../../src/store/lease-snapshot.js';
 
 /**
  * A Postgres-shaped snapshot of `count` keys (half primary, half fallback, one model, daily limits

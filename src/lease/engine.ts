@@ -8,7 +8,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
-import type { KeyStateSnapshot } from '../store/key-rows.js';
+import type { KeyStateSnapshot } from '../store/lease-snapshot.js';
 import type { ReleaseOutcome } from './outcome.js';
 import {
   decodeLeaseId,
@@ -63,7 +63,7 @@ export interface LeaseEngineDeps {
   /** `services.prefix`: a hash tag such as `{aikeys}`. */
   readonly prefix: string;
   readonly settings: LeaseSettings;
-  /** The Postgres snapshot hydration builds from (store/key-rows.ts `loadKeyStateSnapshot`). */
+  /** The Postgres snapshot hydration builds from (store/lease-snapshot.ts `loadKeyStateSnapshot`). */
   readonly loadSnapshot: () => Promise<KeyStateSnapshot>;
   /** A fixed clock (epoch ms) for tests and the model-based test; default: Redis TIME in each script. */
   readonly clock?: () => number;

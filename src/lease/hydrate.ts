@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AikeysError } from '../core/errors.js';
-import type { KeyStateSnapshot } from '../store/key-rows.js';
+import type { KeyStateSnapshot } from '../store/lease-snapshot.js';
 import type { LeaseKeys } from './redis-keys.js';
 import type { ScriptCaller } from './script-loader.js';
 import type { LeaseSettings } from './types.js';

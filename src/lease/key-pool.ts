@@ -10,7 +10,7 @@ import { silentLogger } from '../core/logger.js';
 import type { KeyRing } from '../crypto/key-ring.js';
 import type { Db } from '../store/database.js';
 import { closeDayInDb, isDayClosed, type CloseDayResult } from '../store/daily-history.js';
-import { resetDailyInDb, unblockExpiredInDb } from '../store/key-state.js';
+import { resetDailyInDb, unblockExpiredInDb } from '../store/key-state-writes.js';
 import type { LeaseEngine } from './engine.js';
 import type { HydrateResult } from './hydrate.js';
 import type { ReleaseOutcome } from './outcome.js';

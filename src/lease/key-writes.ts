@@ -7,7 +7,7 @@
  */
 import type { Logger } from '../core/logger.js';
 import type { Db } from '../store/database.js';
-import { writeKeyCounters, writeKeyState } from '../store/key-state.js';
+import { writeKeyCounters, writeKeyState } from '../store/key-state-writes.js';
 import type { LeaseEngine } from './engine.js';
 import type { KeyChange, KeyCount } from './types.js';
 import { NO_MARKS, type UnwrittenMarks } from './unwritten-keys.js';

@@ -17,7 +17,7 @@ import { createPriceTable, type PriceTable } from '../pricing/price-table.js';
 import { createProviderRegistry, type ProviderRegistry } from '../providers/registry.js';
 import { createBullConnection, createCommandConnection } from '../queues/connections.js';
 import { openDatabase, type Db } from '../store/database.js';
-import { loadKeyStateSnapshot } from '../store/key-rows.js';
+import { loadKeyStateSnapshot } from '../store/lease-snapshot.js';
 import { UsageFlusher } from '../usage/usage-flusher.js';
 import { UsageStream } from '../usage/usage-stream.js';
 import { createKeyLeaser } from './key-leaser.js';

@@ -9,7 +9,7 @@ import type { Knex } from 'knex';
 import { addDays } from '../core/time-zone.js';
 import type { Db } from './database.js';
 import { retryOnDeadlock } from './deadlock-retry.js';
-import { lockKeyRowsInOrder } from './key-state.js';
+import { lockKeyRowsInOrder } from './key-state-writes.js';
 
 export const RESET_TASK = 'reset-daily';
 

@@ -1,7 +1,7 @@
 /**
  * Runs a Postgres write again when Postgres aborted it with "deadlock detected" (SQLSTATE 40P01).
  *
- * Writers of several key rows take them in one order (src/store/key-state.ts) and nothing else
+ * Writers of several key rows take them in one order (src/store/key-state-writes.ts) and nothing else
  * share-locks those rows (migrations/004), so no cycle is known to remain; this is the safety net
  * Postgres's documentation asks of every application. Every write wrapped here is idempotent
  * (absolute values, ON CONFLICT, an import that converges), so running it again after a short

@@ -38,7 +38,7 @@ export interface UsageRecord {
  * written (same call id) is skipped, so replaying a batch after a failure never double counts,
  * while a new call whose job id repeats an old one's (BullMQ ids restart after Redis lost its data)
  * is a row of its own. Key counters (used_today, last_used_at) are not touched here: the lease engine
- * owns them and writes their absolute values (src/store/key-state.ts).
+ * owns them and writes their absolute values (src/store/key-state-writes.ts).
  * Returns how many rows were new.
  */
 export async function writeUsageBatch(db: Db, records: readonly UsageRecord[]): Promise<number> {

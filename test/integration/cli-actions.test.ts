@@ -15,7 +15,7 @@ import { createKeyPool, type KeyPool } from '../../src/lease/key-pool.js';
 import { leaseSettingsFromConfig } from '../../src/lease/settings.js';
 import { createCommandConnection } from '../../src/queues/connections.js';
 import { createDb, type Db } from '../../src/store/database.js';
-import { loadKeyStateSnapshot } from '../../src/store/key-rows.js';
+import { loadKeyStateSnapshot } from '../../src/store/lease-snapshot.js';
 import { findKeyByName, type KeyView } from '../../src/store/keys.js';
 import { runCliCaptured, type CliRun } from '../setup/cli-run.js';
 import { isolate } from '../setup/isolation.js';

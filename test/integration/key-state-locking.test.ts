@@ -19,7 +19,7 @@ import {
   writeKeyCounters,
   writeKeyState,
   type KeyStateWrite,
-} from '../../src/store/key-state.js';
+} from '../../src/store/key-state-writes.js';
 import type { UsageRecord } from '../../src/store/request-logs.js';
 import { isolate } from '../setup/isolation.js';
 import { buildConfig, type KeySpec } from './import-fixtures.js';

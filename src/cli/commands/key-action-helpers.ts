@@ -17,7 +17,7 @@ import { createKeyPool, type KeyPool } from '../../lease/key-pool.js';
 import { leaseSettingsFromConfig } from '../../lease/settings.js';
 import { createCommandConnection } from '../../queues/connections.js';
 import { openDatabase, type Db } from '../../store/database.js';
-import { loadKeyStateSnapshot } from '../../store/key-rows.js';
+import { loadKeyStateSnapshot } from '../../store/lease-snapshot.js';
 import type { KeyView } from '../../store/keys.js';
 import { configFor, type CliContext } from '../context.js';
 

@@ -16,7 +16,7 @@ import type { KeyRing } from '../../crypto/key-ring.js';
 import { openStoredKey } from '../../crypto/stored-key.js';
 import type { Db } from '../database.js';
 import { retryOnDeadlock } from '../deadlock-retry.js';
-import { lockKeyRowsInOrder } from '../key-state.js';
+import { lockKeyRowsInOrder } from '../key-state-writes.js';
 import { loadSealedKey, type SealedKeyRow } from '../keys.js';
 import { acquireImportLock } from './lock.js';
 

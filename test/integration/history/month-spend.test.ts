@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../../../src/store/database.js';
 import { closeDayInDb } from '../../../src/store/daily-history.js';
-import { loadKeyStateSnapshot } from '../../../src/store/key-rows.js';
+import { loadKeyStateSnapshot } from '../../../src/store/lease-snapshot.js';
 import { isolate } from '../../setup/isolation.js';
 import { seedKeys, type Seeded } from '../lease/fixtures.js';
 import { insertLogs } from './log-rows.js';

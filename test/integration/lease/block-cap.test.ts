@@ -10,7 +10,7 @@ import type { LeaseEngine } from '../../../src/lease/engine.js';
 import { createScriptCaller } from '../../../src/lease/script-loader.js';
 import { classifyHttpFailure } from '../../../src/providers/classify.js';
 import { openDatabase, type Db } from '../../../src/store/database.js';
-import { writeKeyCounters, writeKeyState, type KeyStateWrite } from '../../../src/store/key-state.js';
+import { writeKeyCounters, writeKeyState, type KeyStateWrite } from '../../../src/store/key-state-writes.js';
 import { isolate } from '../../setup/isolation.js';
 import { connectRedis, createEngine, seedKeys, type Seeded } from './fixtures.js';
 

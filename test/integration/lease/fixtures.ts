@@ -11,7 +11,7 @@ import { generateMasterKey, KeyRing } from '../../../src/crypto/key-ring.js';
 import { LeaseEngine } from '../../../src/lease/engine.js';
 import type { LeaseSettings } from '../../../src/lease/types.js';
 import type { Db } from '../../../src/store/database.js';
-import { loadKeyStateSnapshot } from '../../../src/store/key-rows.js';
+import { loadKeyStateSnapshot } from '../../../src/store/lease-snapshot.js';
 
 export const TEST_SETTINGS: LeaseSettings = {
   leaseTtlMs: 120_000,

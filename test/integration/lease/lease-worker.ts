@@ -13,7 +13,7 @@ import { createKeyPool } from '../../../src/lease/key-pool.js';
 import type { ReleaseOutcome } from '../../../src/lease/outcome.js';
 import type { LeaseSettings } from '../../../src/lease/types.js';
 import { createDb } from '../../../src/store/database.js';
-import { loadKeyStateSnapshot } from '../../../src/store/key-rows.js';
+import { loadKeyStateSnapshot } from '../../../src/store/lease-snapshot.js';
 
 export interface WorkerJob {
   redisUrl: string;

@@ -6,11 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../../src/store/database.js';
-import { loadKeyStateSnapshot } from '../../src/store/key-rows.js';
+import { loadKeyStateSnapshot } from '../../src/store/lease-snapshot.js';
 import { isolate } from '../setup/isolation.js';
 import { seedKeys, type Seeded } from './lease/fixtures.js';
 
-const env = isolate('key-rows');
+const env = isolate('lease-snapshot');
 let db: Db;
 let seeded: Seeded;
 
