@@ -49,14 +49,20 @@ export interface KeyLabels {
   readonly key: string;
 }
 
+/**
+ * The `client` label: the front door's client name (AIKEYS_GATEWAY_TOKENS, a configured set), or
+ * `queue` for jobs a producer added directly; so spend splits by application.
+ */
+export const DIRECT_CLIENT = 'queue';
+
 export interface JobMetrics {
-  readonly providerCalls: Counter<'provider' | 'model' | 'account' | 'key' | 'outcome'>;
+  readonly providerCalls: Counter<'provider' | 'model' | 'account' | 'key' | 'client' | 'outcome'>;
   readonly providerCallSeconds: Histogram<'provider' | 'model' | 'outcome'>;
   readonly keyWaitSeconds: Histogram<'provider'>;
   readonly leaseSeconds: Histogram<'provider' | 'result'>;
   readonly callsPerJob: Histogram<'provider' | 'result'>;
-  readonly tokens: Counter<'provider' | 'model' | 'account' | 'key' | 'kind'>;
-  readonly costUsd: Counter<'provider' | 'model' | 'account' | 'key'>;
+  readonly tokens: Counter<'provider' | 'model' | 'account' | 'key' | 'client' | 'kind'>;
+  readonly costUsd: Counter<'provider' | 'model' | 'account' | 'key' | 'client'>;
   readonly inFlight: Gauge<'provider' | 'account' | 'key'>;
   readonly breakerTrips: Counter<'provider'>;
   readonly providerPaused: Counter<'provider'>;
@@ -69,7 +75,7 @@ export function registerJobMetrics(registry: Registry): JobMetrics {
     providerCalls: new Counter({
       name: n.providerCalls,
       help: `Provider calls by outcome (${CALL_OUTCOMES.join(', ')}; timeout = no HTTP response)`,
-      labelNames: [...KEY_LABELS, 'outcome'],
+      labelNames: [...KEY_LABELS, 'client', 'outcome'],
       registers,
     }),
     providerCallSeconds: new Histogram({
@@ -103,13 +109,13 @@ export function registerJobMetrics(registry: Registry): JobMetrics {
     tokens: new Counter({
       name: n.tokens,
       help: 'Tokens used by successful provider calls (kind: prompt, completion)',
-      labelNames: [...KEY_LABELS, 'kind'],
+      labelNames: [...KEY_LABELS, 'client', 'kind'],
       registers,
     }),
     costUsd: new Counter({
       name: n.costUsd,
       help: 'Estimated cost in USD of successful provider calls, from the price table',
-      labelNames: [...KEY_LABELS],
+      labelNames: [...KEY_LABELS, 'client'],
       registers,
     }),
     inFlight: new Gauge({

@@ -16,7 +16,7 @@ import type { KeyLeaser } from '../jobs/ports.js';
 import type { LeasedKey } from '../lease/types.js';
 import type { ReleaseOutcome } from '../lease/outcome.js';
 import type { AccountNames } from './account-names.js';
-import type { CallOutcome, JobMetrics, KeyLabels } from './job-metrics.js';
+import { DIRECT_CLIENT, type CallOutcome, type JobMetrics, type KeyLabels } from './job-metrics.js';
 import { MAX_METADATA_BYTES } from '../jobs/job-schema.js';
 import { formatTraceparent, jobParentContext, parseTraceparent } from './trace-context.js';
 
@@ -211,8 +211,9 @@ export function createJobObserver(deps: JobObserverDeps) {
         calls.delete(key.leaseId);
         const labels = call?.labels ?? keyLabels(key);
         const result = callOutcome(outcome, record.status);
+        const client = record.client ?? DIRECT_CLIENT;
         if (run) run.calls++;
-        metrics.providerCalls.inc({ ...labels, outcome: result });
+        metrics.providerCalls.inc({ ...labels, client, outcome: result });
         metrics.inFlight.dec({ provider: labels.provider, account: labels.account, key: labels.key });
         if (call)
           metrics.providerCallSeconds.observe(
@@ -220,9 +221,9 @@ export function createJobObserver(deps: JobObserverDeps) {
             seconds(call.startedAt),
           );
         if (outcome.kind === 'success') {
-          metrics.tokens.inc({ ...labels, kind: 'prompt' }, record.promptTokens);
-          metrics.tokens.inc({ ...labels, kind: 'completion' }, record.completionTokens);
-          metrics.costUsd.inc(labels, record.costUsd);
+          metrics.tokens.inc({ ...labels, client, kind: 'prompt' }, record.promptTokens);
+          metrics.tokens.inc({ ...labels, client, kind: 'completion' }, record.completionTokens);
+          metrics.costUsd.inc({ ...labels, client }, record.costUsd);
         }
         if (call) {
           call.span.setAttributes({

@@ -139,7 +139,7 @@ describe('a worker replica with its own PORT', () => {
       sample(
         metrics,
         'aikeys_provider_calls_total',
-        `provider="openai",model="gpt-4o-mini",account="${acct}",key="${key}",outcome="${outcome}"`,
+        `provider="openai",model="gpt-4o-mini",account="${acct}",key="${key}",client="queue",outcome="${outcome}"`,
       );
     expect(calls(account!, 'key_1', 'invalid_key')).toBeGreaterThanOrEqual(1);
     expect(calls(account!, 'key_2', 'quota')).toBeGreaterThanOrEqual(1);
@@ -179,7 +179,8 @@ describe('a worker replica with its own PORT', () => {
     expect(
       sample(metrics, 'aikeys_job_provider_calls_bucket', 'le="1",provider="openai",result="completed"'),
     ).toBeLessThan(JOBS);
-    const labels = `provider="openai",model="gpt-4o-mini",account="${fallback}",key="key_6"`;
+    // client="queue": these jobs came straight from a producer, not through the front door.
+    const labels = `provider="openai",model="gpt-4o-mini",account="${fallback}",key="key_6",client="queue"`;
     expect(sample(metrics, 'aikeys_tokens_total', `${labels},kind="prompt"`)).toBeGreaterThan(0);
     expect(sample(metrics, 'aikeys_tokens_total', `${labels},kind="completion"`)).toBeGreaterThan(0);
     expect(sample(metrics, 'aikeys_cost_usd_total', labels)).toBeGreaterThan(0);
