@@ -13,7 +13,7 @@ import { isKeyCausedFailure, type ReleaseOutcome } from '../lease/outcome.js';
 import type { ChatResult } from '../providers/types.js';
 import { checkJobData, type AiJobResult, type CallAttempt, type ValidAiJobData } from './job-schema.js';
 import type { UsageRecord } from '../store/request-logs.js';
-import type { LeaseAnswer, LeasedKey } from '../lease/types.js';
+import type { LeaseAnswer, LeasedKey, LeaseRequest } from '../lease/types.js';
 import type { KeyLeaser, NoKeyWaits, PriceLookup, ProviderLookup } from './ports.js';
 import { nextDailyReset } from './daily-reset-time.js';
 
@@ -115,7 +115,7 @@ export async function callProvider(
   for (let call = 1; call <= settings.maxRetries + 1; call++) {
     let answer: LeaseAnswer;
     try {
-      answer = await deps.leaser.lease({
+      answer = await leaseUntriedKey(deps, sleep, now, {
         provider,
         model: data.model,
         estimatedTokens,
@@ -186,6 +186,34 @@ export async function callProvider(
     if (call <= settings.maxRetries) await sleep(settings.retryDelayMs * call);
   }
   throw new Error(`All ${attempts.length} attempts failed: ${summarise(attempts)}`);
+}
+
+/** A "retry in a moment" answer counts as one at most this far ahead (the engine's hint is 500 ms). */
+const BUSY_KEY_WAIT_MS = 1000;
+/** And is waited for at most this many times in one attempt (about 10 s). */
+const MAX_BUSY_KEY_WAITS = 20;
+
+/**
+ * A lease for a retry. Slow start holds a key that has not succeeded yet to one call in flight, so a
+ * retry can find that every key it has not tried is busy for a moment: the engine then answers
+ * "only tried keys could serve" with a short retry hint. Failing the job there would fail work an
+ * untried key serves a moment later; so a short hint is waited out in the job, a few times, before
+ * the answer is taken as it stands.
+ */
+async function leaseUntriedKey(
+  deps: CallProviderDeps,
+  sleep: (ms: number) => Promise<void>,
+  now: () => number,
+  request: LeaseRequest,
+): Promise<LeaseAnswer> {
+  for (let waits = 0; ; waits++) {
+    const answer = await deps.leaser.lease(request);
+    if (answer.ok || !answer.onlyTriedKeysAvailable || (request.excludeKeyIds ?? []).length === 0)
+      return answer;
+    const waitMs = answer.retryAtMs === null ? Infinity : answer.retryAtMs - now();
+    if (waitMs > BUSY_KEY_WAIT_MS || waits >= MAX_BUSY_KEY_WAITS) return answer;
+    await sleep(Math.max(10, waitMs));
+  }
 }
 
 async function waitForKey(

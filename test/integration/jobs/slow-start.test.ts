@@ -83,3 +83,39 @@ describe('slow start under 16 concurrent jobs', () => {
     expect(sim.stats.forKey(dead).requests).toBe(3);
   });
 });
+
+describe('a retry while the untried keys are held to one call', () => {
+  it('waits a moment for the busy key instead of failing as if only tried keys could serve', async () => {
+    const env = isolate('jobs-slow-start');
+    envs.push(env);
+    const s = await startSystem(env, sim.openaiBaseUrl, [
+      `KEY_1=${secret('sim-500')}`,
+      `KEY_2=${secret('sim-ok')}`,
+      'AI_CIRCUIT_BREAKER_THRESHOLD=3',
+    ]);
+    systems.push(s);
+    const failing = await s.keyId('key_1');
+    // key_2 has not succeeded yet, so slow start lets it take one call; this lease is that call.
+    const held = await s.container.pool.lease({
+      provider: 'openai',
+      estimatedTokens: 1,
+      excludeKeyIds: [failing],
+    });
+    if (!held.ok) throw new Error('expected key_2');
+    expect(held.key.keyName).toBe('key_2');
+    const freed = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        void s.container.pool.release(held.key, { kind: 'success', tokens: 1 }).then(() => resolve());
+      }, 300),
+    );
+
+    // key_1 answers 500; the retry finds key_2 busy for a moment and takes it once it is free.
+    const result = await runJob(s, 'busy-retry');
+    await freed;
+    expect(result.keyName).toBe('key_2');
+    expect(result.attempts.map((a) => [a.keyName, a.status])).toEqual([
+      ['key_1', 500],
+      ['key_2', 200],
+    ]);
+  });
+});
