@@ -175,6 +175,8 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
     async unblockExpired() {
       const ids = await engine.unblockExpired();
       await unblockExpiredInDb(db);
+      // Counters a replica that died could not write yet (key-writes.ts syncCounters).
+      await writes.syncCounters();
       return ids;
     },
 

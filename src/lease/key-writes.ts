@@ -7,7 +7,7 @@
  */
 import type { Logger } from '../core/logger.js';
 import type { Db } from '../store/database.js';
-import { writeKeyCounters, writeKeyState } from '../store/key-state-writes.js';
+import { readKeyCounters, writeKeyCounters, writeKeyState } from '../store/key-state-writes.js';
 import type { LeaseEngine } from './engine.js';
 import type { KeyChange, KeyCount } from './types.js';
 import { NO_MARKS, type UnwrittenMarks } from './unwritten-keys.js';
@@ -19,6 +19,8 @@ export interface KeyWrites {
   persist(change: KeyChange | null): Promise<KeyChange | null>;
   /** Writes pending usage counters (and anything left unwritten) to Postgres now. */
   flush(): Promise<void>;
+  /** Writes the counters of every key whose Postgres row trails Redis; returns how many. */
+  syncCounters(): Promise<number>;
   /** Forgets pending counters (the daily reset zeroes them in Postgres itself). */
   forgetCounters(): void;
   /** Final flush; what Postgres did not take stays marked in Redis, and is logged. */
@@ -145,13 +147,36 @@ export function createKeyWrites(deps: {
     return change;
   }
 
+  /**
+   * Writes the counters of every key whose Postgres row trails Redis. A replica writes its own
+   * releases' counters about a second later; one that dies first leaves them only in Redis, and a
+   * key no other replica uses again (a fallback key that served one overflow call at start) would
+   * keep them out of Postgres for good. Run by each replica's graceful stop and by the periodic
+   * unblock-expired task, so they land within its interval. Cheap when nothing trails: one read of
+   * the rows, one MGET.
+   */
+  async function syncCounters(): Promise<number> {
+    const inPostgres = await readKeyCounters(db);
+    const inRedis = await engine.keyStates([...inPostgres.keys()]);
+    const trailing = inRedis.filter((k) => {
+      const row = inPostgres.get(k.keyId);
+      return row !== undefined && (row.usedToday !== k.usedToday || row.lastUsedAtMs !== k.lastUsedAtMs);
+    });
+    await writeKeyCounters(db, trailing);
+    return trailing.length;
+  }
+
   return {
     takeToPostgres,
     persist,
     flush,
+    syncCounters,
     forgetCounters: () => pendingCounters.clear(),
     async close() {
       await flush();
+      await syncCounters().catch((error: unknown) =>
+        logger.warn({ err: error }, 'could not bring trailing key counters to Postgres at shutdown'),
+      );
       if (retryTimer) clearTimeout(retryTimer);
       // What failed is marked in Redis for the next replica; what Redis could not take is only here.
       await leaveUnwritten(take(pendingStates), take(pendingCounters));

@@ -117,3 +117,18 @@ export async function resetDailyInDb(db: Db): Promise<void> {
     }),
   );
 }
+
+/** Every key's counters as Postgres has them: what a sync from Redis compares against. */
+export async function readKeyCounters(
+  db: Db,
+): Promise<Map<number, { usedToday: number; lastUsedAtMs: number | null }>> {
+  const rows = await db('ai_api_keys').select<
+    { key_id: number; used_today: number | string; last_used_at: Date | null }[]
+  >('key_id', 'used_today', 'last_used_at');
+  return new Map(
+    rows.map((r) => [
+      r.key_id,
+      { usedToday: Number(r.used_today), lastUsedAtMs: r.last_used_at?.getTime() ?? null },
+    ]),
+  );
+}

@@ -89,6 +89,42 @@ describe('KeyPool', () => {
   });
 });
 
+describe('KeyPool counters a replica died before writing', () => {
+  it('reach Postgres at the next unblock-expired run of any replica, and at any graceful stop', async () => {
+    // The dying replica writes counters a minute after a release: it never gets to.
+    const dying = createKeyPool({
+      db,
+      engine: createEngine(redis, db, env.prefix),
+      ring: seeded.ring,
+      counterFlushMs: 60_000,
+    });
+    const leased = await dying.lease({ provider: 'openai', estimatedTokens: 1 });
+    if (!leased.ok) throw new Error('expected a key');
+    const keyId = leased.key.keyId;
+    const before = Number((await row(keyId)).used_today);
+    await dying.release(leased.key, { kind: 'success', tokens: 47 });
+    expect(Number((await row(keyId)).used_today)).toBe(before); // only Redis has it: "killed" here
+
+    // Another replica that never used the key brings it over.
+    const other = createKeyPool({
+      db,
+      engine: createEngine(redis, db, env.prefix),
+      ring: seeded.ring,
+      counterFlushMs: 60_000,
+    });
+    await other.unblockExpired();
+    expect(Number((await row(keyId)).used_today)).toBe(before + 47);
+
+    // And a graceful stop does the same for whatever still trails.
+    const again = await dying.lease({ provider: 'openai', estimatedTokens: 1, excludeKeyIds: [] });
+    if (!again.ok) throw new Error('expected a key');
+    const againBefore = Number((await row(again.key.keyId)).used_today);
+    await dying.release(again.key, { kind: 'success', tokens: 3 });
+    await other.close();
+    expect(Number((await row(again.key.keyId)).used_today)).toBe(againBefore + 3);
+  });
+});
+
 describe('KeyPool state during a Postgres outage', () => {
   it('keeps the counters and status changes it could not write and writes them once Postgres is back', async () => {
     const { startTcpProxy } = await import('../../setup/tcp-proxy.js');
