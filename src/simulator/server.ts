@@ -23,7 +23,7 @@ export interface SimulatedProviderOptions {
   readonly host?: string;
   /** Added to every answer. */
   readonly latencyMs?: number;
-  /** Up to this much more, uniformly, from the seeded RNG. */
+  /** Up to this much more, uniformly, drawn from the simulator's random generator (started from `seed`). */
   readonly jitterMs?: number;
   readonly seed?: number;
   /** Exact key -> behaviour; wins over the key's prefix. */
