@@ -95,7 +95,9 @@ export async function loadKeyStateSnapshot(db: Db, options: SnapshotOptions = {}
   const clock = { now: options.now ?? new Date(), tz: options.timeZone ?? 'UTC' };
   const only = options.accountIds;
   if (only !== undefined && only.length === 0) return { accounts: [], keys: [] };
-  const accountFilter = only === undefined ? '' : 'WHERE a.account_id IN (:only)';
+  // One text parameter (knex would expand an array into a list of named bindings it cannot name).
+  const accountFilter =
+    only === undefined ? '' : `WHERE a.account_id = ANY(string_to_array(:only, ',')::int[])`;
   return db.transaction(
     async (trx) => {
       const accounts = await trx.raw<{
@@ -112,7 +114,7 @@ export async function loadKeyStateSnapshot(db: Db, options: SnapshotOptions = {}
         `SELECT a.account_id, a.provider_name, a.priority, a.status, a.daily_quota, a.monthly_budget,
                 ${SPENT_THIS_MONTH} AS spent
            FROM ai_accounts a ${accountFilter} ORDER BY a.account_id`,
-        only === undefined ? clock : { ...clock, only: [...only] },
+        only === undefined ? clock : { ...clock, only: only.map((id) => String(Math.trunc(id))).join(',') },
       );
       const keyQuery = trx('ai_api_keys as k').join('ai_accounts as a', 'a.account_id', 'k.account_id');
       if (only !== undefined) keyQuery.whereIn('k.account_id', [...only]);
