@@ -50,6 +50,21 @@ describe('openDatabase', () => {
     expect(await usageColumns()).toEqual(['call_id', 'usage_estimated']);
     expect(await db!.schema.hasTable('ai_usage_rejects')).toBe(true);
     expect(await db!.schema.hasColumn('ai_request_logs', 'client')).toBe(true);
+    const triggers = () =>
+      db!('information_schema.triggers')
+        .distinct('trigger_name')
+        .orderBy('trigger_name')
+        .pluck<string[]>('trigger_name');
+    expect(await triggers()).toEqual([
+      'ai_accounts_edit_notify',
+      'ai_api_keys_edit_normalize',
+      'ai_api_keys_edit_notify',
+    ]);
+    await db!.migrate.down(source); // 011: the edit triggers
+    expect(await triggers()).toEqual([]);
+    expect(await db!.schema.hasTable('ai_config_status')).toBe(true);
+    await db!.migrate.down(source); // 010: the config status
+    expect(await db!.schema.hasTable('ai_config_status')).toBe(false);
     await db!.migrate.down(source); // 009: the client name
     expect(await db!.schema.hasColumn('ai_request_logs', 'client')).toBe(false);
     expect(await db!.schema.hasTable('ai_key_daily_usage')).toBe(true);
