@@ -23,6 +23,7 @@ await runEntryPoint(async () => {
   const report = await importConfig(container.db, configManager.readForImport(), {
     ring: keyRingOf(config.system),
     logger,
+    running: config,
   });
   logger.info(
     {

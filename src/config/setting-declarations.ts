@@ -59,7 +59,7 @@ const SYSTEM_SETTINGS = [
     group: 'system',
     type: text('gpt-3.5-turbo'),
     description: 'Keys of this model serve a requested model no key can serve.',
-    reloadable: true,
+    reloadable: false, // the front door's model list (/v1/models) is built with it at start
   },
   {
     name: 'AI_DAILY_QUOTA_PER_KEY',
@@ -172,7 +172,9 @@ const SYSTEM_SETTINGS = [
     group: 'system',
     type: wholeNumber(1, 1_048_576),
     description: 'A job whose message contents together exceed this many UTF-8 bytes fails at once.',
-    reloadable: true,
+    // Producers and the front door check it at enqueue with their start value: a worker taking a
+    // lower one live would fail jobs they admitted.
+    reloadable: false,
   },
   {
     name: 'AI_JOB_LOCK_MS',

@@ -17,7 +17,7 @@ import {
   type AccountCounters,
   type OpenLease,
 } from './packed-state.js';
-import { createHydrator, type HydrateResult, type Hydrator } from './hydrate.js';
+import { createHydrator, type CounterEdit, type HydrateResult, type Hydrator } from './hydrate.js';
 import { leaseKeys, type LeaseKeys } from './redis-keys.js';
 import { CallBatcher } from './call-batcher.js';
 import { capBlockMs } from '../core/block-limits.js';
@@ -37,21 +37,11 @@ import {
   type ScriptReply,
 } from './script-loader.js';
 import type { DisabledKind } from '../store/keys.js';
-import type {
-  KeyChange,
-  KeyHotState,
-  Lease,
-  LeaseRequest,
-  LeaseResult,
-  LeaseSettings,
-  ReleaseAppend,
-  ReleaseResult,
-} from './types.js';
+import type { KeyChange, KeyHotState, Lease, LeaseRequest, LeaseResult } from './types.js';
+import type { LeaseSettings, ReleaseAppend, ReleaseResult } from './types.js';
 
-/**
- * Two calls in flight let Redis run one batch while this process reads the answer of the other;
- * measured with bench/lease.ts (BENCHMARKS.md) against one call of up to 64.
- */
+// Two calls in flight let Redis run one batch while this process reads the answer of the other;
+// measured with bench/lease.ts (BENCHMARKS.md) against one call of up to 64.
 const BATCHING = { maxBatch: 32, maxInFlight: 2, minShare: 8 };
 
 /** A disable reason is free text; the key state keeps this many characters (lua/includes/reason.lua: clean_reason). */
@@ -65,6 +55,8 @@ export interface LeaseEngineDeps {
   readonly settings: LeaseSettings;
   /** The Postgres snapshot hydration builds from (store/lease-snapshot.ts `loadKeyStateSnapshot`). */
   readonly loadSnapshot: () => Promise<KeyStateSnapshot>;
+  /** These accounts and all their keys; default: the whole snapshot, filtered. */
+  readonly loadAccounts?: (accountIds: readonly number[]) => Promise<KeyStateSnapshot>;
   /** A fixed clock (epoch ms) for tests and the model-based test; default: Redis TIME in each script. */
   readonly clock?: () => number;
   readonly logger?: Logger;
@@ -74,7 +66,7 @@ export class LeaseEngine {
   readonly keys: LeaseKeys;
   /** Key writes Postgres has not taken yet, kept in Redis for any replica to finish. */
   readonly unwritten: UnwrittenKeys;
-  readonly #settings: LeaseSettings;
+  #settings: LeaseSettings;
   readonly #scripts: ScriptCaller;
   readonly #hydrator: Hydrator;
   readonly #now: () => number;
@@ -96,8 +88,9 @@ export class LeaseEngine {
       redis: deps.redis,
       keys: this.keys,
       scripts: this.#scripts,
-      settings: deps.settings,
+      settings: () => this.#settings,
       loadSnapshot: deps.loadSnapshot,
+      loadAccounts: deps.loadAccounts,
       now: this.#now,
     });
     this.#leases = new CallBatcher((requests) => this.#leaseBatch(requests), BATCHING);
@@ -107,9 +100,19 @@ export class LeaseEngine {
     return this.#settings;
   }
 
+  /** New reloadable settings: scripts get thresholds as arguments, so the next call uses them. */
+  updateSettings(changes: Partial<LeaseSettings>): void {
+    this.#settings = { ...this.#settings, ...changes };
+  }
+
   /** Builds (or, after an import, merges) the Redis state from Postgres. */
   hydrate(): Promise<HydrateResult> {
     return this.#hydrator.hydrate();
+  }
+
+  /** Merges these accounts and their keys from Postgres (operator edits); see Hydrator.refresh. */
+  refresh(accountIds: readonly number[], edits: readonly CounterEdit[] = []): Promise<HydrateResult> {
+    return this.#hydrator.refresh(accountIds, edits);
   }
 
   /** Calls a script; if the state is gone, rebuilds it once and calls again. */
@@ -207,7 +210,6 @@ export class LeaseEngine {
     const maxMs = this.#settings.maxBlockSeconds * 1000;
     return this.#run('block', [keyId, capBlockMs(durationMs, maxMs), maxMs], decodeKeyChange);
   }
-
   unblock(keyId: number): Promise<KeyChange | null> {
     return this.#run('unblock', [keyId], decodeKeyChange);
   }
@@ -221,7 +223,6 @@ export class LeaseEngine {
   enable(keyId: number): Promise<KeyChange | null> {
     return this.#run('enable', [keyId], decodeKeyChange);
   }
-
   /** Applies ended blocks, due probes and expired leases now; returns the keys whose block ended. */
   async unblockExpired(): Promise<number[]> {
     return (await this.#run('unblock-expired', [], decodeList)).map(Number);

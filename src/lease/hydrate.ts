@@ -73,9 +73,26 @@ export function hydrateArgs(
   return args;
 }
 
+/**
+ * An operator's edit of a counter Redis is ahead on (used_today, consecutive_failures): the value
+ * the edit set, taken by the first replica that claims the edit (null: keep Redis's count).
+ */
+export interface CounterEdit {
+  readonly keyId: number;
+  readonly usedToday: number | null;
+  readonly failures: number | null;
+  /** Names the edit (its transaction and row), the same on every replica that hears of it. */
+  readonly claim: string;
+}
+
 export interface Hydrator {
   /** Hydrates now (merging into a live state if there is one). */
   hydrate(): Promise<HydrateResult>;
+  /**
+   * Merges these accounts and all their keys from Postgres into the live state, taking the
+   * counter edits' values; does nothing when there is no live state (a lease then rebuilds it).
+   */
+  refresh(accountIds: readonly number[], edits: readonly CounterEdit[]): Promise<HydrateResult>;
   /** After a script found no state: one replica hydrates, the others wait until it is back. */
   recover(): Promise<void>;
 }
@@ -84,12 +101,19 @@ export function createHydrator(deps: {
   redis: Redis;
   keys: LeaseKeys;
   scripts: ScriptCaller;
-  settings: LeaseSettings;
+  /** Read at each hydration: reloadable settings change while the process runs. */
+  settings: () => LeaseSettings;
   loadSnapshot: () => Promise<KeyStateSnapshot>;
+  /** These accounts and all their keys only (loadKeyStateSnapshot's accountIds); default: filtered. */
+  loadAccounts?: ((accountIds: readonly number[]) => Promise<KeyStateSnapshot>) | undefined;
   now: () => number;
   sleep?: (ms: number) => Promise<void>;
 }): Hydrator {
   const { redis, keys, scripts, settings } = deps;
+  const editArgs = (edits: readonly CounterEdit[]): string[] => [
+    String(edits.length),
+    ...edits.flatMap((e) => [String(e.keyId), String(e.usedToday ?? -1), String(e.failures ?? -1), e.claim]),
+  ];
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 
   async function hydrate(): Promise<HydrateResult> {
@@ -98,7 +122,23 @@ export function createHydrator(deps: {
     const reply = await scripts.call('hydrate', keys.scriptKeys, [
       keys.base,
       deps.now(),
-      ...hydrateArgs(snapshot, settings, generation),
+      ...hydrateArgs(snapshot, settings(), generation),
+    ]);
+    return { fresh: Number(reply[1]) === 1, keys: Number(reply[2]) };
+  }
+
+  async function refresh(
+    accountIds: readonly number[],
+    edits: readonly CounterEdit[],
+  ): Promise<HydrateResult> {
+    const snapshot = deps.loadAccounts
+      ? await deps.loadAccounts(accountIds)
+      : onlyAccounts(await deps.loadSnapshot(), accountIds);
+    const reply = await scripts.call('hydrate', keys.scriptKeys, [
+      keys.base,
+      deps.now(),
+      ...hydrateArgs(snapshot, settings(), randomBytes(6).toString('hex')),
+      ...editArgs(edits),
     ]);
     return { fresh: Number(reply[1]) === 1, keys: Number(reply[2]) };
   }
@@ -128,5 +168,13 @@ export function createHydrator(deps: {
     );
   }
 
-  return { hydrate, recover };
+  return { hydrate, refresh, recover };
+}
+
+function onlyAccounts(snapshot: KeyStateSnapshot, ids: readonly number[]): KeyStateSnapshot {
+  const wanted = new Set(ids);
+  return {
+    accounts: snapshot.accounts.filter((a) => wanted.has(a.accountId)),
+    keys: snapshot.keys.filter((k) => wanted.has(k.accountId)),
+  };
 }

@@ -12,7 +12,7 @@ import type { Db } from '../store/database.js';
 import { closeDayInDb, isDayClosed, type CloseDayResult } from '../store/daily-history.js';
 import { resetDailyInDb, unblockExpiredInDb } from '../store/key-state-writes.js';
 import type { LeaseEngine } from './engine.js';
-import type { HydrateResult } from './hydrate.js';
+import type { CounterEdit, HydrateResult } from './hydrate.js';
 import type { ReleaseOutcome } from './outcome.js';
 import { HeldReleases, isConnectionError, type HeldRelease } from './held-releases.js';
 import { createKeyOpener } from './key-opener.js';
@@ -62,6 +62,8 @@ export interface KeyPool {
   readonly heldReleases: number;
   /** Rebuilds the Redis state from Postgres (call after an import commits). */
   hydrate(): Promise<HydrateResult>;
+  /** Merges these accounts and all their keys from Postgres (operator edits: runtime/pool-edits.ts). */
+  refresh(accountIds: readonly number[], edits: readonly CounterEdit[]): Promise<HydrateResult>;
   /** Writes pending usage counters to Postgres now. */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -206,6 +208,8 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
       await opener.reload();
       return result;
     },
+
+    refresh: (accountIds, edits) => engine.refresh(accountIds, edits),
 
     flush,
 

@@ -21,6 +21,7 @@ import { loadKeyStateSnapshot } from '../store/lease-snapshot.js';
 import { UsageFlusher } from '../usage/usage-flusher.js';
 import { UsageStream } from '../usage/usage-stream.js';
 import { createKeyLeaser } from './key-leaser.js';
+import { followLiveSettings, LiveSettings } from './live-settings.js';
 import { closeInOrder, type CloseStep } from './shutdown.js';
 
 /**
@@ -49,6 +50,8 @@ export interface Container {
   readonly jobDeps: CallProviderDeps;
   /** Breaker trips and paused-provider refusals seen by this process's leases (for metrics). */
   readonly leaseEvents: LeaseEvents;
+  /** The system settings as they are now: reloadable ones change while it runs (live-updates.ts). */
+  readonly live: LiveSettings;
   /** Closes what the container opened (usage flushed first). */
   close(): Promise<void>;
 }
@@ -66,6 +69,7 @@ export async function buildContainer(config: AikeysConfig, logger: Logger): Prom
     prefix: services.prefix,
     settings: leaseSettingsFromConfig(config),
     loadSnapshot: () => loadKeyStateSnapshot(db, { timeZone: config.system.timeZone }),
+    loadAccounts: (accountIds) => loadKeyStateSnapshot(db, { timeZone: config.system.timeZone, accountIds }),
     logger,
   });
   const pool = createKeyPool({ db, engine, ring, logger });
@@ -96,6 +100,8 @@ export async function buildContainer(config: AikeysConfig, logger: Logger): Prom
     },
     logger,
   };
+  const live = new LiveSettings(system);
+  followLiveSettings({ live, engine, jobDeps, flusher }, logger);
   const steps: CloseStep[] = [
     { name: 'usage flusher', close: () => flusher.stop() },
     { name: 'key pool', close: () => pool.close() },
@@ -120,6 +126,7 @@ export async function buildContainer(config: AikeysConfig, logger: Logger): Prom
     flusher,
     jobDeps,
     leaseEvents,
+    live,
     close: async () => void (await closeInOrder(steps, logger)),
   };
 }

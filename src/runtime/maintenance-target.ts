@@ -23,14 +23,16 @@ export function createMaintenanceTarget(deps: {
   db: Db;
   pool: KeyPool;
   importableConfig: (() => ImportableConfig) | undefined;
-  /** The day boundary and retention, as this process was started with. */
+  /** Re-imports with status and error recording (config-reload.ts); replaces importableConfig. */
+  reimport?: (() => Promise<{ changed: boolean; summary: string }>) | undefined;
+  /** The day boundary as this process was started with; the retention is read at each run (reloadable). */
   system: Pick<SystemSettings, 'timeZone' | 'logRetentionDays'>;
   logger: Logger;
   now?: () => Date;
 }): MaintenanceTarget {
   const { db, pool, logger } = deps;
   const now = deps.now ?? (() => new Date());
-  const { timeZone, logRetentionDays } = deps.system;
+  const { timeZone } = deps.system;
   return {
     async resetDaily() {
       const day = dayClosedAt(now().getTime(), timeZone);
@@ -40,7 +42,7 @@ export function createMaintenanceTarget(deps: {
     },
     async pruneLogs() {
       const { deleted } = await pruneRequestLogs(db, {
-        retentionDays: logRetentionDays,
+        retentionDays: deps.system.logRetentionDays,
         nowMs: now().getTime(),
       });
       return { deleted };
@@ -49,6 +51,7 @@ export function createMaintenanceTarget(deps: {
       return { unblocked: (await pool.unblockExpired()).length };
     },
     async reimportConfig() {
+      if (deps.reimport) return deps.reimport();
       if (deps.importableConfig === undefined) return { changed: false, summary: NOT_IMPORTING };
       const config = deps.importableConfig();
       const report = await importConfig(db, config, {

@@ -15,7 +15,10 @@ import {
 import { keepMaintenanceSchedules } from '../queues/schedule-keeper.js';
 import { UsageBackpressure } from '../usage/usage-backpressure.js';
 import { createAiWorker } from './ai-worker.js';
+import { createConfigReloader, type ConfigReloader } from './config-reload.js';
+import { watchConfigFile, type ConfigWatcher } from './config-watcher.js';
 import type { Container } from './container.js';
+import { startLiveUpdates, type LiveUpdates } from './live-updates.js';
 import { createMaintenanceTarget } from './maintenance-target.js';
 import type { CloseStep } from './shutdown.js';
 
@@ -23,6 +26,11 @@ export interface WorkerReplica {
   readonly aiWorker: Worker;
   /** Pauses aiWorker while the usage stream holds more than AI_USAGE_BACKLOG_MAX records. */
   readonly backpressure: UsageBackpressure;
+  /** Operator edits and published settings reaching this replica (live-updates.ts). */
+  readonly live: LiveUpdates;
+  /** Only in a replica given the env file: its re-import and its watcher. */
+  readonly reloader: ConfigReloader | undefined;
+  readonly watcher: ConfigWatcher | undefined;
   /** Stop taking jobs and finish in-flight ones, in order: backpressure, AI worker, maintenance worker, schedule keeper and queue. */
   readonly workerSteps: CloseStep[];
   /**
@@ -38,13 +46,31 @@ export async function startWorkerReplica(
    * `configManager`: given only to a replica that re-imports the env file (`npm start`); one
    * without it holds no key secrets and skips the import-config task.
    */
-  options: { configManager?: ConfigManager; concurrency?: number; observer?: JobObserver } = {},
+  options: {
+    configManager?: ConfigManager;
+    concurrency?: number;
+    observer?: JobObserver;
+    /** Stat fallback of the env file watcher (default 2000 ms). */
+    watchPollMs?: number;
+  } = {},
 ): Promise<WorkerReplica> {
   const { config, logger, db, pool, bullConnection, commandConnection, flusher } = container;
   const warning = await evictionWarning(commandConnection);
   if (warning) logger.warn(warning);
   await pool.hydrate();
   const { configManager } = options;
+  const live = startLiveUpdates(container, { logger });
+  await live.listener.started;
+  const reloader = configManager
+    ? createConfigReloader({
+        db,
+        pool,
+        file: configManager.file,
+        read: () => configManager.readForImport(),
+        running: config,
+        logger,
+      })
+    : undefined;
   const maintenanceQueue = createMaintenanceQueue(bullConnection, config.services.prefix);
   const schedules = maintenanceSchedules(config.system);
   await upsertMaintenanceSchedules(maintenanceQueue, schedules);
@@ -55,8 +81,14 @@ export async function startWorkerReplica(
     target: createMaintenanceTarget({
       db,
       pool,
-      importableConfig: configManager ? () => configManager.readForImport() : undefined,
-      system: config.system,
+      importableConfig: undefined,
+      reimport: reloader ? () => reloader.reload() : undefined,
+      system: {
+        timeZone: config.system.timeZone,
+        get logRetentionDays() {
+          return container.live.current.logRetentionDays;
+        },
+      },
       logger,
     }),
     logger,
@@ -81,6 +113,16 @@ export async function startWorkerReplica(
     logger,
   });
   backpressure.start();
+  container.live.onChange((s) => backpressure.setMaxRecords(s.usageBacklogMax));
+  const watcher =
+    configManager && reloader
+      ? watchConfigFile({
+          file: configManager.file,
+          onChange: () => reloader.reload(),
+          logger,
+          ...(options.watchPollMs === undefined ? {} : { pollMs: options.watchPollMs }),
+        })
+      : undefined;
   logger.info(
     { queue: config.services.queueName, concurrency: options.concurrency ?? config.system.workerConcurrency },
     'worker replica started',
@@ -88,7 +130,11 @@ export async function startWorkerReplica(
   return {
     aiWorker,
     backpressure,
+    live,
+    reloader,
+    watcher,
     workerSteps: [
+      ...(watcher ? [watcher.closeStep] : []),
       // First, so a drained backlog never resumes a worker that is closing.
       { name: 'usage backpressure', close: async () => backpressure.stop() },
       // close() waits for in-flight jobs; leases are released by the processor as each call ends.
@@ -96,6 +142,7 @@ export async function startWorkerReplica(
       { name: 'maintenance worker', close: () => maintenanceWorker.close() },
       { name: 'maintenance schedule keeper', close: async () => scheduleKeeper.stop() },
       { name: 'maintenance queue', close: () => maintenanceQueue.close() },
+      live.closeStep,
     ],
     containerStep: { name: 'container', close: () => container.close() },
   };

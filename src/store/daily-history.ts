@@ -10,6 +10,7 @@ import { addDays } from '../core/time-zone.js';
 import type { Db } from './database.js';
 import { retryOnDeadlock } from './deadlock-retry.js';
 import { lockKeyRowsInOrder } from './key-state-writes.js';
+import { markPoolOrigin } from './pool-origin.js';
 
 export const RESET_TASK = 'reset-daily';
 
@@ -77,6 +78,7 @@ export async function closeDayInDb(db: Db, day: string, timeZone: string): Promi
       const keysRolledUp = await rollUpDay(trx, day, timeZone);
       const dayBefore = addDays(day, -1);
       if (await isDayClosed(trx, dayBefore)) await rollUpDay(trx, dayBefore, timeZone);
+      await markPoolOrigin(trx);
       await lockKeyRowsInOrder(trx);
       await trx('ai_api_keys').update({ used_today: 0 });
       await trx('ai_api_keys')

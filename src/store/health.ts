@@ -4,6 +4,7 @@
  */
 import type { AikeysConfig } from '../config/types.js';
 import { decodeMasterKey } from '../crypto/key-ring.js';
+import { readConfigStatus, type ConfigStatus } from './config-status.js';
 import type { Db } from './database.js';
 import { effectiveKeyStatus } from './key-status-sql.js';
 import { countKeysByMasterKey, type ConfiguredMasterKeys, type MasterKeyUsage } from './master-key-usage.js';
@@ -30,6 +31,8 @@ export interface SystemHealth {
   readonly keysByMasterKey: readonly MasterKeyUsage[];
   /** Usage records set aside in ai_usage_rejects (Postgres refused them, or they could not be decoded). */
   readonly usageRejects: number;
+  /** The last import of the env file, its last error, settings awaiting a restart; null: none recorded. */
+  readonly config: ConfigStatus | null;
 }
 
 interface CountsRow {
@@ -85,5 +88,6 @@ export async function getSystemHealth(db: Db, config?: AikeysConfig): Promise<Sy
     keysSealedByOtherMasterKey,
     keysByMasterKey: await countKeysByMasterKey(db, configured),
     usageRejects: await countUsageRejects(db),
+    config: await readConfigStatus(db),
   };
 }

@@ -6,13 +6,15 @@
  * the first statement). A dry run does the same work and rolls it back, so its report is exact.
  */
 import type { Knex } from 'knex';
-import type { ImportableConfig } from '../config/types.js';
+import { publishedSettings, restartNeeded } from '../config/live-settings.js';
+import type { AikeysConfig, ImportableConfig } from '../config/types.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { KeyRing } from '../crypto/key-ring.js';
 import type { Db } from './database.js';
 import { retryOnDeadlock } from './deadlock-retry.js';
 import { syncAccounts } from './import/accounts-sync.js';
 import { syncKeys } from './import/keys-sync.js';
+import { recordImport } from './config-status.js';
 import { acquireImportLock } from './import/lock.js';
 import type { ImportReport } from './import/report.js';
 
@@ -34,17 +36,37 @@ export interface ImportOptions {
   readonly ring: KeyRing;
   readonly dryRun?: boolean;
   readonly logger?: Logger;
+  /**
+   * The config the importing process runs with: settings of the file that differ from it and need
+   * a restart are recorded (ai_config_status.restart_needed). Without it (`aikeys import`, which
+   * runs nothing) none are.
+   */
+  readonly running?: Pick<AikeysConfig, 'system' | 'services' | 'providers'>;
 }
 
 async function runImport(
   trx: Knex.Transaction,
   config: ImportableConfig,
-  ring: KeyRing,
+  options: ImportOptions,
   dryRun: boolean,
 ): Promise<ImportReport> {
   await acquireImportLock(trx);
   const accounts = await syncAccounts(trx, config.accounts);
-  const keys = await syncKeys(trx, config.keys, accounts.idByRef, ring);
+  const keys = await syncKeys(trx, config.keys, accounts.idByRef, options.ring);
+  if (!dryRun) {
+    // In the import's transaction, under its lock: status and published settings match the rows.
+    await recordImport(trx, {
+      file: config.file,
+      counts: {
+        added: keys.added.length,
+        changed: keys.changed.length,
+        disabled: keys.disabled.length,
+        unchanged: keys.unchanged.length,
+      },
+      settings: publishedSettings(config),
+      restartNeeded: options.running ? restartNeeded(options.running, config) : [],
+    });
+  }
   return {
     dryRun,
     file: config.file,
@@ -61,13 +83,13 @@ async function runImport(
 async function importOnce(
   db: Db,
   config: ImportableConfig,
-  ring: KeyRing,
+  options: ImportOptions,
   dryRun: boolean,
 ): Promise<ImportReport> {
   const trx = await db.transaction();
   let report: ImportReport;
   try {
-    report = await runImport(trx, config, ring, dryRun);
+    report = await runImport(trx, config, options, dryRun);
   } catch (error) {
     await trx.rollback();
     throw error;
@@ -85,7 +107,7 @@ export async function importConfig(
   const dryRun = options.dryRun ?? false;
   const logger = options.logger ?? silentLogger;
   // A rolled-back import left nothing behind, so one aborted by a deadlock simply runs again.
-  const report = await retryOnDeadlock(() => importOnce(db, config, options.ring, dryRun));
+  const report = await retryOnDeadlock(() => importOnce(db, config, options, dryRun));
 
   logger.info(
     {

@@ -13,6 +13,7 @@ import type { Knex } from 'knex';
 import type { Db } from './database.js';
 import { retryOnDeadlock } from './deadlock-retry.js';
 import { blockEnded } from './key-status-sql.js';
+import { asPoolWrite, markPoolOrigin } from './pool-origin.js';
 
 /** One key's state as the lease engine reports it (structurally the engine's KeyState). */
 export interface KeyStateWrite {
@@ -53,7 +54,9 @@ export async function writeKeyState(db: Db, s: KeyStateWrite): Promise<void> {
     last_used_at: toDate(s.lastUsedAtMs),
     updated_at: db.fn.now(),
   };
-  await retryOnDeadlock(() => db('ai_api_keys').where('key_id', s.keyId).update(row));
+  await retryOnDeadlock(() =>
+    asPoolWrite(db, (trx) => trx('ai_api_keys').where('key_id', s.keyId).update(row)),
+  );
 }
 
 /**
@@ -82,7 +85,7 @@ export async function writeKeyCounters(db: Db, states: readonly KeyStateWrite[])
        FROM v JOIN locked USING (key_id)
       WHERE k.key_id = v.key_id
         AND (k.last_used_at IS NULL OR v.last_used_at IS NULL OR v.last_used_at >= k.last_used_at)`;
-  await retryOnDeadlock(() => db.raw(sql, bindings));
+  await retryOnDeadlock(() => asPoolWrite(db, (trx) => trx.raw(sql, bindings)));
 }
 
 /** Locks the key rows matching `where` (all of them without it) in key_id order; returns their ids. */
@@ -96,6 +99,7 @@ export function lockKeyRowsInOrder(trx: Knex.Transaction, where?: string): Promi
 export async function unblockExpiredInDb(db: Db): Promise<number> {
   return retryOnDeadlock(() =>
     db.transaction(async (trx): Promise<number> => {
+      await markPoolOrigin(trx);
       const ids = await lockKeyRowsInOrder(trx, blockEnded('ai_api_keys'));
       if (ids.length === 0) return 0;
       return trx('ai_api_keys')
@@ -109,6 +113,7 @@ export async function unblockExpiredInDb(db: Db): Promise<number> {
 export async function resetDailyInDb(db: Db): Promise<void> {
   await retryOnDeadlock(() =>
     db.transaction(async (trx) => {
+      await markPoolOrigin(trx);
       await lockKeyRowsInOrder(trx);
       await trx('ai_api_keys').update({ used_today: 0 });
       await trx('ai_api_keys')

@@ -87,10 +87,17 @@ export interface SnapshotOptions {
   readonly timeZone?: string;
   /** The clock (default: now); tests pass one in. */
   readonly now?: Date;
+  /** Only these accounts and all their keys (a refresh after operator edits); default all. */
+  readonly accountIds?: readonly number[];
 }
 
 export async function loadKeyStateSnapshot(db: Db, options: SnapshotOptions = {}): Promise<KeyStateSnapshot> {
   const clock = { now: options.now ?? new Date(), tz: options.timeZone ?? 'UTC' };
+  const only = options.accountIds;
+  if (only !== undefined && only.length === 0) return { accounts: [], keys: [] };
+  // One text parameter (knex would expand an array into a list of named bindings it cannot name).
+  const accountFilter =
+    only === undefined ? '' : `WHERE a.account_id = ANY(string_to_array(:only, ',')::int[])`;
   return db.transaction(
     async (trx) => {
       const accounts = await trx.raw<{
@@ -106,45 +113,29 @@ export async function loadKeyStateSnapshot(db: Db, options: SnapshotOptions = {}
       }>(
         `SELECT a.account_id, a.provider_name, a.priority, a.status, a.daily_quota, a.monthly_budget,
                 ${SPENT_THIS_MONTH} AS spent
-           FROM ai_accounts a ORDER BY a.account_id`,
-        clock,
+           FROM ai_accounts a ${accountFilter} ORDER BY a.account_id`,
+        only === undefined ? clock : { ...clock, only: only.map((id) => String(Math.trunc(id))).join(',') },
       );
-      const keys = await trx('ai_api_keys as k')
-        .join('ai_accounts as a', 'a.account_id', 'k.account_id')
-        .orderByRaw('k.last_used_at ASC NULLS FIRST, k.key_id ASC')
-        .select<
-          {
-            key_id: number;
-            account_id: number;
-            provider_name: string;
-            model_name: string;
-            daily_limit: number;
-            max_concurrency: number | null;
-            used_today: number;
-            status: string;
-            disabled_kind: string | null;
-            disabled_reason: string | null;
-            temporary_block_until: Date | null;
-            consecutive_failures: number;
-            last_used_at: Date | null;
-            updated_at: Date;
-          }[]
-        >(
-          'k.key_id',
-          'k.account_id',
-          'a.provider_name',
-          'k.model_name',
-          'k.daily_limit',
-          'k.max_concurrency',
-          trx.raw(`${USED_TODAY} AS used_today`, clock),
-          'k.status',
-          'k.disabled_kind',
-          'k.disabled_reason',
-          'k.temporary_block_until',
-          'k.consecutive_failures',
-          'k.last_used_at',
-          'k.updated_at',
-        );
+      const keyQuery = trx('ai_api_keys as k').join('ai_accounts as a', 'a.account_id', 'k.account_id');
+      if (only !== undefined) keyQuery.whereIn('k.account_id', [...only]);
+      const keys = await keyQuery.orderByRaw('k.last_used_at ASC NULLS FIRST, k.key_id ASC').select<
+        {
+          key_id: number;
+          account_id: number;
+          provider_name: string;
+          model_name: string;
+          daily_limit: number;
+          max_concurrency: number | null;
+          used_today: number;
+          status: string;
+          disabled_kind: string | null;
+          disabled_reason: string | null;
+          temporary_block_until: Date | null;
+          consecutive_failures: number;
+          last_used_at: Date | null;
+          updated_at: Date;
+        }[]
+      >('k.key_id', 'k.account_id', 'a.provider_name', 'k.model_name', 'k.daily_limit', 'k.max_concurrency', trx.raw(`${USED_TODAY} AS used_today`, clock), 'k.status', 'k.disabled_kind', 'k.disabled_reason', 'k.temporary_block_until', 'k.consecutive_failures', 'k.last_used_at', 'k.updated_at');
       return {
         accounts: accounts.rows.map((r) => ({
           accountId: r.account_id,

@@ -32,13 +32,21 @@ export interface UsageBackpressureOptions {
 }
 
 export class UsageBackpressure {
-  readonly #resumeBelow: number;
+  #maxRecords: number;
+  #resumeBelow: number;
   #paused = false;
   #checking = false;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: UsageBackpressureOptions) {
+    this.#maxRecords = options.maxRecords;
     this.#resumeBelow = Math.floor(options.maxRecords / 2);
+  }
+
+  /** A new AI_USAGE_BACKLOG_MAX (reloadable): applies from the next check. */
+  setMaxRecords(maxRecords: number): void {
+    this.#maxRecords = maxRecords;
+    this.#resumeBelow = Math.floor(maxRecords / 2);
   }
 
   /** True while this worker takes no new jobs because of the usage backlog. */
@@ -72,7 +80,8 @@ export class UsageBackpressure {
   }
 
   async #apply(backlog: number): Promise<void> {
-    const { maxRecords, worker, logger } = this.options;
+    const { worker, logger } = this.options;
+    const maxRecords = this.#maxRecords;
     if (!this.#paused && backlog > maxRecords) {
       this.#paused = true;
       logger.warn(

@@ -56,7 +56,7 @@ export class UsageFlusher {
   readonly consumer = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   readonly #key: string;
   readonly #batchSize: number;
-  readonly #claimAfterMs: number;
+  #claimAfterMs: number;
   readonly #minFlushIntervalMs: number;
   #groupReady = false;
   #running = false;
@@ -74,6 +74,11 @@ export class UsageFlusher {
   }
 
   /** Entries this flusher set aside in ai_usage_rejects since it started. */
+  /** A new AI_USAGE_CLAIM_AFTER_MS (reloadable): the next claim uses it. */
+  setClaimAfterMs(ms: number): void {
+    this.#claimAfterMs = ms;
+  }
+
   get rejected(): number {
     return this.#rejected;
   }

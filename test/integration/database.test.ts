@@ -57,6 +57,21 @@ describe('openDatabase', () => {
     expect(await failuresIndex()).toEqual(['ai_request_logs_failures']);
     await db!.migrate.down(source); // 012: the failures index
     expect(await failuresIndex()).toEqual([]);
+    const triggers = () =>
+      db!('information_schema.triggers')
+        .distinct('trigger_name')
+        .orderBy('trigger_name')
+        .pluck<string[]>('trigger_name');
+    expect(await triggers()).toEqual([
+      'ai_accounts_edit_notify',
+      'ai_api_keys_edit_normalize',
+      'ai_api_keys_edit_notify',
+    ]);
+    await db!.migrate.down(source); // 011: the edit triggers
+    expect(await triggers()).toEqual([]);
+    expect(await db!.schema.hasTable('ai_config_status')).toBe(true);
+    await db!.migrate.down(source); // 010: the config status
+    expect(await db!.schema.hasTable('ai_config_status')).toBe(false);
     await db!.migrate.down(source); // 009: the client name
     expect(await db!.schema.hasColumn('ai_request_logs', 'client')).toBe(false);
     expect(await db!.schema.hasTable('ai_key_daily_usage')).toBe(true);

@@ -264,7 +264,12 @@ describe('getSystemHealth', () => {
 
   it('is unhealthy with no keys and counts each status', async () => {
     const empty = await getSystemHealth(db);
-    expect(empty).toMatchObject({ totalKeys: 0, activeKeys: 0, healthy: false, encryptionEnabled: false });
+    expect(empty).toMatchObject({
+      totalKeys: 0,
+      activeKeys: 0,
+      healthy: false,
+      encryptionEnabled: false,
+    });
 
     const config = buildConfig(SECRETS.slice(0, 5).map((secret, i) => ({ n: i + 1, secret })));
     await importConfig(db, config, { ring });
@@ -292,6 +297,13 @@ describe('getSystemHealth', () => {
       keysSealedByOtherMasterKey: 0,
       keysByMasterKey: [{ masterKeyId: ring.primary.id, role: 'current', keys: 5, v1Keys: 0 }],
       usageRejects: 0,
+      config: {
+        file: config.file,
+        last_import_at: expect.any(String) as string,
+        last_import: { added: 5, changed: 0, disabled: 0, unchanged: 0 },
+        last_error: null,
+        restart_needed: [],
+      },
     });
     const otherKey = { ...config, system: { ...config.system, encryptionKey: generateMasterKey() } };
     expect((await getSystemHealth(db, otherKey)).keysSealedByOtherMasterKey).toBe(5);

@@ -29,6 +29,31 @@ function tryConfig(ctx: CliContext, command: Command): AikeysConfig | undefined 
   }
 }
 
+/** The env file's import status (ai_config_status): what `/api/health` shows as `config`. */
+function configRows(health: SystemHealth): [string, string][] {
+  const c = health.config;
+  if (c === null) return [['config', 'no import recorded yet']];
+  const last = c.last_import;
+  const error = c.last_error;
+  return [
+    ['config_file', c.file],
+    ['config_last_import_at', c.last_import_at ?? 'never'],
+    [
+      'config_last_import',
+      last === null
+        ? 'none'
+        : `added ${last.added}, changed ${last.changed}, disabled ${last.disabled}, unchanged ${last.unchanged}`,
+    ],
+    [
+      'config_last_error',
+      error === null
+        ? 'none'
+        : `${error.file}${error.line === null ? '' : `:${error.line}`} at ${error.at}: ${error.message}`,
+    ],
+    ['config_restart_needed', c.restart_needed.length === 0 ? 'none' : c.restart_needed.join(', ')],
+  ];
+}
+
 export function renderHealth(health: SystemHealth): string {
   const rows: [string, string | number | boolean | null][] = [
     ['healthy', health.healthy],
@@ -46,6 +71,7 @@ export function renderHealth(health: SystemHealth): string {
       `${u.keys} keys (${u.v1Keys} v1)${u.role === null ? '' : `, ${u.role}`}`,
     ]),
   ];
+  rows.push(...configRows(health));
   const width = Math.max(...rows.map(([name]) => name.length));
   return `${rows.map(([name, value]) => `${name.padEnd(width)}  ${String(value)}`).join('\n')}\n`;
 }

@@ -68,6 +68,7 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AdminAppDeps): 
         keys: u.keys,
         v1_keys: u.v1Keys,
       })),
+      config: h.config,
     };
   });
 }

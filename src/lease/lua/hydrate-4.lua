@@ -16,8 +16,13 @@
   then N x 14: keyId, provider, model, accountId, daily limit, concurrency cap (0 = unlimited),
               used today, status, disabled kind, disabled reason, block end ms (0 none), failures,
               probe time ms (0 none), last used ms (0 never)
+  then, only for a refresh after operator edits in Postgres (partial: the given accounts with ALL
+  their keys, nothing else touched): E, then E x 4: keyId, used today to take (-1 keep Redis's),
+  failures to take (-1 keep), claim (names the edit; only the first replica to claim it within a
+  minute takes its counters, so a release between two replicas' refreshes is not undone)
 
-  Returns {1, fresh 0|1, keys}
+  Returns {1, fresh 0|1, keys}; a refresh that finds no state returns {1, 1, 0} and writes nothing
+  (the next lease rebuilds the whole state from Postgres)
 ]]
 --- @include "includes/context"
 --- @include "includes/clock"
@@ -31,6 +36,18 @@ local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
 local fresh = redis.call('EXISTS', C.meta) == 0
 local n_accounts, n_keys = tonumber(ARGV[4]), tonumber(ARGV[5])
 local keys_set, accounts_set = C.base .. 'keys', C.base .. 'accounts'
+local edits_at = 6 + n_accounts * 7 + n_keys * 14
+local partial = ARGV[edits_at] ~= nil
+if partial and fresh then return { 1, 1, 0 } end
+local overrides = {}
+if partial then
+  for i = 0, tonumber(ARGV[edits_at]) - 1 do
+    local e = edits_at + 1 + i * 4
+    if redis.call('SET', C.base .. 'edit:' .. ARGV[e + 3], '1', 'NX', 'PX', 60000) then
+      overrides[ARGV[e]] = { used = tonumber(ARGV[e + 1]), failures = tonumber(ARGV[e + 2]) }
+    end
+  end
+end
 
 if fresh then
   redis.call('DEL', C.leases, C.blocked, C.probes, C.base .. 'expired')
@@ -90,6 +107,11 @@ for i = 1, n_keys do
     -- Postgres cannot tell it apart; it still had a success and was not failing when it was disabled.)
     k.proven = (k.last_used > 0 and k.failures == 0 and ARGV[at + 7] ~= 'disabled') and 1 or 0
   end
+  local o = overrides[kid]
+  if o then
+    if o.used >= 0 then k.used = o.used end
+    if o.failures >= 0 then k.failures = o.failures end
+  end
   local was = (k.status or '') .. '|' .. (k.kind or '')
   -- A key an import brings back into service (Postgres no longer says disabled) starts unproven,
   -- as one enabled by hand does.
@@ -129,6 +151,10 @@ end
 for _, a in pairs(accounts) do save_account(C, a) end
 
 -- next_due 0: the first call after a hydration reclaims and computes it.
+if partial then
+  redis.call('HSET', C.meta, 'seq', seq, 'next_due', 0)
+  return { 1, 0, n_keys }
+end
 redis.call('HSET', C.meta, 'gen', ARGV[3], 'seq', seq, 'hydrated_at', C.now, 'next_due', 0)
 redis.call('HSETNX', C.meta, 'violations', 0)
 return { 1, fresh and 1 or 0, n_keys }

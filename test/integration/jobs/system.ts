@@ -14,13 +14,14 @@ import type { KeyLeaser } from '../../../src/jobs/ports.js';
 import { createProducer, type AiJobProducer } from '../../../src/queues/producer.js';
 import { buildContainer, type Container } from '../../../src/runtime/container.js';
 import { closeInOrder } from '../../../src/runtime/shutdown.js';
-import { startWorkerReplica } from '../../../src/runtime/worker-replica.js';
+import { startWorkerReplica, type WorkerReplica } from '../../../src/runtime/worker-replica.js';
 import { importConfig } from '../../../src/store/import-config.js';
 import { findKeyByName } from '../../../src/store/keys.js';
 import type { Isolated } from '../../setup/isolation.js';
 
 export interface TestSystem {
   container: Container;
+  replica: WorkerReplica;
   producer: AiJobProducer;
   queue: Queue;
   events: QueueEvents;
@@ -57,6 +58,7 @@ export async function startSystem(
   await events.waitUntilReady();
   return {
     container,
+    replica,
     producer,
     queue,
     events,

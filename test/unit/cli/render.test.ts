@@ -120,10 +120,43 @@ describe('renderHealth', () => {
       keysSealedByOtherMasterKey: null,
       keysByMasterKey: [],
       usageRejects: 4,
+      config: null,
     });
+    expect(text).toMatch(/^config\s+no import recorded yet$/m);
     expect(text).toMatch(/^healthy\s+false$/m);
     expect(text).toMatch(/^active_keys\s+0$/m);
     expect(text).toMatch(/^keys_sealed_by_other_master_key\s+unknown$/m);
     expect(text).toMatch(/^usage_rejects\s+4$/m);
+  });
+
+  it('shows the env file import status: last import, last error with file and line, restart needed', () => {
+    const text = renderHealth({
+      totalKeys: 1,
+      activeKeys: 1,
+      disabledKeys: 0,
+      blockedKeys: 0,
+      exhaustedKeys: 0,
+      accounts: 1,
+      healthy: true,
+      encryptionEnabled: true,
+      keysSealedByOtherMasterKey: 0,
+      keysByMasterKey: [],
+      usageRejects: 0,
+      config: {
+        file: '/etc/aikeys/.env.local',
+        last_import_at: '2026-01-02T03:04:05.000Z',
+        last_import: { added: 1, changed: 2, disabled: 3, unchanged: 4 },
+        last_error: {
+          at: '2026-01-02T03:05:00.000Z',
+          file: '/etc/aikeys/.env.local',
+          line: 7,
+          message: 'bad',
+        },
+        restart_needed: ['AI_LEASE_TTL_MS', 'REDIS_URL'],
+      },
+    });
+    expect(text).toMatch(/^config_last_import\s+added 1, changed 2, disabled 3, unchanged 4$/m);
+    expect(text).toMatch(/^config_last_error\s+\/etc\/aikeys\/\.env\.local:7 at .*: bad$/m);
+    expect(text).toMatch(/^config_restart_needed\s+AI_LEASE_TTL_MS, REDIS_URL$/m);
   });
 });
