@@ -17,7 +17,14 @@ export interface ProviderCall {
   readonly sink: ReplySink | undefined;
 }
 
-export async function callLeasedKey({ chat, key, data, timeoutMs, signal, sink }: ProviderCall): Promise<ChatResult> {
+export async function callLeasedKey({
+  chat,
+  key,
+  data,
+  timeoutMs,
+  signal,
+  sink,
+}: ProviderCall): Promise<ChatResult> {
   const request = {
     model: key.model,
     messages: data.messages,

@@ -70,8 +70,12 @@ export function anthropicStreamReader(
           break;
         case 'message_delta':
           finishReason = anthropicFinishReason(event.delta?.stop_reason) ?? finishReason;
-          // Cumulative: the last one counts.
+          // Cumulative totals: the last one counts. Newer API versions repeat the input tokens here.
           if (event.usage?.output_tokens !== undefined) completion = event.usage.output_tokens;
+          if (event.usage?.input_tokens != null) {
+            const u = event.usage;
+            prompt = sumOfParts(u.input_tokens, u.cache_creation_input_tokens, u.cache_read_input_tokens);
+          }
           break;
         case 'message_stop':
           ended = true;
