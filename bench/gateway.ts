@@ -4,22 +4,22 @@
  * (a BullMQ producer enqueueing the same job and waiting on its result), at the same concurrency,
  * in interleaved rounds of one run, so load elsewhere on the machine hits every path alike.
  *
- * One process holds the load generator, the front door and the worker replica (as `npm start`
- * runs them together); the simulated provider runs in a child (bench/lib/pipeline-simulator.ts).
- * So the front-door figures include the `openai` client's own CPU, which a deployment pays in the
- * application's process instead: they err on the slow side.
+ * Processes: the front door, the worker replica and the pipeline's producer share this process (as
+ * `npm start` runs them); the `openai` client runs in a child (bench/lib/gateway-load.ts), as an
+ * application would, and the simulated provider in another (bench/lib/pipeline-simulator.ts).
  *
  * `npm run bench -- --only gateway`, or alone:
  * `npx tsx bench/gateway.ts [--concurrency 64] [--duration-ms 9000] [--rounds 3] [--latency-ms 0]`.
  */
-import OpenAI from 'openai';
-import { pathToFileURL } from 'node:url';
+import { spawn } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { AiJobData } from '../src/jobs/job-schema.js';
 import { createProducer } from '../src/queues/producer.js';
 import { startGatewayServer } from '../src/runtime/gateway-server.js';
 import { sampleLoop, summarise, type LoopSample } from './lib/closed-loop.js';
 import { formatGatewayBench, type GatewayBenchResult, type GatewayPath } from './lib/gateway-format.js';
+import { CALL_TIMEOUT_MS, LOAD_MODEL, LOAD_PROMPT, type LoadSample } from './lib/gateway-load.js';
 import { startAikeysBench } from './lib/pipeline-aikeys.js';
 import { startSimulatorChild } from './lib/pipeline-simulator.js';
 
@@ -36,13 +36,45 @@ export interface GatewayBenchOptions {
   readonly log?: (line: string) => void;
 }
 
-const MODEL = 'gpt-4o-mini';
-const PROMPT = 'Explain rate limits in one sentence.';
-const JOB: AiJobData = { model: MODEL, messages: [{ role: 'user', content: PROMPT }], maxTokens: 16 };
-const BODY = { model: MODEL, messages: [{ role: 'user' as const, content: PROMPT }], max_tokens: 16 };
+const JOB: AiJobData = {
+  model: LOAD_MODEL,
+  messages: [{ role: 'user', content: LOAD_PROMPT }],
+  maxTokens: 16,
+};
 const CLIENT_TOKEN = `bench-client-token-${'x'.repeat(24)}`;
-/** A call that takes longer counts as failed, so one lost answer cannot hang the run. */
-const CALL_TIMEOUT_MS = 30_000;
+const LOAD = fileURLToPath(new URL('./lib/gateway-load.ts', import.meta.url));
+
+/** One closed-loop sample of the openai client in a child process. */
+function loadChild(args: {
+  baseURL: string;
+  apiKey: string;
+  concurrency: number;
+  durationMs: number;
+  warmupMs: number;
+  mode: 'whole' | 'stream';
+}): Promise<LoadSample> {
+  const { baseURL, apiKey, concurrency, durationMs, warmupMs, mode } = args;
+  const argv = [
+    '--import',
+    'tsx',
+    LOAD,
+    baseURL,
+    apiKey,
+    String(concurrency),
+    String(durationMs),
+    String(warmupMs),
+    mode,
+  ];
+  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
+      resolve(JSON.parse(out.trim().split('\n').at(-1)!) as LoadSample);
+    });
+  });
+}
 
 function bounded(call: Promise<unknown>): Promise<unknown> {
   let timer: NodeJS.Timeout | undefined;
@@ -83,25 +115,15 @@ export async function benchGateway(options: GatewayBenchOptions = {}): Promise<G
       queueName: system.container.config.services.queueName,
     });
     closers.unshift(() => producer.close());
-    const direct = new OpenAI({ baseURL: simulator.openaiBaseUrl, apiKey: 'sk-bench-direct', maxRetries: 0 });
-    const front = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: CLIENT_TOKEN, maxRetries: 0 });
-
-    const calls: Record<GatewayPath, () => Promise<unknown>> = {
-      direct: () => direct.chat.completions.create(BODY),
-      pipeline: () => producer.run(JOB),
-      frontDoor: () => front.chat.completions.create(BODY),
-      frontDoorStream: async () => {
-        const stream = await front.chat.completions.create({
-          ...BODY,
-          stream: true,
-          stream_options: { include_usage: true },
-        });
-        for await (const chunk of stream) void chunk;
-      },
-    };
     // The producer's QueueEvents reader starts with its first call: not inside the measured loop.
     await producer.run(JOB);
-    const paths = Object.keys(calls) as GatewayPath[];
+    const client = (baseURL: string, apiKey: string, mode: 'whole' | 'stream') => ({ baseURL, apiKey, mode });
+    const clients = {
+      direct: client(simulator.openaiBaseUrl, 'sk-bench-direct', 'whole'),
+      frontDoor: client(`${gateway.url}/v1`, CLIENT_TOKEN, 'whole'),
+      frontDoorStream: client(`${gateway.url}/v1`, CLIENT_TOKEN, 'stream'),
+    } as const;
+    const paths: GatewayPath[] = ['direct', 'pipeline', 'frontDoor', 'frontDoorStream'];
     const samples = Object.fromEntries(paths.map((p) => [p, [] as LoopSample[]])) as Record<
       GatewayPath,
       LoopSample[]
@@ -109,18 +131,27 @@ export async function benchGateway(options: GatewayBenchOptions = {}): Promise<G
     const failed = Object.fromEntries(paths.map((p) => [p, 0])) as Record<GatewayPath, number>;
     for (let round = 1; round <= rounds; round++) {
       for (const path of paths) {
-        const sample = await sampleLoop(
-          concurrency,
-          slice,
-          () =>
-            bounded(calls[path]()).then(
-              () => undefined,
-              (error: unknown) => {
-                if (failed[path]++ === 0) log(`${path}: first failure: ${String(error)}`);
-              },
-            ),
-          round === 1 ? warmupMs : 300,
-        );
+        const warm = round === 1 ? warmupMs : 300;
+        let sample: LoopSample;
+        if (path === 'pipeline') {
+          sample = await sampleLoop(
+            concurrency,
+            slice,
+            () =>
+              bounded(producer.run(JOB)).then(
+                () => undefined,
+                (error: unknown) => {
+                  if (failed.pipeline++ === 0) log(`pipeline: first failure: ${String(error)}`);
+                },
+              ),
+            warm,
+          );
+        } else {
+          const load = await loadChild({ ...clients[path], concurrency, durationMs: slice, warmupMs: warm });
+          if (load.failed > 0 && failed[path] === 0) log(`${path}: first failure: ${load.firstError}`);
+          failed[path] += load.failed;
+          sample = load;
+        }
         samples[path].push(sample);
         log(
           `round ${round}/${rounds}: ${path} ${Math.round(sample.latenciesMs.length / sample.seconds)} requests/s`,
