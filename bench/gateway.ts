@@ -129,10 +129,14 @@ export async function benchGateway(options: GatewayBenchOptions = {}): Promise<G
       LoopSample[]
     >;
     const failed = Object.fromEntries(paths.map((p) => [p, 0])) as Record<GatewayPath, number>;
+    // This process's CPU (front door, workers, producer) per request: unlike requests/s on a
+    // machine shared with other work, it hardly moves with the load around it.
+    const cpuMs = Object.fromEntries(paths.map((p) => [p, 0])) as Record<GatewayPath, number>;
     for (let round = 1; round <= rounds; round++) {
       for (const path of paths) {
         const warm = round === 1 ? warmupMs : 300;
         let sample: LoopSample;
+        const cpuBefore = process.cpuUsage();
         if (path === 'pipeline') {
           sample = await sampleLoop(
             concurrency,
@@ -152,6 +156,9 @@ export async function benchGateway(options: GatewayBenchOptions = {}): Promise<G
           failed[path] += load.failed;
           sample = load;
         }
+        const cpu = process.cpuUsage(cpuBefore);
+        // The sample's warm-up and drain are included: charged per request recorded, slightly high.
+        cpuMs[path] += (cpu.user + cpu.system) / 1000;
         samples[path].push(sample);
         log(
           `round ${round}/${rounds}: ${path} ${Math.round(sample.latenciesMs.length / sample.seconds)} requests/s`,
@@ -159,7 +166,14 @@ export async function benchGateway(options: GatewayBenchOptions = {}): Promise<G
       }
     }
     const result = Object.fromEntries(
-      paths.map((p) => [p, { ...summarise(samples[p]), failed: failed[p] }]),
+      paths.map((p) => {
+        const summary = summarise(samples[p]);
+        const served = samples[p].reduce((n, x) => n + x.latenciesMs.length, 0);
+        return [
+          p,
+          { ...summary, failed: failed[p], cpuUsPerRequest: (cpuMs[p] * 1000) / Math.max(1, served) },
+        ];
+      }),
     ) as GatewayBenchResult['paths'];
     return { concurrency, latencyMs, rounds, paths: result };
   } finally {
