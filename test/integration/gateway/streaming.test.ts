@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/core/logger.js';
 import { replyStreamKey } from '../../../src/lease/redis-keys.js';
 import { startGatewayServer, type RunningGateway } from '../../../src/runtime/gateway-server.js';
+import { startProcessObservability } from '../../../src/runtime/process-observability.js';
 import { closeInOrder } from '../../../src/runtime/shutdown.js';
 import { startSimulatedProvider, type SimulatedProvider } from '../../../src/simulator/server.js';
 import { isolate } from '../../setup/isolation.js';
@@ -307,5 +308,29 @@ describe('AIKEYS_GATEWAY_TRANSLATE', () => {
         messages: [{ role: 'user', content: 'x' }],
       }),
     ).rejects.toBeInstanceOf(Anthropic.NotFoundError);
+  });
+});
+
+describe('the front door as its own process', () => {
+  it('serves /healthz, /readyz and /metrics beside /v1, which still needs a client token', async () => {
+    const observability = await startProcessObservability(s.container, {
+      serviceName: 'aikeys-gateway-test',
+      runsWorkers: false,
+      env: {},
+    });
+    const alone = await startGatewayServer(s.container, { port: 0, probes: observability });
+    try {
+      expect((await fetch(`${alone.url}/healthz`)).status).toBe(200);
+      const ready = await fetch(`${alone.url}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ ready: true });
+      expect(await (await fetch(`${alone.url}/metrics`)).text()).toContain('aikeys_ready');
+      expect((await fetch(`${alone.url}/v1/models`)).status).toBe(401);
+      await observability.shutdownStep.close();
+      expect((await fetch(`${alone.url}/readyz`)).status).toBe(503);
+    } finally {
+      await closeInOrder(alone.closeSteps, silentLogger);
+      await observability.tracingStep.close();
+    }
   });
 });
