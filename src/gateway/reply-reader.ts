@@ -176,6 +176,8 @@ export async function createReplyReader(connection: Redis, prefix: string): Prom
     async close() {
       closed = true;
       idle?.();
+      // Requests still relaying end now (their pump sees `timeout`) rather than at their deadline.
+      for (const sub of [...subs.values()]) sub.close();
       blocking.disconnect();
       await running;
       await connection.unlink(wakeKey).catch(() => undefined);
