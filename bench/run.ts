@@ -1,12 +1,15 @@
 /**
  * `npm run bench`: runs every bench and prints its table. Each bench uses a Redis prefix of its own
  * and deletes it afterwards. REDIS_URL is read here only as the bench's own entry point argument.
- * `npm run bench -- --only lease` or `--only pipeline` runs one of them; a Redis URL may follow.
+ * `npm run bench -- --only lease`, `--only pipeline` or `--only gateway` runs one of them; a Redis
+ * URL may follow.
  * `--keys 10,100,10000` sets the lease bench's pool sizes (default 10, 1,000 and 10,000 keys).
  */
 import { parseArgs } from 'node:util';
 import { benchLease, formatLeaseBench } from './lease.js';
 import { benchPipeline, formatPipelineBench } from './pipeline.js';
+import { benchGateway } from './gateway.js';
+import { formatGatewayBench } from './lib/gateway-format.js';
 import { parseCounts } from './lib/counts-flag.js';
 
 const { values, positionals } = parseArgs({
@@ -28,4 +31,11 @@ if (wanted('pipeline')) {
   console.log(`\n## Pipeline (${redisUrl})\n`);
   const results = await benchPipeline({ redisUrl, log: (line) => console.error(`[pipeline] ${line}`) });
   console.log(formatPipelineBench(results));
+}
+
+// Front door: the openai client through /v1 next to the provider direct and the queue alone (bench/gateway.ts).
+if (wanted('gateway')) {
+  console.log(`\n## Front door (${redisUrl})\n`);
+  const result = await benchGateway({ redisUrl, log: (line) => console.error(`[gateway] ${line}`) });
+  console.log(formatGatewayBench(result));
 }

@@ -42,6 +42,8 @@ export interface AikeysBenchOptions {
   readonly openaiBaseUrl: string;
   readonly concurrency: number;
   readonly job: AiJobData;
+  /** More settings for this run (the gateway bench's client tokens). */
+  readonly extraEnv?: Env;
 }
 
 function benchEnvText(): string {
@@ -77,6 +79,7 @@ export async function startAikeysBench(options: AikeysBenchOptions): Promise<Aik
     AIKEYS_PREFIX: prefix,
     AI_PROVIDER_OPENAI_BASE_URL: options.openaiBaseUrl,
     LOG_LEVEL: 'warn',
+    ...options.extraEnv,
   };
   const steps: CloseStep[] = [];
   const logger = createLogger({ level: 'warn', name: 'bench-pipeline' });

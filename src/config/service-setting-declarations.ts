@@ -124,4 +124,13 @@ export const SERVICE_SETTINGS = [
       'How long a front-door request waits for its job before answering 504 (or 429 while no key can serve) (ms).',
     reloadable: false,
   },
+  {
+    name: 'AIKEYS_GATEWAY_TRANSLATE',
+    field: 'gatewayTranslate',
+    group: 'service',
+    type: { schema: flag(false), defaultText: 'false' },
+    description:
+      'POST /v1/messages may be served by OpenAI-format keys when no Anthropic-format key serves the model, translated both ways (`true`).',
+    reloadable: false,
+  },
 ] as const satisfies readonly SettingDeclaration[];

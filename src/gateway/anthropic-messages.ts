@@ -1,14 +1,14 @@
 /**
- * Anthropic's `POST /v1/messages`, non-streaming, served by keys of the `anthropic` provider: the
- * request as the SDK sends it, checked and turned into job data, and the job's result as the SDK
- * expects it back. Text content only: images, documents and tool blocks are refused by name, since
- * the job contract carries text.
+ * Anthropic's `POST /v1/messages`, served by Anthropic-format keys (and, with
+ * AIKEYS_GATEWAY_TRANSLATE, by OpenAI-format keys: the job data is the same neutral chat either
+ * way, and each provider adapter writes its own wire format): the request as the SDK sends it,
+ * checked and turned into job data, and the job's result as the SDK expects it back. Text content
+ * only: images, documents and tool blocks are refused by name, since the job contract carries text.
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { AiJobData, AiJobResult, ChatMessage } from '../jobs/job-schema.js';
-
-export const ANTHROPIC_PROVIDER = 'anthropic';
+import { anthropicStopReason } from './sse-frames.js';
 
 const textBlock = z.object({ type: z.literal('text'), text: z.string() });
 
@@ -31,14 +31,14 @@ export const messagesRequest = z.object({
 
 export type MessagesRequest = z.output<typeof messagesRequest>;
 
-export function messagesJobData(request: MessagesRequest, client: string): AiJobData {
+export function messagesJobData(request: MessagesRequest, provider: string, client: string): AiJobData {
   const messages: ChatMessage[] = [];
   if (request.system !== undefined && request.system !== '') {
     messages.push({ role: 'system', content: request.system });
   }
   for (const m of request.messages) messages.push({ role: m.role, content: m.content });
   return {
-    provider: ANTHROPIC_PROVIDER,
+    provider,
     model: request.model,
     messages,
     maxTokens: request.max_tokens,
@@ -54,8 +54,7 @@ export function messagesResponse(result: AiJobResult): object {
     role: 'assistant',
     model: result.model,
     content: [{ type: 'text', text: result.content }],
-    // The job result does not carry the provider's stop reason yet; `end_turn` is the common one.
-    stop_reason: 'end_turn',
+    stop_reason: anthropicStopReason(result.finishReason),
     stop_sequence: null,
     usage: { input_tokens: result.usage.promptTokens, output_tokens: result.usage.completionTokens },
   };

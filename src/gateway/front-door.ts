@@ -12,10 +12,13 @@ import { createJobWaiter, type JobWaiter } from './job-waiter.js';
 import { createModelCatalogue } from './model-catalogue.js';
 import { gatewayBodyLimit, type GatewayPluginOptions } from './plugin.js';
 import { createRelay } from './relay.js';
+import { createReplyReader, type ReplyReader } from './reply-reader.js';
+import { createStreamRelay } from './stream-relay.js';
 
 export interface FrontDoor {
   readonly options: GatewayPluginOptions;
   readonly waiter: JobWaiter;
+  readonly reader: ReplyReader;
   close(): Promise<void>;
 }
 
@@ -30,16 +33,22 @@ export async function createFrontDoor(config: AikeysConfig, db: Db, connection: 
     maxPromptBytes: system.maxPromptBytes,
   });
   const waiter = await createJobWaiter(producer.queue, connection, services.prefix);
+  const reader = await createReplyReader(connection, services.prefix);
+  const timeoutMs = services.gatewayTimeoutMs;
   const options: GatewayPluginOptions = {
-    relay: createRelay({ producer, waiter, timeoutMs: services.gatewayTimeoutMs }),
+    relay: createRelay({ producer, waiter, timeoutMs }),
+    streams: createStreamRelay({ producer, waiter, reader, timeoutMs }),
     catalogue: createModelCatalogue(db, config.providers, system.fallbackModel),
+    translate: services.gatewayTranslate,
     auth: createClientAuth(clients),
     bodyLimit: gatewayBodyLimit(system.maxPromptBytes),
   };
   return {
     options,
     waiter,
+    reader,
     async close() {
+      await reader.close();
       await waiter.close();
       await producer.close();
     },

@@ -24,6 +24,9 @@ export interface JobWaiter {
 
 type Settle = (outcome: JobOutcome) => void;
 
+/** When a waiter looks whether its job finished before it registered (see `wait`). */
+export const FINISHED_CHECK_MS = 250;
+
 export async function createJobWaiter(
   queue: Queue<AiJobData, AiJobResult>,
   connection: Redis,
@@ -69,10 +72,13 @@ export async function createJobWaiter(
   return {
     wait(jobId, deadlineMs) {
       return new Promise<JobOutcome>((resolve) => {
-        let timer: NodeJS.Timeout | undefined;
+        let settled = false;
+        // Runs only from the timers and the events, after both timers below exist.
         const done: Settle = (outcome) => {
-          if (timer !== undefined) clearTimeout(timer);
-          timer = undefined;
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          clearTimeout(check);
           resolve(outcome);
         };
         const list = waiters.get(jobId);
@@ -85,7 +91,7 @@ export async function createJobWaiter(
           if (rest.length === 0) waiters.delete(jobId);
           else waiters.set(jobId, rest);
         };
-        timer = setTimeout(
+        const timer = setTimeout(
           () => {
             forget();
             // Looked up once more first: an event missed while the reader reconnected to Redis
@@ -97,15 +103,20 @@ export async function createJobWaiter(
           Math.max(0, deadlineMs - Date.now()),
         );
         // The job may have finished before this waiter was in the map (its event already read):
-        // look once, now that any later event is sure to find the waiter.
-        finishedAlready(jobId).then(
-          (outcome) => {
-            if (outcome === undefined) return;
-            forget();
-            done(outcome);
-          },
-          () => undefined, // Redis hiccup: the events (or the deadline) still answer.
-        );
+        // look once, a little later, when any later event is sure to find the waiter. Not at once:
+        // a front-door job takes a provider call to finish, so an immediate look (a round trip and
+        // a job parse per request) nearly always finds it unfinished; the rare early finish is
+        // answered up to FINISHED_CHECK_MS later instead.
+        const check = setTimeout(() => {
+          finishedAlready(jobId).then(
+            (outcome) => {
+              if (outcome === undefined || settled) return;
+              forget();
+              done(outcome);
+            },
+            () => undefined, // Redis hiccup: the events (or the deadline) still answer.
+          );
+        }, FINISHED_CHECK_MS);
       });
     },
     get waiting() {

@@ -1,13 +1,13 @@
 /**
- * OpenAI's `POST /v1/chat/completions`, non-streaming: the request as an application's SDK sends it,
- * checked and turned into job data, and the job's result as the SDK expects it back. Fields this
- * slice does not implement (tools, n > 1, response_format, ...) are ignored rather than refused,
- * as OpenAI-compatible servers commonly do; `stream: true` is refused, since the caller would wait
- * for events that never come.
+ * OpenAI's `POST /v1/chat/completions`: the request as an application's SDK sends it, checked and
+ * turned into job data, and the job's result as the SDK expects it back (streamed replies:
+ * sse-frames.ts). Fields this slice does not implement (tools, n > 1, response_format, ...) are
+ * ignored rather than refused, as OpenAI-compatible servers commonly do.
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { AiJobData, AiJobResult, ChatMessage } from '../jobs/job-schema.js';
+import { openAiFinishReason } from './sse-frames.js';
 
 const textPart = z.object({ type: z.literal('text'), text: z.string() });
 
@@ -32,6 +32,8 @@ export const chatCompletionRequest = z.object({
   max_completion_tokens: z.number().int().positive().nullish(),
   temperature: z.number().min(0).max(2).nullish(),
   stream: z.boolean().nullish(),
+  /** `include_usage`: the stream's last chunk carries the usage. */
+  stream_options: z.object({ include_usage: z.boolean().nullish() }).nullish(),
 });
 
 export type ChatCompletionRequest = z.output<typeof chatCompletionRequest>;
@@ -62,8 +64,7 @@ export function chatCompletionResponse(result: AiJobResult, now = Date.now()): o
       {
         index: 0,
         message: { role: 'assistant', content: result.content, refusal: null },
-        // The job result does not carry the provider's finish reason yet; `stop` is the common one.
-        finish_reason: 'stop',
+        finish_reason: openAiFinishReason(result.finishReason),
         logprobs: null,
       },
     ],

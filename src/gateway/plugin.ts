@@ -7,16 +7,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { describeJobDataError } from '../jobs/job-schema.js';
-import {
-  messagesJobData,
-  messagesRequest,
-  messagesResponse,
-  ANTHROPIC_PROVIDER,
-} from './anthropic-messages.js';
+import { messagesJobData, messagesRequest, messagesResponse } from './anthropic-messages.js';
 import { presentedToken, type ClientAuth } from './client-auth.js';
 import type { ModelCatalogue } from './model-catalogue.js';
 import { chatCompletionRequest, chatCompletionResponse, chatJobData } from './openai-chat.js';
 import type { Relay } from './relay.js';
+import { anthropicSse, openAiSse, type SseWriter } from './sse-frames.js';
+import { sendEventStream } from './stream-reply.js';
+import type { StreamRelay } from './stream-relay.js';
+import type { AiJobData } from '../jobs/job-schema.js';
 import { errorBodyFor, gatewayError, type GatewayError, type WireFormat } from './wire-errors.js';
 
 declare module 'fastify' {
@@ -28,7 +27,10 @@ declare module 'fastify' {
 
 export interface GatewayPluginOptions {
   readonly relay: Relay;
+  readonly streams: StreamRelay;
   readonly catalogue: ModelCatalogue;
+  /** AIKEYS_GATEWAY_TRANSLATE: OpenAI-format keys may serve /v1/messages. */
+  readonly translate: boolean;
   readonly auth: ClientAuth;
   /** Largest request body, bytes: sized from AI_MAX_PROMPT_BYTES by the caller. */
   readonly bodyLimit: number;
@@ -59,12 +61,6 @@ function parse<S extends z.ZodType>(
   return { ok: false, error: gatewayError('invalid_request', 400, describeJobDataError(parsed.error)) };
 }
 
-const STREAMING = gatewayError(
-  'invalid_request',
-  400,
-  'streaming is not supported yet: send the request without "stream": true',
-);
-
 function notServed(model: string, provider: string): GatewayError {
   return gatewayError(
     'not_found',
@@ -74,7 +70,20 @@ function notServed(model: string, provider: string): GatewayError {
 }
 
 export async function gatewayPlugin(app: FastifyInstance, options: GatewayPluginOptions): Promise<void> {
-  const { relay, catalogue, auth, bodyLimit } = options;
+  const { relay, streams, catalogue, auth, bodyLimit, translate } = options;
+
+  /** A streamed request: a JSON error until the first entry, server-sent events from then on. */
+  async function stream(
+    reply: FastifyReply,
+    format: WireFormat,
+    data: AiJobData,
+    writer: SseWriter,
+  ): Promise<FastifyReply> {
+    const start = await streams.start(data);
+    if (!start.ok) return send(reply, format, start.error);
+    await sendEventStream(reply, streams, start, writer);
+    return reply;
+  }
   const clients = new WeakMap<FastifyRequest, string>();
   const clientOf = (request: FastifyRequest): string => clients.get(request)!;
 
@@ -120,10 +129,15 @@ export async function gatewayPlugin(app: FastifyInstance, options: GatewayPlugin
     async (request, reply) => {
       const parsed = parse(chatCompletionRequest, request.body);
       if (!parsed.ok) return send(reply, 'openai', parsed.error);
-      if (parsed.value.stream === true) return send(reply, 'openai', STREAMING);
-      const provider = await catalogue.providerFor(parsed.value.model, 'openai');
-      if (provider === undefined) return send(reply, 'openai', notServed(parsed.value.model, ''));
-      const answer = await relay.run(chatJobData(parsed.value, provider, clientOf(request)));
+      const { model } = parsed.value;
+      const provider = await catalogue.providerFor(model, 'openai');
+      if (provider === undefined) return send(reply, 'openai', notServed(model, ''));
+      const data = chatJobData(parsed.value, provider, clientOf(request));
+      if (parsed.value.stream === true) {
+        const includeUsage = parsed.value.stream_options?.include_usage === true;
+        return stream(reply, 'openai', data, openAiSse(model, includeUsage));
+      }
+      const answer = await relay.run(data);
       if (!answer.ok) return send(reply, 'openai', answer.error);
       return reply.send(chatCompletionResponse(answer.result));
     },
@@ -135,12 +149,19 @@ export async function gatewayPlugin(app: FastifyInstance, options: GatewayPlugin
     async (request, reply) => {
       const parsed = parse(messagesRequest, request.body);
       if (!parsed.ok) return send(reply, 'anthropic', parsed.error);
-      if (parsed.value.stream === true) return send(reply, 'anthropic', STREAMING);
-      const provider = await catalogue.providerFor(parsed.value.model, 'anthropic');
-      if (provider !== ANTHROPIC_PROVIDER) {
-        return send(reply, 'anthropic', notServed(parsed.value.model, ` of provider ${ANTHROPIC_PROVIDER}`));
+      const { model } = parsed.value;
+      const provider =
+        (await catalogue.providerFor(model, 'anthropic')) ??
+        (translate ? await catalogue.providerFor(model, 'openai') : undefined);
+      if (provider === undefined) {
+        const which = translate
+          ? ''
+          : ' in Anthropic format (AIKEYS_GATEWAY_TRANSLATE=true lets OpenAI-format keys serve it)';
+        return send(reply, 'anthropic', notServed(model, which));
       }
-      const answer = await relay.run(messagesJobData(parsed.value, clientOf(request)));
+      const data = messagesJobData(parsed.value, provider, clientOf(request));
+      if (parsed.value.stream === true) return stream(reply, 'anthropic', data, anthropicSse(model));
+      const answer = await relay.run(data);
       if (!answer.ok) return send(reply, 'anthropic', answer.error);
       return reply.send(messagesResponse(answer.result));
     },

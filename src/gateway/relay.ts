@@ -8,7 +8,7 @@ import { AikeysError } from '../core/errors.js';
 import type { AiJobData, AiJobResult } from '../jobs/job-schema.js';
 import type { AiJobProducer } from '../queues/producer.js';
 import { errorForFailure, errorForTimeout } from './job-outcome.js';
-import type { JobWaiter } from './job-waiter.js';
+import type { JobOutcome, JobWaiter } from './job-waiter.js';
 import { gatewayError, type GatewayError } from './wire-errors.js';
 
 export type RelayAnswer =
@@ -28,28 +28,46 @@ export interface RelayOptions {
   readonly now?: () => number;
 }
 
+/** The job's id, or the 400 its data earned (the producer checks it against the workers' limits). */
+export async function enqueueJob(
+  producer: AiJobProducer,
+  data: AiJobData,
+): Promise<{ ok: true; jobId: string } | { ok: false; error: GatewayError }> {
+  try {
+    return { ok: true, jobId: await producer.enqueue(data) };
+  } catch (error) {
+    if (error instanceof AikeysError && error.code === 'JOB_DATA_INVALID') {
+      return { ok: false, error: gatewayError('invalid_request', 400, error.message) };
+    }
+    throw error;
+  }
+}
+
+/** The error for a job that failed or missed its deadline; a job no worker took is removed. */
+export async function errorForOutcome(
+  producer: AiJobProducer,
+  jobId: string,
+  outcome: Exclude<JobOutcome, { kind: 'completed' }>,
+  timeoutMs: number,
+  now: number,
+): Promise<GatewayError> {
+  if (outcome.kind === 'failed') return errorForFailure(outcome.reason);
+  if (NOT_STARTED.has(outcome.state)) {
+    // 0 when a worker took it meanwhile: it then finishes and is counted as usual.
+    await producer.queue.remove(jobId).catch(() => 0);
+  }
+  return errorForTimeout(outcome.state, outcome.retryAtMs, timeoutMs, now);
+}
+
 export function createRelay({ producer, waiter, timeoutMs, now = Date.now }: RelayOptions): Relay {
   return {
     async run(data) {
       const deadline = now() + timeoutMs;
-      let jobId: string;
-      try {
-        jobId = await producer.enqueue(data);
-      } catch (error) {
-        // The producer checks the job against the workers' contract and limits (AI_MAX_PROMPT_BYTES).
-        if (error instanceof AikeysError && error.code === 'JOB_DATA_INVALID') {
-          return { ok: false, error: gatewayError('invalid_request', 400, error.message) };
-        }
-        throw error;
-      }
-      const outcome = await waiter.wait(jobId, deadline);
+      const enqueued = await enqueueJob(producer, data);
+      if (!enqueued.ok) return enqueued;
+      const outcome = await waiter.wait(enqueued.jobId, deadline);
       if (outcome.kind === 'completed') return { ok: true, result: outcome.result };
-      if (outcome.kind === 'failed') return { ok: false, error: errorForFailure(outcome.reason) };
-      if (NOT_STARTED.has(outcome.state)) {
-        // 0 when a worker took it meanwhile: it then finishes and is counted as usual.
-        await producer.queue.remove(jobId).catch(() => 0);
-      }
-      return { ok: false, error: errorForTimeout(outcome.state, outcome.retryAtMs, timeoutMs, now()) };
+      return { ok: false, error: await errorForOutcome(producer, enqueued.jobId, outcome, timeoutMs, now()) };
     },
   };
 }

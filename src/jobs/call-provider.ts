@@ -9,11 +9,12 @@
 import { randomUUID } from 'node:crypto';
 import { DelayedError, UnrecoverableError } from 'bullmq';
 import type { Logger } from '../core/logger.js';
-import { isKeyCausedFailure, type ReleaseOutcome } from '../lease/outcome.js';
-import type { ChatResult } from '../providers/types.js';
+import { isKeyCausedFailure } from '../lease/outcome.js';
 import { checkJobData, type AiJobResult, type CallAttempt, type ValidAiJobData } from './job-schema.js';
-import type { UsageRecord } from '../store/request-logs.js';
-import type { LeaseAnswer, LeasedKey, LeaseRequest } from '../lease/types.js';
+import type { LeaseAnswer, LeaseRequest } from '../lease/types.js';
+import { outcomeOf, paidUsage, summarise, usageRecord } from './call-record.js';
+import { callLeasedKey, closeReply } from './provider-call.js';
+import type { ReplyStreams } from './reply-sink.js';
 import type { KeyLeaser, NoKeyWaits, PriceLookup, ProviderLookup } from './ports.js';
 import { nextDailyReset } from './daily-reset-time.js';
 
@@ -39,6 +40,8 @@ export interface CallProviderDeps {
   sleep?: (ms: number) => Promise<void>;
   /** Aborts in-flight provider calls on a hard shutdown. */
   signal?: AbortSignal;
+  /** Where a streamed job's reply goes; absent: streamed jobs are answered whole. */
+  replies?: ReplyStreams;
 }
 
 /** The part of a BullMQ job the processor uses. */
@@ -50,49 +53,6 @@ export interface AiJobHandle {
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function usageRecord(
-  key: LeasedKey,
-  result: ChatResult,
-  cost: number,
-  job: { id: string; run: number; attempt: number; callId: string; client: string | undefined },
-  at: number,
-): UsageRecord {
-  const usage = result.ok
-    ? result.usage
-    : { promptTokens: 0, completionTokens: 0, totalTokens: 0, estimated: false };
-  return {
-    callId: job.callId,
-    keyId: key.keyId,
-    accountId: key.accountId,
-    provider: key.provider,
-    model: key.model,
-    promptTokens: usage.promptTokens,
-    completionTokens: usage.completionTokens,
-    totalTokens: usage.totalTokens,
-    usageEstimated: usage.estimated,
-    costUsd: cost,
-    status: result.status,
-    error: result.ok ? null : result.message,
-    jobId: job.id,
-    jobRun: job.run,
-    attempt: job.attempt,
-    at,
-    client: job.client ?? null,
-  };
-}
-
-function outcomeOf(result: ChatResult, cost: number): ReleaseOutcome {
-  return result.ok ? { kind: 'success', tokens: result.usage.totalTokens, costUsd: cost } : result.outcome;
-}
-
-function summarise(attempts: readonly CallAttempt[]): string {
-  return attempts
-    .map((a) =>
-      `${a.keyName}: ${a.status === 0 ? 'no response' : `HTTP ${a.status}`} ${a.error ?? ''}`.trim(),
-    )
-    .join('; ');
-}
 
 export async function callProvider(
   job: AiJobHandle,
@@ -111,6 +71,7 @@ export async function callProvider(
   const estimatedTokens = deps.estimateTokens(data.messages, data.maxTokens);
   const attempts: CallAttempt[] = [];
   const tried: number[] = [];
+  const sink = data.stream === true ? deps.replies?.open(jobId, job.attemptsStarted) : undefined;
 
   for (let call = 1; call <= settings.maxRetries + 1; call++) {
     let answer: LeaseAnswer;
@@ -137,12 +98,23 @@ export async function callProvider(
     // The call's identity in ai_request_logs, minted before the call: unlike the job id it is never
     // reused (BullMQ's ids start again at 1 after Redis loses its data), and a replayed record keeps it.
     const callId = randomUUID();
-    const result = await chat.chat(
-      { model: key.model, messages: data.messages, maxTokens: data.maxTokens, temperature: data.temperature },
-      { secret: key.secret },
-      { timeoutMs: settings.requestTimeoutMs, signal: deps.signal },
-    );
-    const cost = result.ok ? deps.prices.costOf(key.model, result.usage) : 0;
+    const result = await callLeasedKey({
+      chat,
+      key,
+      data,
+      timeoutMs: settings.requestTimeoutMs,
+      signal: deps.signal,
+      sink,
+    });
+    const attempt: CallAttempt = {
+      keyName: key.keyName,
+      status: result.status,
+      error: result.ok ? null : result.message,
+    };
+    // Before the release: the client reads the end of its reply without waiting for the accounting.
+    const replyError = await closeReply(sink, result, () => summarise([attempt]));
+    const paid = paidUsage(result);
+    const cost = paid.totalTokens > 0 ? deps.prices.costOf(key.model, paid) : 0;
     const record = usageRecord(
       key,
       result,
@@ -159,7 +131,8 @@ export async function callProvider(
         'could not release the key after its call',
       );
     }
-    attempts.push({ keyName: key.keyName, status: result.status, error: result.ok ? null : result.message });
+    attempts.push(attempt);
+    if (replyError !== undefined) throw replyError;
 
     if (result.ok) {
       // Only a job that ran before (after a wait for a key, or a crash) can have a wait record.
@@ -172,7 +145,14 @@ export async function callProvider(
         usage: { ...result.usage },
         estimatedCost: cost,
         attempts,
+        ...(result.finishReason === undefined ? {} : { finishReason: result.finishReason }),
       };
+    }
+    if (sink?.started === true) {
+      // Text already reached the client: another key's answer cannot be spliced onto it.
+      throw new UnrecoverableError(
+        `Stream broke after its first chunk (${summarise(attempts.slice(-1))}); not retried`,
+      );
     }
     if (!isKeyCausedFailure(result.outcome)) {
       throw new UnrecoverableError(

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { CLIENT_NAME_PATTERN } from '../config/gateway-clients.js';
+import type { FinishReason } from '../providers/types.js';
 
 /**
  * Limits on what a producer may ask, each named in the failure: job data comes from any producer in
@@ -72,6 +73,12 @@ export const aiJobDataSchema = z.object({
   metadata: metadataSchema.optional(),
   /** The application the job was run for (the front door's client name); kept in its usage rows. */
   client: z.string().regex(CLIENT_NAME_PATTERN, 'must be a client name: 1-64 of a-z 0-9 _ . -').optional(),
+  /**
+   * Stream the reply: the worker calls the provider streaming and passes the text on, as it comes,
+   * through the Redis stream of this job (src/jobs/reply-stream.ts), for the front door to relay.
+   * The job's result is the same either way.
+   */
+  stream: z.boolean().optional(),
 });
 
 export type ChatMessage = z.infer<typeof chatMessageSchema>;
@@ -100,6 +107,8 @@ export interface AiJobResult {
   usage: TokenUsage & { estimated: boolean };
   estimatedCost: number;
   attempts: CallAttempt[];
+  /** Why the reply ended (`stop`, `length`, `content_filter`, `other`), when the provider said. */
+  finishReason?: FinishReason;
 }
 
 /** "messages.0.role: Invalid option: expected one of ..." — names the field, never echoes values. */

@@ -41,3 +41,12 @@ export function leaseKeys(prefix: string): LeaseKeys {
     account: (accountId) => `${base}a:${accountId}`,
   };
 }
+
+/**
+ * The Redis stream one streamed job's reply travels through, worker to front door, by job id:
+ * under the deployment prefix (its hash tag keeps it in the queue's Cluster slot, so one XREAD can
+ * follow many replies at once). Versioned like the lease layout.
+ */
+export function replyStreamKey(prefix: string, jobId: string): string {
+  return `${prefix}:reply:v1:${jobId}`;
+}

@@ -13,8 +13,17 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { Secret } from '../core/secret.js';
 import { DEFAULT_COMPLETION_TOKENS } from '../pricing/estimate-tokens.js';
 import { unreadableReply } from './classify.js';
+import { anthropicFinishReason, anthropicStreamReader } from './anthropic-stream.js';
 import { callThroughSdk } from './sdk-call.js';
-import type { ChatCallOptions, ChatMessage, ChatProvider, ChatRequest, ChatResult } from './types.js';
+import { streamThroughSdk } from './sdk-stream.js';
+import type {
+  ChatCallOptions,
+  ChatMessage,
+  ChatProvider,
+  ChatRequest,
+  ChatResult,
+  DeltaListener,
+} from './types.js';
 import { checkUsage, sumOfParts } from './usage-check.js';
 
 export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
@@ -45,6 +54,7 @@ export function toAnthropicMessages(messages: readonly ChatMessage[]): Anthropic
 interface MessageShape {
   readonly model?: unknown;
   readonly content?: unknown;
+  readonly stop_reason?: unknown;
   readonly usage?: {
     readonly input_tokens?: unknown;
     readonly output_tokens?: unknown;
@@ -83,7 +93,26 @@ export function readAnthropicMessage(
     completion: usage.output_tokens,
   };
   const model = typeof shape.model === 'string' && shape.model !== '' ? shape.model : request.model;
-  return { ok: true, content: text, model, usage: checkUsage(reported, request.messages, text), status: 200 };
+  const finishReason = anthropicFinishReason(shape.stop_reason);
+  return {
+    ok: true,
+    content: text,
+    model,
+    usage: checkUsage(reported, request.messages, text),
+    status: 200,
+    ...(finishReason === undefined ? {} : { finishReason }),
+  };
+}
+
+function wireMessages(request: ChatRequest) {
+  const { system, messages } = toAnthropicMessages(request.messages);
+  return {
+    model: request.model,
+    max_tokens: request.maxTokens ?? DEFAULT_COMPLETION_TOKENS,
+    messages,
+    ...(system === undefined ? {} : { system }),
+    ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+  };
 }
 
 export function createAnthropicProvider(options: AnthropicOptions): ChatProvider {
@@ -91,36 +120,43 @@ export function createAnthropicProvider(options: AnthropicOptions): ChatProvider
   const baseURL = options.baseUrl ?? ANTHROPIC_DEFAULT_BASE_URL;
   const now = options.now ?? Date.now;
 
-  async function chat(
-    request: ChatRequest,
-    credentials: { readonly secret: Secret },
-    callOptions: ChatCallOptions,
-  ): Promise<ChatResult> {
-    const client = new Anthropic({
-      apiKey: credentials.secret.reveal(),
+  const clientFor = (secret: Secret, callOptions: ChatCallOptions): Anthropic =>
+    new Anthropic({
+      apiKey: secret.reveal(),
       authToken: null,
       baseURL,
       maxRetries: 0,
       timeout: callOptions.timeoutMs,
       logLevel: 'off',
     });
-    const { system, messages } = toAnthropicMessages(request.messages);
+
+  async function chat(
+    request: ChatRequest,
+    credentials: { readonly secret: Secret },
+    callOptions: ChatCallOptions,
+  ): Promise<ChatResult> {
+    const client = clientFor(credentials.secret, callOptions);
     return callThroughSdk(
       { provider: name, secret: credentials.secret, callOptions, now },
-      (requestOptions) =>
-        client.messages.create(
-          {
-            model: request.model,
-            max_tokens: request.maxTokens ?? DEFAULT_COMPLETION_TOKENS,
-            messages,
-            ...(system === undefined ? {} : { system }),
-            ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
-          },
-          requestOptions,
-        ),
+      (requestOptions) => client.messages.create(wireMessages(request), requestOptions),
       (reply) => readAnthropicMessage(name, reply, request, credentials.secret),
     );
   }
 
-  return { name, chat };
+  async function chatStream(
+    request: ChatRequest,
+    credentials: { readonly secret: Secret },
+    callOptions: ChatCallOptions,
+    onDelta: DeltaListener,
+  ): Promise<ChatResult> {
+    const client = clientFor(credentials.secret, callOptions);
+    const { secret } = credentials;
+    return streamThroughSdk(
+      { provider: name, secret, request, callOptions, now },
+      (requestOptions) => client.messages.create({ ...wireMessages(request), stream: true }, requestOptions),
+      anthropicStreamReader(name, request, secret, onDelta),
+    );
+  }
+
+  return { name, chat, chatStream };
 }

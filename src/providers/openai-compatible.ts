@@ -12,7 +12,9 @@ import OpenAI from 'openai';
 import type { Secret } from '../core/secret.js';
 import { unreadableReply } from './classify.js';
 import { callThroughSdk } from './sdk-call.js';
-import type { ChatCallOptions, ChatProvider, ChatRequest, ChatResult } from './types.js';
+import { streamThroughSdk } from './sdk-stream.js';
+import { openAiFinishReason, openAiStreamReader } from './openai-stream.js';
+import type { ChatCallOptions, ChatProvider, ChatRequest, ChatResult, DeltaListener } from './types.js';
 import { checkUsage } from './usage-check.js';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -67,7 +69,24 @@ export function readChatCompletion(
     request.messages,
     raw,
   );
-  return { ok: true, content: raw, model, usage, status: 200 };
+  const finishReason = openAiFinishReason((first as { finish_reason?: unknown }).finish_reason);
+  return {
+    ok: true,
+    content: raw,
+    model,
+    usage,
+    status: 200,
+    ...(finishReason === undefined ? {} : { finishReason }),
+  };
+}
+
+function wireMessages(request: ChatRequest) {
+  return {
+    model: request.model,
+    messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+    ...(request.maxTokens === undefined ? {} : { max_tokens: request.maxTokens }),
+    ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+  };
 }
 
 export function createOpenAiCompatibleProvider(options: OpenAiCompatibleOptions): ChatProvider {
@@ -75,13 +94,9 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleOptions)
   const baseURL = options.baseUrl ?? OPENAI_DEFAULT_BASE_URL;
   const now = options.now ?? Date.now;
 
-  async function chat(
-    request: ChatRequest,
-    credentials: { readonly secret: Secret },
-    callOptions: ChatCallOptions,
-  ): Promise<ChatResult> {
-    const client = new OpenAI({
-      apiKey: credentials.secret.reveal(),
+  const clientFor = (secret: Secret, callOptions: ChatCallOptions): OpenAI =>
+    new OpenAI({
+      apiKey: secret.reveal(),
       baseURL,
       organization: null,
       project: null,
@@ -89,23 +104,40 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleOptions)
       timeout: callOptions.timeoutMs,
       logLevel: 'off',
     });
+
+  async function chat(
+    request: ChatRequest,
+    credentials: { readonly secret: Secret },
+    callOptions: ChatCallOptions,
+  ): Promise<ChatResult> {
+    const client = clientFor(credentials.secret, callOptions);
     // The body is read as-is (not through the SDK's typed result) so that a malformed reply
     // becomes a classified failure rather than a TypeError further down.
     return callThroughSdk(
       { provider: name, secret: credentials.secret, callOptions, now },
-      (requestOptions) =>
-        client.chat.completions.create(
-          {
-            model: request.model,
-            messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
-            ...(request.maxTokens === undefined ? {} : { max_tokens: request.maxTokens }),
-            ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
-          },
-          requestOptions,
-        ),
+      (requestOptions) => client.chat.completions.create(wireMessages(request), requestOptions),
       (reply) => readChatCompletion(name, reply, request, credentials.secret),
     );
   }
 
-  return { name, chat };
+  async function chatStream(
+    request: ChatRequest,
+    credentials: { readonly secret: Secret },
+    callOptions: ChatCallOptions,
+    onDelta: DeltaListener,
+  ): Promise<ChatResult> {
+    const client = clientFor(credentials.secret, callOptions);
+    const { secret } = credentials;
+    return streamThroughSdk(
+      { provider: name, secret, request, callOptions, now },
+      (requestOptions) =>
+        client.chat.completions.create(
+          { ...wireMessages(request), stream: true, stream_options: { include_usage: true } },
+          requestOptions,
+        ),
+      openAiStreamReader(name, request, secret, onDelta),
+    );
+  }
+
+  return { name, chat, chatStream };
 }

@@ -33,9 +33,17 @@ export interface TokenUsage {
   readonly estimated: boolean;
 }
 
+/**
+ * Why the reply ended, in one vocabulary for every wire format: `stop` (a natural end or a stop
+ * sequence), `length` (the token limit), `content_filter` (a refusal), `other` (anything else).
+ */
+export type FinishReason = 'stop' | 'length' | 'content_filter' | 'other';
+
 export interface ChatSuccess {
   readonly ok: true;
   readonly content: string;
+  /** Absent when the provider did not say. */
+  readonly finishReason?: FinishReason;
   /** The model the provider says answered (may be a dated variant of the one asked for). */
   readonly model: string;
   readonly usage: TokenUsage;
@@ -52,6 +60,11 @@ export interface ChatFailure {
   readonly message: string;
   /** How long the provider asked us to wait before using this key again, when it said. */
   readonly retryAfterMs?: number;
+  /**
+   * A streamed reply that broke after its first chunk: what was already sent on, and the tokens
+   * that were paid for (estimated locally: a broken stream never reports its usage).
+   */
+  readonly partial?: { readonly content: string; readonly usage: TokenUsage };
 }
 
 export type ChatResult = ChatSuccess | ChatFailure;
@@ -62,11 +75,25 @@ export interface ChatCallOptions {
   readonly timeoutMs: number;
 }
 
+/** Receives a streamed reply's text as it comes; `model` is the one the provider names, if it did yet. */
+export type DeltaListener = (text: string, model: string) => void;
+
 export interface ChatProvider {
   readonly name: string;
   chat(
     request: ChatRequest,
     credentials: { readonly secret: Secret },
     options: ChatCallOptions,
+  ): Promise<ChatResult>;
+  /**
+   * The same call, streamed: `onDelta` gets each piece of text as it arrives; the result is what
+   * `chat` would return (usage from the stream's last event, else estimated). A failure after the
+   * first piece carries `partial`.
+   */
+  chatStream?(
+    request: ChatRequest,
+    credentials: { readonly secret: Secret },
+    options: ChatCallOptions,
+    onDelta: DeltaListener,
   ): Promise<ChatResult>;
 }

@@ -7,6 +7,7 @@ import type { AikeysConfig } from '../config/types.js';
 import type { Logger } from '../core/logger.js';
 import { keyRingOf } from '../config/encryption-key.js';
 import type { CallProviderDeps } from '../jobs/call-provider.js';
+import { createReplyStreams } from '../jobs/reply-sink.js';
 import { createNoKeyWaits } from '../jobs/no-key-waits.js';
 import { LeaseEngine } from '../lease/engine.js';
 import { createKeyPool, type KeyPool } from '../lease/key-pool.js';
@@ -90,6 +91,7 @@ export async function buildContainer(config: AikeysConfig, logger: Logger): Prom
     prices,
     waits: createNoKeyWaits(commandConnection, services.prefix, system.noKeyWaitMs + NO_KEY_MARK_MARGIN_MS),
     estimateTokens,
+    replies: createReplyStreams(commandConnection, services.prefix),
     settings: {
       defaultProvider: 'openai',
       maxRetries: system.maxRetries,

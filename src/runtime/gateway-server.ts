@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { createFrontDoor, type FrontDoor } from '../gateway/front-door.js';
 import { gatewayPlugin } from '../gateway/plugin.js';
+import { registerProbeRoutes, type ProcessProbes } from '../observability/probe-routes.js';
 import type { Container } from './container.js';
 import type { CloseStep } from './shutdown.js';
 
@@ -17,7 +18,8 @@ export interface RunningGateway {
  */
 export async function startGatewayServer(
   container: Container,
-  options: { port?: number } = {},
+  /** `probes`: serve /healthz, /readyz and /metrics (the entry point's); else /healthz alone. */
+  options: { port?: number; probes?: ProcessProbes } = {},
 ): Promise<RunningGateway> {
   const { config, db, bullConnection, logger } = container;
   const frontDoor = await createFrontDoor(config, db, bullConnection);
@@ -25,7 +27,11 @@ export async function startGatewayServer(
     loggerInstance: logger.child({ component: 'gateway-http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
   });
-  app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
+  if (options.probes === undefined) {
+    app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
+  } else {
+    registerProbeRoutes(app, options.probes);
+  }
   await app.register(gatewayPlugin, { ...frontDoor.options, prefix: '/v1' });
   const url = await app.listen({ host: config.services.host, port: options.port ?? config.services.port });
   return {

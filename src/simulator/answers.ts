@@ -8,6 +8,7 @@
 import { maskSecret } from '../core/secret.js';
 import { countTextTokens, estimatePromptTokens } from '../pricing/estimate-tokens.js';
 import { behaviourForKey, type KeyBehaviour } from './key-behaviour.js';
+import type { StreamedAnswer } from './stream-wire.js';
 import { errorBody, openAiStyleKeyEcho, successBody, type WireApi } from './wire.js';
 
 export interface RecordedRequest {
@@ -27,6 +28,8 @@ export interface Answer {
   readonly extraDelayMs?: number;
   /** Sent as-is with a JSON content type: the garbage reply. */
   readonly raw?: string;
+  /** A `stream: true` request's reply, sent as server-sent events (stream-wire.ts). */
+  readonly stream?: StreamedAnswer;
 }
 
 const ECHO_CHARS = 200;
@@ -169,8 +172,15 @@ export function createAnswerer(
         };
       case 'hollow':
         return { status: 200, body: {} };
+      case 'mid_stream_failure':
+        if (payload.stream !== true) {
+          return { status: 500, body: errorBody(api, 500, 'The server had an error (simulated).', null) };
+        }
+        break;
       case 'slow':
       case 'ok':
+      case 'no_usage':
+      case 'drip':
         break;
     }
 
@@ -182,11 +192,22 @@ export function createAnswerer(
       promptTokens: countPrompt(promptMessages),
       completionTokens: maxTokens === undefined ? completion : Math.min(completion, maxTokens),
     };
-    return {
-      status: 200,
-      body: successBody(api, model, content, usage),
-      ...(behaviour.kind === 'slow' ? { extraDelayMs: behaviour.delayMs } : {}),
-    };
+    const delay = behaviour.kind === 'slow' ? { extraDelayMs: behaviour.delayMs } : {};
+    const withUsage = behaviour.kind !== 'no_usage';
+    if (payload.stream === true) {
+      const options = payload.stream_options as { include_usage?: unknown } | undefined;
+      // Anthropic always streams usage; OpenAI only when asked.
+      const streamUsage = withUsage && (api === 'anthropic' || options?.include_usage === true);
+      const stream: StreamedAnswer = {
+        model,
+        content,
+        usage: streamUsage ? usage : undefined,
+        pieceDelayMs: behaviour.kind === 'drip' ? behaviour.pieceDelayMs : 0,
+        ...(behaviour.kind === 'mid_stream_failure' ? { breakAfter: 1 } : {}),
+      };
+      return { status: 200, body: undefined, stream, ...delay };
+    }
+    return { status: 200, body: successBody(api, model, content, withUsage ? usage : undefined), ...delay };
   }
 
   return decide;

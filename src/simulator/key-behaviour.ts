@@ -15,6 +15,9 @@
  * | `sim-slow<ms>-`          | OK after an extra <ms> milliseconds (set it above the client timeout) |
  * | `sim-garbage-`           | 200 with a body that is not JSON                                  |
  * | `sim-hollow-`            | 200 with JSON that is not a reply (`{}`)                          |
+ * | `sim-nousage-`           | OK, but no usage in the reply or the stream                       |
+ * | `sim-midfail-`           | streamed: the first piece of text, then an error event; whole: 500 |
+ * | `sim-drip<ms>-`          | OK; a streamed reply pauses <ms> milliseconds between pieces      |
  *
  * A model whose name starts with `missing-` gets 404 model_not_found for any key (a request error).
  * A `rules` map given to the server (exact key -> behaviour) takes precedence over the prefix.
@@ -37,7 +40,10 @@ export type KeyBehaviour =
   | { readonly kind: 'flaky'; readonly percent: number }
   | { readonly kind: 'slow'; readonly delayMs: number }
   | { readonly kind: 'garbage' }
-  | { readonly kind: 'hollow' };
+  | { readonly kind: 'hollow' }
+  | { readonly kind: 'no_usage' }
+  | { readonly kind: 'mid_stream_failure' }
+  | { readonly kind: 'drip'; readonly pieceDelayMs: number };
 
 const OK: KeyBehaviour = Object.freeze({ kind: 'ok' });
 
@@ -49,6 +55,10 @@ export function behaviourForKey(key: string): KeyBehaviour {
   if (key.startsWith('sim-500-')) return { kind: 'server_error' };
   if (key.startsWith('sim-garbage-')) return { kind: 'garbage' };
   if (key.startsWith('sim-hollow-')) return { kind: 'hollow' };
+  if (key.startsWith('sim-nousage-')) return { kind: 'no_usage' };
+  if (key.startsWith('sim-midfail-')) return { kind: 'mid_stream_failure' };
+  const drip = /^sim-drip(\d+)-/.exec(key);
+  if (drip !== null) return { kind: 'drip', pieceDelayMs: Number(drip[1]) };
 
   const limited = /^sim-429-(\d+)(?:x(\d+)|(w))?-/.exec(key);
   if (limited !== null) {

@@ -13,6 +13,7 @@ import { createAnswerer, type Answer, type RecordedRequest } from './answers.js'
 import type { KeyBehaviour } from './key-behaviour.js';
 import { seededRandom } from './rng.js';
 import { createStats, type SimulatorStats } from './stats.js';
+import { sendStream } from './stream-wire.js';
 import { errorBody, type WireApi } from './wire.js';
 
 export type { RecordedRequest } from './answers.js';
@@ -92,7 +93,12 @@ export async function startSimulatedProvider(
     ...(options.recordRequests === true ? { record: (r: RecordedRequest) => requests.push(r) } : {}),
   });
 
-  function send(res: ServerResponse, key: string, answer: Answer): void {
+  function send(res: ServerResponse, key: string, answer: Answer, api: WireApi): void {
+    if (answer.stream !== undefined) {
+      sendStream(res, api, answer.stream);
+      stats.response(key, answer.status);
+      return;
+    }
     const text = answer.raw ?? JSON.stringify(answer.body);
     res.writeHead(answer.status, {
       'content-type': 'application/json',
@@ -139,11 +145,11 @@ export async function startSimulatedProvider(
 
     const delay = latencyMs + (jitterMs > 0 ? random() * jitterMs : 0) + (answer.extraDelayMs ?? 0);
     if (delay <= 0) {
-      send(res, key, answer);
+      send(res, key, answer, api);
       return;
     }
     // A client that gives up (timeout) closes the socket: drop the answer and its timer.
-    const timer = setTimeout(() => send(res, key, answer), delay);
+    const timer = setTimeout(() => send(res, key, answer, api), delay);
     res.on('close', () => clearTimeout(timer));
   }
 

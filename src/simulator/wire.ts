@@ -11,7 +11,13 @@ export interface SimulatedUsage {
   readonly completionTokens: number;
 }
 
-export function successBody(api: WireApi, model: string, content: string, usage: SimulatedUsage): unknown {
+/** `usage` undefined: a reply without usage, as some OpenAI-compatible servers send. */
+export function successBody(
+  api: WireApi,
+  model: string,
+  content: string,
+  usage: SimulatedUsage | undefined,
+): unknown {
   if (api === 'anthropic') {
     return {
       id: `msg_sim_${randomUUID()}`,
@@ -21,7 +27,9 @@ export function successBody(api: WireApi, model: string, content: string, usage:
       content: [{ type: 'text', text: content }],
       stop_reason: 'end_turn',
       stop_sequence: null,
-      usage: { input_tokens: usage.promptTokens, output_tokens: usage.completionTokens },
+      ...(usage === undefined
+        ? {}
+        : { usage: { input_tokens: usage.promptTokens, output_tokens: usage.completionTokens } }),
     };
   }
   return {
@@ -37,11 +45,15 @@ export function successBody(api: WireApi, model: string, content: string, usage:
         logprobs: null,
       },
     ],
-    usage: {
-      prompt_tokens: usage.promptTokens,
-      completion_tokens: usage.completionTokens,
-      total_tokens: usage.promptTokens + usage.completionTokens,
-    },
+    ...(usage === undefined
+      ? {}
+      : {
+          usage: {
+            prompt_tokens: usage.promptTokens,
+            completion_tokens: usage.completionTokens,
+            total_tokens: usage.promptTokens + usage.completionTokens,
+          },
+        }),
   };
 }
 

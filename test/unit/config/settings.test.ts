@@ -54,6 +54,7 @@ describe('system and service settings', () => {
       trustProxy: ['loopback'],
       gatewayClients: undefined,
       gatewayTimeoutMs: 120_000,
+      gatewayTranslate: false,
     });
     expect(config.providers).toEqual({ openai: { name: 'openai', baseUrl: undefined, api: 'openai' } });
   });

@@ -2,8 +2,8 @@
  * The compose file's promises to operators, checked statically (this machine has no Docker engine
  * and no image registry, so `docker compose up` itself is not run here): Redis persists and never
  * evicts, a one-shot migrate+import runs before workers and the admin server start, workers scale
- * (no fixed port or container name), and the env file with the plaintext keys goes only to the
- * service that imports; the others get the master key alone.
+ * (no fixed port or container name), as does the front door (`gateway`), and the env file with the
+ * plaintext keys goes only to the service that imports; the others get the master key alone.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -26,7 +26,7 @@ interface Service {
 const compose = parse(readFileSync(new URL('../../../docker-compose.yml', import.meta.url), 'utf8'), {
   merge: true,
 }) as { services: Record<string, Service> };
-const { redis, postgres, migrate, worker, admin } = compose.services;
+const { redis, postgres, migrate, worker, admin, gateway } = compose.services;
 
 /** The TypeScript file a compiled entry (`dist/<path>.js`) is built from. */
 function sourceOf(compiled: string): URL {
@@ -52,7 +52,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('starts workers and the admin server only after the import succeeded', () => {
-    for (const service of [worker!, admin!]) {
+    for (const service of [worker!, admin!, gateway!]) {
       expect(service.depends_on).toMatchObject({ migrate: { condition: 'service_completed_successfully' } });
     }
   });
@@ -65,20 +65,20 @@ describe('docker-compose.yml', () => {
   });
 
   it("runs node itself as each aikeys container's first process, so docker stop's SIGTERM reaches it", () => {
-    for (const service of [migrate!, worker!, admin!]) expect(service.command![0]).toBe('node');
+    for (const service of [migrate!, worker!, admin!, gateway!]) expect(service.command![0]).toBe('node');
     expect(readFileSync(new URL('../../../Dockerfile', import.meta.url), 'utf8')).toMatch(/^CMD \["node", /m);
   });
 
   it('runs compiled entry points that the build makes from existing sources, without tsx', () => {
     expect(admin!.command).toEqual(['node', 'dist/workers/admin.js']);
-    for (const service of [migrate!, worker!, admin!]) {
+    for (const service of [migrate!, worker!, admin!, gateway!]) {
       expect(service.command).not.toContain('tsx');
       expect(existsSync(sourceOf(service.command![1]!)), service.command![1]).toBe(true);
     }
   });
 
   it('gives every aikeys service the same image and services', () => {
-    for (const service of [migrate!, worker!, admin!]) {
+    for (const service of [migrate!, worker!, admin!, gateway!]) {
       expect(service.build).toBe('.');
       expect(service.environment).toMatchObject({
         REDIS_URL: 'redis://redis:6379',
@@ -91,7 +91,7 @@ describe('docker-compose.yml', () => {
   it('mounts the env file with the plaintext keys only into migrate, the service that imports', () => {
     expect(migrate!.environment!.AIKEYS_ENV_FILE).toBe('/app/config/.env.local');
     expect(migrate!.volumes).toEqual(['./config/.env.local:/app/config/.env.local:ro']);
-    for (const service of [worker!, admin!]) {
+    for (const service of [worker!, admin!, gateway!]) {
       expect(service.environment!.AIKEYS_ENV_FILE).toBeUndefined();
       expect(service.volumes ?? []).toEqual([]);
       expect(JSON.stringify(service)).not.toContain('.env.local');
@@ -99,11 +99,25 @@ describe('docker-compose.yml', () => {
   });
 
   it('gives worker and admin the master key as an environment variable, required, and settings without keys', () => {
-    for (const service of [worker!, admin!]) {
+    for (const service of [worker!, admin!, gateway!]) {
       expect(service.environment!.AI_ENCRYPTION_KEY).toMatch(/^\$\{AI_ENCRYPTION_KEY:\?.+\}$/);
       expect(service.env_file).toEqual([{ path: './config/.env.settings', required: false }]);
     }
     expect(migrate!.environment!.AI_ENCRYPTION_KEY).toBeUndefined();
+  });
+
+  it('runs the front door as a gateway service that scales like the workers, ready on /readyz', () => {
+    expect(gateway!.command).toEqual(['node', 'dist/workers/gateway.js']);
+    expect(gateway!.ports).toBeUndefined();
+    expect(gateway!.container_name).toBeUndefined();
+    expect(gateway!.image).toBe(worker!.image);
+    expect(gateway!.environment!.HOST).toBe('0.0.0.0');
+    expect(gateway!.healthcheck!.test.join(' ')).toContain('http://127.0.0.1:3000/readyz');
+    expect(gateway!.stop_grace_period).toBeDefined();
+    // Its entry point reads the settings without key secrets, as the worker's does.
+    const entry = readFileSync(sourceOf(gateway!.command![1]!), 'utf8');
+    expect(entry).toContain('loadRuntimeConfig()');
+    expect(entry).not.toMatch(/\bloadConfig\(/);
   });
 
   it("checks each worker replica's readiness on its own probe port, reachable from the compose network", () => {

@@ -1,0 +1,65 @@
+/**
+ * The gateway bench's table: each path's requests/s, latency and CPU in the aikeys process per
+ * request, what it adds over calling the provider directly, and the two goals (front door / queue pipeline >= 0.8 in requests/s, added
+ * p50 over the pipeline < 3 ms).
+ */
+import type { LoopResult } from './closed-loop.js';
+
+export type GatewayPath = 'direct' | 'pipeline' | 'frontDoor' | 'frontDoorStream';
+
+export interface GatewayBenchResult {
+  readonly concurrency: number;
+  readonly latencyMs: number;
+  readonly rounds: number;
+  readonly paths: Readonly<
+    Record<GatewayPath, LoopResult & { readonly failed: number; readonly cpuUsPerRequest: number }>
+  >;
+}
+
+export const RATIO_GOAL = 0.8;
+export const ADDED_P50_GOAL_MS = 3;
+
+const LABELS: Readonly<Record<GatewayPath, string>> = {
+  direct: 'openai client -> simulated provider (direct)',
+  pipeline: 'BullMQ producer waiting on results (queue pipeline)',
+  frontDoor: 'openai client -> front door -> pipeline',
+  frontDoorStream: 'openai client -> front door, stream: true',
+};
+
+export function gatewayFigures(result: GatewayBenchResult): {
+  ratio: number;
+  addedP50Ms: number;
+  addedP99Ms: number;
+} {
+  const { frontDoor, pipeline } = result.paths;
+  return {
+    ratio: frontDoor.perSecond / pipeline.perSecond,
+    addedP50Ms: frontDoor.p50Ms - pipeline.p50Ms,
+    addedP99Ms: frontDoor.p99Ms - pipeline.p99Ms,
+  };
+}
+
+export function formatGatewayBench(result: GatewayBenchResult): string {
+  const { direct } = result.paths;
+  const n = (x: number) => Math.round(x).toLocaleString('en-US');
+  const ms = (x: number) => x.toFixed(2);
+  const rows = (Object.keys(LABELS) as GatewayPath[]).map((path) => {
+    const r = result.paths[path];
+    const failed = r.failed > 0 ? ` (${r.failed} failed)` : '';
+    return `| ${LABELS[path]} | ${n(r.perSecond)}${failed} | ${ms(r.p50Ms)} | ${ms(r.p99Ms)} | ${ms(r.p50Ms - direct.p50Ms)} | ${ms(r.p99Ms - direct.p99Ms)} | ${n(r.cpuUsPerRequest)} |`;
+  });
+  const { ratio, addedP50Ms, addedP99Ms } = gatewayFigures(result);
+  const { frontDoor, pipeline } = result.paths;
+  const addedCpu = frontDoor.cpuUsPerRequest - pipeline.cpuUsPerRequest;
+  const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+  return [
+    `Concurrency ${result.concurrency}, provider latency ${result.latencyMs} ms, ${result.rounds} interleaved rounds.`,
+    '',
+    '| path | requests/s | p50 ms | p99 ms | added p50 over direct | added p99 over direct | aikeys-process CPU µs / request |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...rows,
+    '',
+    `front door / queue pipeline: ${ratio.toFixed(2)} requests/s (goal >= ${RATIO_GOAL}: ${verdict(ratio >= RATIO_GOAL)})`,
+    `added over the queue pipeline: p50 ${ms(addedP50Ms)} ms (goal < ${ADDED_P50_GOAL_MS} ms: ${verdict(addedP50Ms < ADDED_P50_GOAL_MS)}), p99 ${ms(addedP99Ms)} ms, CPU ${n(addedCpu)} µs per request`,
+  ].join('\n');
+}
