@@ -149,8 +149,10 @@ describe('aikeys accounts', () => {
     const missing = await aikeys('accounts', '99999');
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe('aikeys: no account with id 99999: `aikeys accounts` lists them\n');
-    const bad = await aikeys('accounts', 'primary');
-    expect(bad.code).not.toBe(0);
-    expect(bad.stderr).toMatch(/account id/);
+    for (const id of ['primary', '2147483648']) {
+      const bad = await aikeys('accounts', id);
+      expect(bad.code, id).not.toBe(0);
+      expect(bad.stderr, id).toMatch(/expected an account id/);
+    }
   });
 });

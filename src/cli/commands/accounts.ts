@@ -3,14 +3,14 @@
  * an id, one account and its keys. The queries behind `GET /api/accounts` and `/api/accounts/:id`,
  * and with --json the same answers.
  */
-import { InvalidArgumentError } from 'commander';
 import { accountDetailJson, accountJson } from '../../http/views/account.js';
 import { findAccountDetail, monthlySpend } from '../../store/account-detail.js';
 import { listAccounts, type AccountView } from '../../store/accounts.js';
 import { AikeysError } from '../../core/errors.js';
 import { configFor, withDatabase, writeJson, type CommandRegistrar } from '../context.js';
 import { plainTable } from '../render/table.js';
-import { formatCost } from './usage.js';
+import { accountIdArgument } from '../arguments.js';
+import { formatCost } from '../render/money.js';
 
 const quota = (used: number, limit: number | null) =>
   limit === null ? `${used} (no quota)` : `${used}/${limit}`;
@@ -68,19 +68,13 @@ export function renderAccountDetail(detail: ReturnType<typeof accountDetailJson>
   return `${lines.join('\n')}\n${keys.length === 0 ? 'No keys.\n' : `${table.toString()}\n`}`;
 }
 
-function accountId(value: string): number {
-  if (!/^[1-9][0-9]{0,9}$/.test(value))
-    throw new InvalidArgumentError('expected an account id (a positive whole number)');
-  return Number(value);
-}
-
 export const registerAccounts: CommandRegistrar = (program, ctx) => {
   program
     .command('accounts')
     .description(
       "list accounts with their keys, today's tokens and this month's spend; with an id, one account and its keys",
     )
-    .argument('[id]', 'account id (first column of the list)', accountId)
+    .argument('[id]', 'account id (first column of the list)', accountIdArgument)
     .option('--json', 'print JSON (the shape of GET /api/accounts, or /api/accounts/:id)')
     .action(async (id: number | undefined, options: { json?: boolean }, command: typeof program) => {
       const config = configFor(ctx, command);

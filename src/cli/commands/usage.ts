@@ -3,11 +3,13 @@
  * account or client: the query behind `GET /api/usage` (src/store/usage-series.ts says where each
  * number comes from), and with --json the same answer.
  */
-import { InvalidArgumentError, Option } from 'commander';
+import { Option } from 'commander';
 import { usageJson } from '../../http/views/usage.js';
 import { USAGE_GROUPS, usageSeries, type UsageGroup, type UsagePoint } from '../../store/usage-series.js';
 import { resolveUsageWindow, USAGE_BUCKETS, type UsageBucket } from '../../store/usage-window.js';
+import { accountIdArgument, keyNameArgument } from '../arguments.js';
 import { configFor, withDatabase, writeJson, type CommandRegistrar } from '../context.js';
+import { formatCost } from '../render/money.js';
 import { plainTable } from '../render/table.js';
 
 interface UsageOptions {
@@ -20,12 +22,6 @@ interface UsageOptions {
   account?: number;
   client?: string;
   json?: boolean;
-}
-
-/** Dollars with the cents and, for the small sums a few calls cost, up to six decimals. */
-export function formatCost(usd: number): string {
-  const fixed = usd.toFixed(6).replace(/0{1,4}$/, '');
-  return `$${fixed}`;
 }
 
 export function renderUsage(json: ReturnType<typeof usageJson>, grouped: boolean): string {
@@ -56,17 +52,6 @@ export function renderUsage(json: ReturnType<typeof usageJson>, grouped: boolean
   return `${title}\n${table.toString()}\n`;
 }
 
-function positiveInt(value: string): number {
-  if (!/^[1-9][0-9]{0,9}$/.test(value))
-    throw new InvalidArgumentError('expected an account id (a positive whole number)');
-  return Number(value);
-}
-
-function keyName(value: string): string {
-  if (!/^key_[1-9][0-9]{0,8}$/.test(value)) throw new InvalidArgumentError('expected a key name, key_N');
-  return value;
-}
-
 export const registerUsage: CommandRegistrar = (program, ctx) => {
   program
     .command('usage')
@@ -81,9 +66,9 @@ export const registerUsage: CommandRegistrar = (program, ctx) => {
     )
     .option('--to <when>', 'last day or hour, included (default: now)')
     .addOption(new Option('--by <group>', 'split by').choices(USAGE_GROUPS.filter((g) => g !== 'none')))
-    .option('--key <key_N>', 'only this key', keyName)
+    .option('--key <key_N>', 'only this key', keyNameArgument)
     .option('--model <model>', 'only this model')
-    .option('--account <id>', 'only this account (id, see `aikeys accounts`)', positiveInt)
+    .option('--account <id>', 'only this account (id, see `aikeys accounts`)', accountIdArgument)
     .option('--client <name>', 'only this front-door client')
     .option('--json', 'print JSON (the shape of GET /api/usage)')
     .action(async (options: UsageOptions, command: typeof program) => {
