@@ -8,7 +8,9 @@
 import type { SystemSettings } from '../config/types.js';
 import type { Logger } from '../core/logger.js';
 import { LEASE_SETTING_FIELDS, type LeaseSettings } from '../lease/types.js';
-import type { Container } from './container.js';
+import type { CallProviderDeps } from '../jobs/call-provider.js';
+import type { LeaseEngine } from '../lease/engine.js';
+import type { UsageFlusher } from '../usage/usage-flusher.js';
 
 /** Receives the fields that changed, with the new settings (a backpressure, a maintenance target...). */
 export type LiveSettingsListener = (settings: SystemSettings, changed: readonly string[]) => void;
@@ -49,7 +51,12 @@ export class LiveSettings {
 
 /** Wires a container's components to its LiveSettings (once, when the container is built). */
 export function followLiveSettings(
-  container: Pick<Container, 'live' | 'engine' | 'jobDeps' | 'flusher'>,
+  container: {
+    readonly live: LiveSettings;
+    readonly engine: Pick<LeaseEngine, 'updateSettings'>;
+    readonly jobDeps: CallProviderDeps;
+    readonly flusher: Pick<UsageFlusher, 'setClaimAfterMs'>;
+  },
   logger: Logger,
 ): void {
   container.live.onChange((s, changed) => {

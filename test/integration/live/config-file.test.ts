@@ -35,7 +35,6 @@ const dir = mkdtempSync(path.join(tmpdir(), 'aikeys-live-'));
 const file = path.join(dir, '.env.local');
 const secret = (kind: string) => `${kind}-${randomBytes(8).toString('hex')}`;
 let sim: SimulatedProvider;
-let a: { container: Container; replica: WorkerReplica };
 let b: { container: Container; replica: WorkerReplica };
 let admin: RunningAdminServer;
 const steps: CloseStep[] = [];
@@ -106,7 +105,7 @@ beforeAll(async () => {
     running: config,
   });
   const ra = await startWorkerReplica(ca, { configManager: manager, concurrency: 2, watchPollMs: 500 });
-  a = { container: ca, replica: ra };
+  expect(ra.watcher).toBeDefined(); // the replica holding the file watches it
   // Replica B: no file; the master key and services from its environment.
   const cb = await buildContainer(
     loadRuntimeConfig({ file: path.join(dir, 'absent.env'), env: base }),
