@@ -137,6 +137,30 @@ describe('operator edits in Postgres', () => {
     );
   });
 
+  it('a dropped LISTEN connection reconnects and merges what it missed', async () => {
+    const listener = s.replica.live.listener;
+    const connects = listener.connects;
+    const heard = edits().notifications;
+    const db = s.container.db;
+    // The edit lands while the connection is gone: its notification is lost, the reconnect's merge applies it.
+    await db.transaction(async (trx) => {
+      await trx.raw(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()`,
+      );
+      await trx.raw(`UPDATE ai_api_keys SET status = 'disabled' WHERE key_id = ?`, [key1]);
+    });
+    await waitFor(
+      'reconnected',
+      async () => listener.connects,
+      (n) => n === connects + 1,
+    );
+    await waitFor('key_1 disabled in Redis', hot, (k) => k.status === 'disabled');
+    expect(edits().notifications).toBe(heard); // the merge did it, not a notification
+    await db.raw(`UPDATE ai_api_keys SET status = 'active' WHERE key_id = ?`, [key1]);
+    await waitFor('key_1 active again', hot, (k) => k.status === 'active');
+  });
+
   it('no rehydration loop: jobs and counter flushes after the edits send nothing', async () => {
     await s.replica.live.poolEdits.flush();
     const before = edits();
