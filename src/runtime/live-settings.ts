@@ -73,6 +73,8 @@ export function followLiveSettings(
       noKeyWaitMs: s.noKeyWaitMs,
     };
     container.flusher.setClaimAfterMs(s.usageClaimAfterMs);
-    logger.info({ changed }, 'reloadable settings applied');
+    // Reloadable settings are never secret (config/live-settings.ts): their values can be logged.
+    const values = Object.fromEntries(changed.map((f) => [f, (s as Record<string, unknown>)[f]]));
+    logger.info({ changed: values }, 'reloadable settings applied');
   });
 }
