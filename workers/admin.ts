@@ -6,6 +6,7 @@ import { startProcessObservability } from '../src/runtime/process-observability.
 import { MAINTENANCE_QUEUE } from '../src/queues/names.js';
 import { startAdminServer } from '../src/runtime/admin-server.js';
 import { buildContainer } from '../src/runtime/container.js';
+import { startLiveUpdates } from '../src/runtime/live-updates.js';
 import { onShutdownSignals } from '../src/runtime/shutdown.js';
 import { runEntryPoint } from './entry-point.js';
 
@@ -22,6 +23,9 @@ await runEntryPoint(async () => {
     serviceName: 'aikeys-admin',
     runsWorkers: false,
   });
+  // Its key actions run on the lease engine too: operator edits and reloadable settings reach it.
+  const live = startLiveUpdates(container, { logger });
+  await live.listener.started;
   const server = await startAdminServer(container, queues, { probes: observability });
   logger.info({ url: server.url }, 'admin server listening');
   onShutdownSignals(
@@ -29,6 +33,7 @@ await runEntryPoint(async () => {
       observability.shutdownStep,
       server.closeStep,
       ...queues.map((q) => ({ name: `queue ${q.name}`, close: () => q.close() })),
+      live.closeStep,
       { name: 'container', close: () => container.close() },
       observability.tracingStep,
     ],

@@ -95,7 +95,9 @@ export function restartNeeded(
     const [a, b] = [running.providers[name], next.providers[name]];
     const upper = name.toUpperCase().replace(/-/g, '_');
     if (a?.baseUrl !== b?.baseUrl) names.push(`AI_PROVIDER_${upper}_BASE_URL`);
-    if (a?.api !== b?.api) names.push(`AI_PROVIDER_${upper}_API`);
+    // A provider with no endpoint lines speaks its default wire format (providers.ts).
+    const byDefault = name === 'anthropic' ? 'anthropic' : 'openai';
+    if ((a?.api ?? byDefault) !== (b?.api ?? byDefault)) names.push(`AI_PROVIDER_${upper}_API`);
   }
   return names;
 }

@@ -19,7 +19,8 @@ export interface SettingDeclaration {
   /** One line for humans (README and .env.example); Markdown backticks allowed. */
   readonly description: string;
   /**
-   * Whether a running process could take a new value without a restart: true for thresholds,
+   * Whether running processes take a new value from the env file without a restart (the import
+   * publishes it: config/live-settings.ts): true for thresholds,
    * retries, quotas and caps, which only steer decisions still to be made; false for values baked
    * into connections, Redis key names, data at rest or options a component is built with.
    */

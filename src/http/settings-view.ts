@@ -13,7 +13,7 @@ export interface SettingEntry {
   readonly value: string | number | boolean | null;
   /** The declaration's one-line description. */
   readonly description: string;
-  /** Whether a running process could take a new value without a restart. */
+  /** Whether running processes take a new value from the env file without a restart. */
   readonly reloadable: boolean;
 }
 

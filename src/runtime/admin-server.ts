@@ -41,13 +41,27 @@ export async function startAdminServer(
   const frontDoor = config.services.gatewayClients
     ? await createFrontDoor(config, db, container.bullConnection)
     : undefined;
+  // The routes read the system settings per request: reloadable ones (the block limits, the settings
+  // view) as this process holds them now (live-settings.ts), not as it started.
+  const liveConfig: typeof config = {
+    ...config,
+    get system() {
+      return container.live.current;
+    },
+  };
   const app = await buildAdminApp({
     db,
-    config,
+    config: liveConfig,
     queues,
     logger,
     adminToken,
-    actions: createKeyActions({ db, pool, defaultBlockSeconds: config.system.blockSeconds }),
+    actions: createKeyActions({
+      db,
+      pool,
+      get defaultBlockSeconds() {
+        return container.live.current.blockSeconds;
+      },
+    }),
     probes: options.probes,
     ...(options.readForImport
       ? { importNow: createImportNow({ db, pool, readForImport: options.readForImport, logger }) }

@@ -89,7 +89,11 @@ export async function buildContainer(config: AikeysConfig, logger: Logger): Prom
     leaser: createKeyLeaser({ pool, usage, db, logger, events: leaseEvents }),
     providers,
     prices,
-    waits: createNoKeyWaits(commandConnection, services.prefix, system.noKeyWaitMs + NO_KEY_MARK_MARGIN_MS),
+    waits: createNoKeyWaits(
+      commandConnection,
+      services.prefix,
+      () => jobDeps.settings.noKeyWaitMs + NO_KEY_MARK_MARGIN_MS,
+    ),
     estimateTokens,
     replies: createReplyStreams(commandConnection, services.prefix),
     settings: {

@@ -7,9 +7,9 @@
  */
 import type { SystemSettings } from '../config/types.js';
 import type { Logger } from '../core/logger.js';
+import { LEASE_SETTING_FIELDS, type LeaseSettings } from '../lease/types.js';
 import type { CallProviderDeps } from '../jobs/call-provider.js';
 import type { LeaseEngine } from '../lease/engine.js';
-import { LEASE_SETTING_FIELDS, type LeaseSettings } from '../lease/types.js';
 import type { UsageFlusher } from '../usage/usage-flusher.js';
 
 /** Receives the fields that changed, with the new settings (a backpressure, a maintenance target...). */
@@ -73,6 +73,8 @@ export function followLiveSettings(
       noKeyWaitMs: s.noKeyWaitMs,
     };
     container.flusher.setClaimAfterMs(s.usageClaimAfterMs);
-    logger.info({ changed }, 'reloadable settings applied');
+    // Reloadable settings are never secret (config/live-settings.ts): their values can be logged.
+    const values = Object.fromEntries(changed.map((f) => [f, (s as Record<string, unknown>)[f]]));
+    logger.info({ changed: values }, 'reloadable settings applied');
   });
 }

@@ -22,6 +22,9 @@ import type { Isolated } from '../../setup/isolation.js';
 export interface TestSystem {
   container: Container;
   replica: WorkerReplica;
+  /** The env file the system imported, and the env it was read with (to import it again). */
+  file: string;
+  fileEnv: Readonly<Record<string, string>>;
   producer: AiJobProducer;
   queue: Queue;
   events: QueueEvents;
@@ -46,7 +49,8 @@ export async function startSystem(
       ...lines,
     ].join('\n'),
   );
-  const config = loadConfig({ file, env: { ...env.env, AI_PROVIDER_OPENAI_BASE_URL: providerBaseUrl } });
+  const fileEnv = { ...env.env, AI_PROVIDER_OPENAI_BASE_URL: providerBaseUrl };
+  const config = loadConfig({ file, env: fileEnv });
   const container = await buildContainer(config, silentLogger);
   await importConfig(container.db, config, { ring: KeyRing.fromSecrets(config.system.encryptionKey) });
   if (options.wrapLeaser) container.jobDeps.leaser = options.wrapLeaser(container.jobDeps.leaser);
@@ -59,6 +63,8 @@ export async function startSystem(
   return {
     container,
     replica,
+    file,
+    fileEnv,
     producer,
     queue,
     events,

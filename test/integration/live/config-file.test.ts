@@ -35,7 +35,6 @@ const dir = mkdtempSync(path.join(tmpdir(), 'aikeys-live-'));
 const file = path.join(dir, '.env.local');
 const secret = (kind: string) => `${kind}-${randomBytes(8).toString('hex')}`;
 let sim: SimulatedProvider;
-let a: { container: Container; replica: WorkerReplica };
 let b: { container: Container; replica: WorkerReplica };
 let admin: RunningAdminServer;
 const steps: CloseStep[] = [];
@@ -106,7 +105,7 @@ beforeAll(async () => {
     running: config,
   });
   const ra = await startWorkerReplica(ca, { configManager: manager, concurrency: 2, watchPollMs: 500 });
-  a = { container: ca, replica: ra };
+  expect(ra.watcher).toBeDefined(); // the replica holding the file watches it
   // Replica B: no file; the master key and services from its environment.
   const cb = await buildContainer(
     loadRuntimeConfig({ file: path.join(dir, 'absent.env'), env: base }),
@@ -159,7 +158,8 @@ describe('live configuration from the env file', () => {
     expect((await runOnce(b.container, job))?.attempts.map((x) => x.keyName)).toEqual(['key_1', 'key_2']);
     writeFileSync(
       file,
-      readFileSync(file, 'utf8').replace('AI_MAX_RETRIES=3', 'AI_MAX_RETRIES=0') + 'AI_LEASE_TTL_MS=90000\n',
+      readFileSync(file, 'utf8').replace('AI_MAX_RETRIES=3', 'AI_MAX_RETRIES=0') +
+        'AI_LEASE_TTL_MS=90000\nAI_CIRCUIT_BREAKER_THRESHOLD=5\n',
     );
     await waitFor(
       'replica B took AI_MAX_RETRIES',
@@ -167,6 +167,8 @@ describe('live configuration from the env file', () => {
       (v) => v === 0,
     );
     expect(b.container.jobDeps.settings.maxRetries).toBe(0);
+    // The lease engine's settings too (the breaker threshold goes to every release script call).
+    expect(b.container.engine.settings.circuitBreakerThreshold).toBe(5);
     // No retry now: the job fails on key_1's 500.
     await expect(runOnce(b.container, job)).rejects.toThrow();
     const status = await configStatus();

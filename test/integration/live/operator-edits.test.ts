@@ -5,8 +5,12 @@
  * must send no edit notification at all: counted.
  */
 import { randomBytes } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulatedProvider, type SimulatedProvider } from '../../../src/simulator/server.js';
+import { loadConfig } from '../../../src/config/load-config.js';
+import { KeyRing } from '../../../src/crypto/key-ring.js';
+import { importConfig } from '../../../src/store/import-config.js';
 import { findKeyByName } from '../../../src/store/keys.js';
 import { isolate } from '../../setup/isolation.js';
 import { startSystem, type TestSystem } from '../jobs/system.js';
@@ -135,6 +139,47 @@ describe('operator edits in Postgres', () => {
       async () => (await job(`back-${randomBytes(3).toString('hex')}`)).keyName,
       (name) => name === 'key_1',
     );
+  });
+
+  it('a dropped LISTEN connection reconnects and merges what it missed', async () => {
+    const listener = s.replica.live.listener;
+    const connects = listener.connects;
+    const heard = edits().notifications;
+    const db = s.container.db;
+    // The edit lands while the connection is gone: its notification is lost, the reconnect's merge applies it.
+    await db.transaction(async (trx) => {
+      await trx.raw(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()`,
+      );
+      await trx.raw(`UPDATE ai_api_keys SET status = 'disabled' WHERE key_id = ?`, [key1]);
+    });
+    await waitFor(
+      'reconnected',
+      async () => listener.connects,
+      (n) => n === connects + 1,
+    );
+    await waitFor('key_1 disabled in Redis', hot, (k) => k.status === 'disabled');
+    expect(edits().notifications).toBe(heard); // the merge did it, not a notification
+    await db.raw(`UPDATE ai_api_keys SET status = 'active' WHERE key_id = ?`, [key1]);
+    await waitFor('key_1 active again', hot, (k) => k.status === 'active');
+  });
+
+  it('an import by another process (`aikeys import`, compose migrate) reaches the running pool', async () => {
+    appendFileSync(s.file, `\nKEY_3=sim-ok-third-${randomBytes(6).toString('hex')}\n`);
+    const config = loadConfig({ file: s.file, env: s.fileEnv });
+    // No hydrate here, as the CLI does none: the rows' triggers tell the replicas.
+    const report = await importConfig(s.container.db, config, {
+      ring: KeyRing.fromSecrets(config.system.encryptionKey),
+    });
+    expect(report.added.map((k) => k.name)).toEqual(['key_3']);
+    const key3 = await s.keyId('key_3');
+    const [state] = await waitFor(
+      'key_3 in Redis',
+      () => s.container.engine.keyStates([key3]),
+      (states) => states.length === 1,
+    );
+    expect(state).toMatchObject({ status: 'active' });
   });
 
   it('no rehydration loop: jobs and counter flushes after the edits send nothing', async () => {
