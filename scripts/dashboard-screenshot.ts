@@ -95,7 +95,7 @@ try {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(`${admin.url}/`);
   await page.goto(`${admin.url}/#range=30d&split=model`);
-  await page.locator('#usage-chart svg rect.bar').first().waitFor();
+  await page.locator('#usage-chart svg rect.col').first().waitFor();
   await page.locator('#failures-table tbody tr td:nth-child(2)').first().waitFor();
   await page.waitForTimeout(500);
   const out = path.resolve(values.out);

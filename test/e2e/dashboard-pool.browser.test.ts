@@ -130,7 +130,7 @@ describe.skipIf(!RUN)('the dashboard on a 1,000-key pool', () => {
       if (r.url().includes('/api/usage')) requested.push(r.url());
     });
     await page.getByRole('button', { name: '30 days' }).click();
-    await expect.poll(() => page.locator('#usage-chart svg rect.bar').count()).toBeGreaterThanOrEqual(29);
+    await expect.poll(() => page.locator('#usage-chart svg rect.col').count()).toBeGreaterThanOrEqual(29);
     expect(requested.some((u) => u.includes('bucket=day'))).toBe(true);
     // Day labels on the x axis and the window's totals under the chart.
     expect(await page.locator('#usage-chart svg text').allTextContents()).toEqual(
@@ -142,7 +142,7 @@ describe.skipIf(!RUN)('the dashboard on a 1,000-key pool', () => {
     await expect.poll(() => page.locator('#usage-legend').textContent()).toMatch(/billing-app.*|support-bot/);
     expect(requested.some((u) => u.includes('group_by=client'))).toBe(true);
     await page.getByRole('button', { name: '24 hours' }).click();
-    await expect.poll(() => page.locator('#usage-chart svg rect.bar').count()).toBeGreaterThanOrEqual(24);
+    await expect.poll(() => page.locator('#usage-chart svg rect.col').count()).toBeGreaterThanOrEqual(24);
     expect(page.url()).toContain('split=client');
   });
 

@@ -66,6 +66,37 @@ AK.fill = function (tbody, rows, emptyText, colspan) {
   tbody.replaceChildren(...rows);
 };
 
+/**
+ * Brings a tbody to one row per item, rebuilding only rows whose item changed (or whose "… ago"
+ * text is a minute old): a row the operator is pointing at or has focused stays the same element
+ * through a refresh, so a click on its button is not lost to a re-render under load.
+ */
+AK.patchRows = function (tbody, items, idOf, build, emptyText, colspan) {
+  if (items.length === 0) {
+    AK.fill(tbody, [], emptyText, colspan);
+    return;
+  }
+  const minute = Math.floor(Date.now() / 60000);
+  const old = new Map();
+  for (const tr of tbody.children) if (tr.dataset.id) old.set(tr.dataset.id, tr);
+  const rows = items.map((item) => {
+    const id = idOf(item);
+    const sig = minute + JSON.stringify(item);
+    const tr = old.get(id);
+    if (tr && tr.dataset.sig === sig) return tr;
+    const fresh = build(item);
+    fresh.dataset.id = id;
+    fresh.dataset.sig = sig;
+    return fresh;
+  });
+  // Stale rows go first, so the rows kept never move (moving a node would take its focus).
+  const keep = new Set(rows);
+  for (const tr of [...tbody.children]) if (!keep.has(tr)) tr.remove();
+  rows.forEach((tr, i) => {
+    if (tbody.children[i] !== tr) tbody.insertBefore(tr, tbody.children[i] || null);
+  });
+};
+
 AK.fmt = (n) => (typeof n === 'number' ? n.toLocaleString('en-US') : '—');
 AK.when = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
 
@@ -97,7 +128,7 @@ AK.badge = function (status, reason) {
 };
 
 AK.quotaBar = function (used, limit) {
-  const wrap = document.createElement('div');
+  const wrap = AK.el('div', undefined, 'quota');
   if (limit === null || limit === undefined) {
     wrap.appendChild(AK.el('span', AK.fmt(used) + ' (no quota)', 'bar-text'));
     return wrap;

@@ -61,7 +61,6 @@ function keyRow(k) {
     lastUsed,
     actionsCell(k),
   ]);
-  tr.dataset.key = k.name;
   tr.lastChild.className = 'actions';
   return tr;
 }
@@ -71,9 +70,11 @@ AK.renderKeys = function (data) {
   for (const k of data.keys) seenModels.add(k.model);
   AK.setOptions(AK.$('#keys-model'), [...seenModels], AK.view.model);
   const filtered = AK.view.q || AK.view.status || AK.view.provider || AK.view.model;
-  AK.fill(
+  AK.patchRows(
     AK.$('#keys-table tbody'),
-    data.keys.map(keyRow),
+    data.keys,
+    (k) => k.name,
+    keyRow,
     filtered
       ? 'No key matches these filters.'
       : 'No keys: add KEY_N lines to the env file and run `aikeys import`.',

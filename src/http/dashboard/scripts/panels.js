@@ -76,14 +76,16 @@ AK.renderConfig = function (c) {
 };
 
 AK.renderFailures = function (data) {
-  const rows = data.failures.map((f) => {
+  const build = (f) => {
     const at = AK.el('span', AK.ago(f.at));
     at.title = AK.when(f.at);
     const error = AK.el('span', f.error || '—', 'error-text');
     error.title = (f.error || '') + (f.job_id ? '\njob ' + f.job_id + ', attempt ' + f.attempt : '');
     return AK.row([at, f.key, f.model, f.status === 0 ? 'no response' : f.status, error, f.client || '—']);
-  });
-  AK.fill(AK.$('#failures-table tbody'), rows, 'No failed calls recently.', 6);
+  };
+  // A failure is identified by its call: the job, its attempt, the key and the time.
+  const idOf = (f) => [f.at, f.key, f.job_id, f.attempt].join(' ');
+  AK.patchRows(AK.$('#failures-table tbody'), data.failures, idOf, build, 'No failed calls recently.', 6);
 };
 
 AK.renderAccounts = function (data) {

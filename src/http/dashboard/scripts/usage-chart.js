@@ -58,6 +58,11 @@ function labeller(bucket, timeZone) {
   return (iso) => f.format(new Date(iso));
 }
 
+/** Calls made without a client (jobs put on the queue directly) have none. */
+function groupName(group) {
+  return group === null || group === '' ? (AK.view.split === 'client' ? 'no client' : '(none)') : group;
+}
+
 function metricText(metric, value) {
   return metric === 'cost' ? '$' + value.toFixed(value >= 100 ? 0 : 2) : AK.fmt(value) + ' ' + metric;
 }
@@ -120,9 +125,9 @@ AK.renderUsage = function (totalsData, splitData) {
         width: Math.max(1, slot * 0.76),
         height: h,
         fill: colours.get(r.group),
-        class: 'bar',
+        class: 'col',
       });
-      const who = r.group === null ? '' : (r.group || '(none)') + ': ';
+      const who = splitData ? groupName(r.group) + ': ' : '';
       rect.appendChild(svg('title', {}, label(t) + ' — ' + who + metricText(metric, r[metric])));
       chart.appendChild(rect);
     }
@@ -146,14 +151,14 @@ AK.renderUsage = function (totalsData, splitData) {
   }
   AK.$('#usage-chart').replaceChildren(chart);
 
-  const legend = ordered.slice(0, COLOURS.length).map((g) => {
-    const item = AK.el('span', g === null ? metric : g || '(none)', 'legend-item');
+  const legend = (splitData ? ordered : []).slice(0, COLOURS.length).map((g) => {
+    const item = AK.el('span', groupName(g), 'legend-item');
     const swatch = AK.el('i');
     swatch.style.background = colours.get(g);
     item.prepend(swatch);
     return item;
   });
-  if (ordered.length > COLOURS.length) {
+  if (splitData && ordered.length > COLOURS.length) {
     const item = AK.el('span', ordered.length - COLOURS.length + ' more', 'legend-item');
     const swatch = AK.el('i');
     swatch.style.background = OTHER_COLOUR;
