@@ -17,6 +17,7 @@ export const DASHBOARD_SCRIPTS = [
   'core.js',
   'view-state.js',
   'keys-table.js',
+  'key-detail.js',
   'usage-chart.js',
   'panels.js',
   'main.js',

@@ -50,8 +50,11 @@ function keyRow(k) {
     blocked && k.temporary_block_until ? 'until ' + AK.when(k.temporary_block_until) : k.disabled_reason;
   const lastUsed = AK.el('span', AK.ago(k.last_used_at));
   if (k.last_used_at) lastUsed.title = AK.when(k.last_used_at);
+  const name = AK.button(k.name, () => AK.openKeyDetail(k.name));
+  name.className = 'link';
+  name.title = 'Details of ' + k.name;
   const tr = AK.row([
-    k.name,
+    name,
     k.account,
     k.provider,
     k.model,
