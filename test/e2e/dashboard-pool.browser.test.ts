@@ -152,6 +152,18 @@ describe.skipIf(!RUN)('the dashboard on a 1,000-key pool', () => {
     expect(await failure.first().textContent()).toContain('401');
     expect(await failure.first().textContent()).toContain(FAILING_MODEL);
 
+    // The key's own view: its state, today's calls and the same failure.
+    await page.locator('#keys-search').fill(`key_${KEYS}`);
+    await page.locator('#keys-table button.link', { hasText: `key_${KEYS}` }).click();
+    const detail = page.locator('#key-detail');
+    await expect.poll(() => detail.textContent()).toContain('Recent failures');
+    const detailText = await detail.textContent();
+    expect(detailText).toContain('disabled');
+    expect(detailText).toContain(FAILING_MODEL);
+    expect(await detail.locator('tbody tr').first().textContent()).toContain('401');
+    await page.locator('#key-detail-close').click();
+    await page.locator('#keys-clear').click();
+
     // What /api/health says about the config file, as the panel shows it.
     const health = (await (
       await fetch(`${admin.url}/api/health`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
@@ -190,16 +202,26 @@ describe.skipIf(!RUN)('the dashboard on a 1,000-key pool', () => {
   });
 
   it('refreshes by itself without losing scroll or focus, one refresh at a time, paused when hidden', async () => {
+    // Back to the default view by editing the address, as an operator may.
+    await page.evaluate("location.hash = ''");
+    await expect.poll(() => rangeText().textContent()).toBe('1–50 of 1,000 keys');
+    expect(await page.locator('#keys-per-page').inputValue()).toBe('50');
     await page.locator('#keys-search').focus();
     await page.evaluate('window.scrollTo(0, 600)');
+    // A row whose key did not change stays the same element through refreshes.
+    await page.evaluate("document.querySelector('#keys-table tbody tr').dataset.marker = 'kept'");
     const counts = { health: 0, inFlight: 0, maxInFlight: 0 };
-    const onRequest = (r: { url(): string }) => {
+    const withToken: string[] = [];
+    const onRequest = (r: { url(): string; headers(): Record<string, string> }) => {
       if (r.url().endsWith('/api/health')) counts.health += 1;
+      // The page's requests carry the session cookie only, never the admin token.
+      if (r.headers().authorization !== undefined) withToken.push(r.url());
     };
     page.on('request', onRequest);
     await expect.poll(() => counts.health, { timeout: 12_000 }).toBeGreaterThanOrEqual(1);
     expect(await page.evaluate('window.scrollY')).toBe(600);
     expect(await page.evaluate('document.activeElement.id')).toBe('keys-search');
+    expect(await page.locator('#keys-table tbody tr').first().getAttribute('data-marker')).toBe('kept');
 
     // A slow server: failures answer after 12 s; the ticks meanwhile start nothing.
     await page.route('**/api/failures*', async (route) => {
@@ -230,5 +252,6 @@ describe.skipIf(!RUN)('the dashboard on a 1,000-key pool', () => {
     );
     await expect.poll(() => counts.health, { timeout: 3_000 }).toBe(hiddenAt + 1);
     page.off('request', onRequest);
+    expect(withToken).toEqual([]);
   });
 });
