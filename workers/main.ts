@@ -44,7 +44,10 @@ await runEntryPoint(async () => {
   const queues = [queueName, MAINTENANCE_QUEUE].map(
     (name) => new Queue(name, { connection: container.bullConnection, prefix }),
   );
-  const server = await startAdminServer(container, queues, { probes: observability });
+  const server = await startAdminServer(container, queues, {
+    probes: observability,
+    readForImport: () => configManager.readForImport(),
+  });
   logger.info({ url: server.url }, 'aikeys running: admin dashboard at this address');
   onShutdownSignals(
     () => [

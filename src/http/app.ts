@@ -4,9 +4,9 @@
  * binds 127.0.0.1 when no admin token is set).
  *
  * Routes: GET /healthz (public), GET|POST /sign-in and POST /sign-out (public), GET / (dashboard),
- * GET /api/{health,accounts,keys,settings,usage,admin-actions},
- * POST /api/keys/:name/{block,unblock,disable,enable}, POST /api/reset-daily, GET /metrics,
- * /admin/queues (Bull Board). Errors: `{ error: { code, message } }` everywhere but under `/v1`,
+ * GET /api/{health,accounts,accounts/:id,keys,keys/:name,settings,usage,failures,admin-actions},
+ * POST /api/keys/:name/{block,unblock,disable,enable}, POST /api/reset-daily, POST /api/import,
+ * GET /api/docs (OpenAPI: the UI, and /api/docs/json), GET /metrics, /admin/queues (Bull Board). Errors: `{ error: { code, message } }` everywhere but under `/v1`,
  * the front door (src/gateway), which answers in the providers' own shapes.
  *
  * Order matters: security headers first (so even a refused request carries them), then the
@@ -20,10 +20,14 @@ import { gatewayPlugin } from '../gateway/plugin.js';
 import { createFailedAuthLimiter, installAuth } from './auth.js';
 import { registerBullBoard } from './bull-board.js';
 import { installErrorHandling } from './errors.js';
+import { acceptAll } from './api-schema.js';
+import { registerOpenApi } from './openapi.js';
 import { registerAdminActionRoutes } from './routes/admin-actions.js';
 import { registerAccountRoutes } from './routes/accounts.js';
 import { registerDashboardRoutes } from './routes/dashboard.js';
+import { registerFailureRoutes } from './routes/failures.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerImportRoutes } from './routes/import.js';
 import { registerKeyActionRoutes } from './routes/key-actions.js';
 import { registerKeyRoutes } from './routes/keys.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
@@ -66,13 +70,22 @@ export async function buildAdminApp(deps: AdminAppDeps): Promise<FastifyInstance
   // Before any route, so every route (Bull Board's included) inherits the hook.
   installAuth(app, deps.adminToken, limiter);
 
-  registerHealthRoutes(app, deps);
-  registerAccountRoutes(app, deps);
-  registerKeyRoutes(app, deps);
-  registerKeyActionRoutes(app, deps);
-  registerAdminActionRoutes(app, deps);
-  registerSettingsRoutes(app, deps);
-  registerUsageRoutes(app, deps);
+  // Before the routes: it documents the routes registered after it (only /api ones, openapi.ts).
+  await registerOpenApi(app);
+  // The /api routes check their input with zod themselves (api-schema.ts); their JSON schemas
+  // document it and shape the answers. A scope of their own keeps fastify's validator for the rest.
+  await app.register(async (api) => {
+    api.setValidatorCompiler(acceptAll);
+    registerHealthRoutes(api, deps);
+    registerAccountRoutes(api, deps);
+    registerKeyRoutes(api, deps);
+    registerKeyActionRoutes(api, deps);
+    registerAdminActionRoutes(api, deps);
+    registerSettingsRoutes(api, deps);
+    registerUsageRoutes(api, deps);
+    registerFailureRoutes(api, deps);
+    registerImportRoutes(api, deps);
+  });
   registerMetricsRoutes(app, deps);
   await registerSignInRoutes(app, deps.adminToken, limiter);
   await registerDashboardRoutes(app);

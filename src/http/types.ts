@@ -9,6 +9,7 @@ import type { Logger } from '../core/logger.js';
 import type { GatewayPluginOptions } from '../gateway/plugin.js';
 import type { KeyActions } from '../lease/key-actions.js';
 import type { ProcessProbes } from '../observability/probe-routes.js';
+import type { ImportReport } from '../store/import/report.js';
 
 // The server owns no key state: the composition root (src/runtime) passes in the key actions
 // (lease/key-actions.ts), which write Postgres and Redis; an AikeysError they throw reaches the
@@ -28,6 +29,11 @@ export interface AdminAppDeps {
   readonly adminToken?: string;
   /** Absent: the POST routes answer 503 ACTIONS_UNAVAILABLE. */
   readonly actions?: KeyActions;
+  /**
+   * Re-imports the env file (key secrets read for that import only) and rebuilds the pool: given by
+   * the process that imports (`npm start`). Absent: POST /api/import answers 503 ACTIONS_UNAVAILABLE.
+   */
+  readonly importNow?: () => Promise<ImportReport>;
   /** This process's readiness (`/readyz`) and metrics (merged into `/metrics`); absent: neither. */
   readonly probes?: ProcessProbes;
   /** The front door (`/v1`, client tokens of its own); absent when AIKEYS_GATEWAY_TOKENS is unset. */

@@ -1,9 +1,11 @@
 import type { Queue } from 'bullmq';
+import type { ImportableConfig } from '../config/types.js';
 import { createFrontDoor } from '../gateway/front-door.js';
 import { buildAdminApp } from '../http/app.js';
 import { createKeyActions } from '../lease/key-actions.js';
 import type { ProcessProbes } from '../observability/probe-routes.js';
 import type { Container } from './container.js';
+import { createImportNow } from './import-now.js';
 import type { CloseStep } from './shutdown.js';
 
 export interface RunningAdminServer {
@@ -18,7 +20,15 @@ export interface RunningAdminServer {
 export async function startAdminServer(
   container: Container,
   queues: readonly Queue[],
-  options: { port?: number; probes?: ProcessProbes } = {},
+  options: {
+    port?: number;
+    probes?: ProcessProbes;
+    /**
+     * Reads the env file with its key secrets: given by the process that imports (`npm start`), so
+     * POST /api/import can re-import; without it that route answers 503.
+     */
+    readForImport?: () => ImportableConfig;
+  } = {},
 ): Promise<RunningAdminServer> {
   const { config, db, pool, logger } = container;
   const { adminToken, host } = config.services;
@@ -39,6 +49,9 @@ export async function startAdminServer(
     adminToken,
     actions: createKeyActions({ db, pool, defaultBlockSeconds: config.system.blockSeconds }),
     probes: options.probes,
+    ...(options.readForImport
+      ? { importNow: createImportNow({ db, pool, readForImport: options.readForImport, logger }) }
+      : {}),
     ...(frontDoor ? { gateway: frontDoor.options } : {}),
   });
   const address = await app.listen({ host: bindHost, port: options.port ?? config.services.port });

@@ -39,7 +39,7 @@ export interface KeyView {
   readonly updatedAt: Date;
 }
 
-interface KeyViewRow {
+export interface KeyViewRow {
   key_id: number;
   key_name: string;
   key_number: number;
@@ -82,7 +82,7 @@ const VIEW_COLUMNS = [
   'k.updated_at',
 ] as const;
 
-function toView(row: KeyViewRow): KeyView {
+export function toView(row: KeyViewRow): KeyView {
   return {
     keyId: row.key_id,
     name: row.key_name,
@@ -106,7 +106,8 @@ function toView(row: KeyViewRow): KeyView {
   };
 }
 
-function viewQuery(db: Db) {
+/** Keys joined with their accounts, as KeyViewRow; the base of every listing (key-listing.ts too). */
+export function viewQuery(db: Db) {
   return db('ai_api_keys as k')
     .join('ai_accounts as a', 'a.account_id', 'k.account_id')
     .select<KeyViewRow[]>(
@@ -118,6 +119,7 @@ function viewQuery(db: Db) {
 
 export interface KeyFilter {
   readonly provider?: string;
+  readonly accountId?: number;
   readonly status?: KeyStatus;
   /** Keys disabled because they left the config are history; listings hide them unless asked. */
   readonly includeRemoved?: boolean;
@@ -127,6 +129,7 @@ export interface KeyFilter {
 export async function listKeys(db: Db, filter: KeyFilter = {}): Promise<KeyView[]> {
   const query = viewQuery(db).orderBy([{ column: 'k.key_number' }, { column: 'k.key_id' }]);
   if (filter.provider !== undefined) query.where('a.provider_name', filter.provider);
+  if (filter.accountId !== undefined) query.where('k.account_id', filter.accountId);
   if (filter.status !== undefined) query.whereRaw(`${effectiveKeyStatus('k')} = ?`, [filter.status]);
   if (filter.includeRemoved !== true) {
     query.whereRaw(`k.disabled_kind IS DISTINCT FROM 'removed'`);

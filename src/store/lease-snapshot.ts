@@ -70,7 +70,7 @@ const USED_TODAY = `GREATEST(k.used_today, (
  */
 const MONTH_STARTS = `date_trunc('month', :now::timestamptz AT TIME ZONE :tz)`;
 const CLOSED_DAY = `SELECT 1 FROM ai_maintenance_periods p WHERE p.task = 'reset-daily' AND p.period = `;
-const SPENT_THIS_MONTH = `(
+export const SPENT_THIS_MONTH = `(
   SELECT COALESCE(SUM(d.cost), 0) FROM ai_key_daily_usage d
     JOIN ai_api_keys dk ON dk.key_id = d.key_id
    WHERE dk.account_id = a.account_id

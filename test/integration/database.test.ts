@@ -50,6 +50,13 @@ describe('openDatabase', () => {
     expect(await usageColumns()).toEqual(['call_id', 'usage_estimated']);
     expect(await db!.schema.hasTable('ai_usage_rejects')).toBe(true);
     expect(await db!.schema.hasColumn('ai_request_logs', 'client')).toBe(true);
+    const failuresIndex = () =>
+      db!('pg_indexes')
+        .where({ tablename: 'ai_request_logs', indexname: 'ai_request_logs_failures' })
+        .pluck<string[]>('indexname');
+    expect(await failuresIndex()).toEqual(['ai_request_logs_failures']);
+    await db!.migrate.down(source); // 012: the failures index
+    expect(await failuresIndex()).toEqual([]);
     await db!.migrate.down(source); // 009: the client name
     expect(await db!.schema.hasColumn('ai_request_logs', 'client')).toBe(false);
     expect(await db!.schema.hasTable('ai_key_daily_usage')).toBe(true);

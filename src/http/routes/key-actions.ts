@@ -12,10 +12,12 @@ import { auditAdminAction } from '../../store/admin-actions.js';
 import type { KeyView } from '../../store/keys.js';
 import { validationError } from '../errors.js';
 import type { AdminAppDeps } from '../types.js';
+import { routeSchema } from '../api-schema.js';
+import { KeySchema } from '../views/key.js';
 import { apiActor } from './admin-actions.js';
-import { keyJson } from './keys.js';
+import { KeyNameParams } from './keys.js';
+import { keyJson } from '../views/key.js';
 
-const KeyParams = z.object({ name: z.string().regex(/^key_[1-9][0-9]{0,8}$/, 'a key name is key_N') });
 /** A longer block would be cut to AI_MAX_BLOCK_SECONDS anyway: refused, so the operator knows. */
 function blockBody(maxBlockSeconds: number) {
   return z
@@ -95,7 +97,7 @@ async function act(
 
 async function run(deps: AdminAppDeps, action: Action, request: FastifyRequest) {
   const actions = requireActions(deps);
-  const { name } = parse(KeyParams, request.params, 'params');
+  const { name } = parse(KeyNameParams, request.params, 'params');
   const done = await act(deps, actions, action, name, request.body);
   await auditAdminAction(deps.db, request.log, {
     actor: apiActor(request),
@@ -107,12 +109,49 @@ async function run(deps: AdminAppDeps, action: Action, request: FastifyRequest) 
   return { ok: true, action, key: keyJson(done.key) };
 }
 
+const ACTION_SUMMARY: Readonly<Record<Action, string>> = {
+  block: 'Block a key for a while (default AI_BLOCK_SECONDS)',
+  unblock: "End a key's block",
+  disable: 'Disable a key until enabled',
+  enable: 'Enable a disabled key (resets its breaker)',
+};
+
+function actionSchema(deps: AdminAppDeps, action: Action) {
+  const body =
+    action === 'block'
+      ? blockBody(deps.config.system.maxBlockSeconds)
+      : action === 'disable'
+        ? DisableBody
+        : EmptyBody;
+  return routeSchema({
+    summary: ACTION_SUMMARY[action],
+    description: 'Audited in ai_admin_actions. 503 ACTIONS_UNAVAILABLE in a process without the key pool.',
+    tags: ['actions'],
+    params: KeyNameParams,
+    body,
+    response: z.object({ ok: z.literal(true), action: z.literal(action), key: KeySchema }),
+  });
+}
+
 export function registerKeyActionRoutes(app: FastifyInstance, deps: AdminAppDeps): void {
   for (const action of ['block', 'unblock', 'disable', 'enable'] as const) {
-    app.post(`/api/keys/:name/${action}`, (request) => run(deps, action, request));
+    app.post(`/api/keys/:name/${action}`, { schema: actionSchema(deps, action) }, (request) =>
+      run(deps, action, request),
+    );
   }
 
-  app.post('/api/reset-daily', async (request) => {
+  const resetSchema = routeSchema({
+    summary: "Zero every key's daily counters now",
+    description: "An operator's reset: closes no day (the scheduled reset does). Audited.",
+    tags: ['actions'],
+    body: EmptyBody,
+    response: z.object({
+      ok: z.literal(true),
+      action: z.literal('reset-daily'),
+      keys_reset: z.number().int(),
+    }),
+  });
+  app.post('/api/reset-daily', { schema: resetSchema }, async (request) => {
     const actions = requireActions(deps);
     parse(EmptyBody, request.body, 'body');
     const { keysReset } = await actions.resetDaily();
