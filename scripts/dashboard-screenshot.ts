@@ -78,7 +78,7 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
 });
 try {
-  await seedUsageHistory(system.container.db, { keys: keyCount, days: 29, callsPerHour: 60 });
+  await seedUsageHistory(system.container.db, { keys: keyCount, days: 30, callsPerHour: 60 });
   // Real calls: keys get usage today, and the invalid ones fail, are logged and get disabled.
   const prompts = Array.from({ length: 200 }, (_, i) => ({
     model: i % 3 === 0 ? 'claude-3-5-haiku-latest' : 'gpt-4o-mini',

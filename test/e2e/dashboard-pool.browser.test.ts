@@ -43,16 +43,17 @@ beforeAll(async () => {
     'AI_NO_KEY_WAIT_MS=1000',
     `AIKEYS_ADMIN_TOKEN=${ADMIN_TOKEN}`,
   ]);
-  await seedUsageHistory(system.container.db, { keys: 200, days: 29, callsPerHour: 20 });
+  await seedUsageHistory(system.container.db, { keys: 200, days: 30, callsPerHour: 10 });
   // A real failure: the provider refuses the key, the worker logs the call and disables the key.
   await system.producer
     .run({ model: FAILING_MODEL, messages: [{ role: 'user', content: 'hello' }] }, { timeoutMs: 20_000 })
     .catch(() => undefined);
-  await expect
-    .poll(() => system.container.db('ai_request_logs').where({ response_status: 401 }).count('* as n'), {
-      timeout: 20_000,
-    })
-    .toEqual([{ n: 1 }]);
+  for (let waited = 0; ; waited += 100) {
+    const logged = await system.container.db('ai_request_logs').where({ response_status: 401 }).first();
+    if (logged) break;
+    if (waited > 20_000) throw new Error('the failing job left no 401 call in ai_request_logs');
+    await new Promise((r) => setTimeout(r, 100));
+  }
   queue = new Queue(env.queueName, { connection: system.container.bullConnection, prefix: env.prefix });
   admin = await startAdminServer(system.container, [queue], { port: 0 });
   browser = await chromium.launch({
@@ -229,7 +230,8 @@ describe.skipIf(!RUN)('the dashboard on a 1,000-key pool', () => {
       counts.maxInFlight = Math.max(counts.maxInFlight, counts.inFlight);
       await new Promise((r) => setTimeout(r, 12_000));
       counts.inFlight -= 1;
-      await route.continue();
+      // The test may have moved on (unroute) while this one waited.
+      await route.continue().catch(() => undefined);
     });
     const before = counts.health;
     await new Promise((r) => setTimeout(r, 14_000));

@@ -1,9 +1,8 @@
 /**
  * A pool the size the dashboard is built for: the env lines of `count` simulated keys over two
  * providers and five models (a few of them invalid, so the pool has failures to show), and a usage
- * history written straight into Postgres (closed days in `ai_key_daily_usage`, calls of the last
- * 24 hours in `ai_request_logs`, with clients), so a chart has 30 days to draw without running for
- * 30 days. Used by the dashboard's browser test and by scripts/dashboard-screenshot.ts.
+ * history written straight into Postgres (calls in `ai_request_logs`, with clients, and the daily
+ * rollups of the days before today), so a chart has 30 days to draw without running for 30 days. Used by the dashboard's browser test and by scripts/dashboard-screenshot.ts.
  */
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
@@ -50,40 +49,27 @@ function rng(seed: number): () => number {
 }
 
 /**
- * History for the first `keys` keys: `days` closed days before today (the local database's
- * calendar; the dashboard's tests run in UTC) and `callsPerHour` calls in each of the last 24 hours.
+ * History for the first `keys` keys: calls over the last `days` days (about `callsPerHour` an hour,
+ * with a daily and a weekly rhythm, 3% rate-limited), then the rollups the daily reset would have
+ * written for every day before today (UTC, the tests' AI_TIMEZONE), each day marked closed. The
+ * rollups are computed from the same rows, so every view of the usage API agrees.
  */
 export async function seedUsageHistory(
   db: Knex,
   options: { keys: number; days: number; callsPerHour: number },
-): Promise<{ dailyRows: number; logRows: number }> {
+): Promise<{ logRows: number; closedDays: number }> {
   const random = rng(42);
   const keys = await db('ai_api_keys as k')
     .join('ai_accounts as a', 'a.account_id', 'k.account_id')
     .orderBy('k.key_id')
     .limit(options.keys)
     .select<KeyRow[]>('k.key_id', 'k.account_id', 'a.provider_name', 'k.model_name');
-  const daily = [];
-  for (let d = 1; d <= options.days; d++) {
-    // A weekly rhythm and slow growth, so the chart looks like a working pool.
-    const level = (0.6 + 0.4 * Math.sin(d / 1.2)) * (1 - d / (options.days * 2));
-    for (const k of keys) {
-      const requests = Math.round(level * (20 + random() * 30));
-      if (requests === 0) continue;
-      const tokens = requests * Math.round(300 + random() * 500);
-      daily.push({
-        key_id: k.key_id,
-        day: db.raw(`(now() AT TIME ZONE 'UTC')::date - ?::int`, [d]),
-        requests,
-        tokens,
-        cost: (tokens * 0.6) / 1e6,
-        failures: Math.round(requests * random() * 0.05),
-      });
-    }
-  }
   const logs = [];
-  for (let h = 0; h < 24; h++) {
-    const calls = Math.round(options.callsPerHour * (0.5 + 0.5 * Math.sin((h + 3) / 3.5) ** 2));
+  for (let h = 0; h < options.days * 24; h++) {
+    const daily = 0.35 + 0.65 * Math.sin(((h % 24) + 3) / 7.6) ** 2;
+    const weekly = Math.floor(h / 24) % 7 >= 5 ? 0.55 : 1;
+    const growth = 1 - h / (options.days * 24 * 2.5);
+    const calls = Math.round(options.callsPerHour * daily * weekly * growth * (0.85 + 0.3 * random()));
     for (let c = 0; c < calls; c++) {
       const k = keys[Math.floor(random() * keys.length)]!;
       const failed = random() < 0.03;
@@ -105,8 +91,16 @@ export async function seedUsageHistory(
       });
     }
   }
-  for (let i = 0; i < daily.length; i += 1000)
-    await db('ai_key_daily_usage').insert(daily.slice(i, i + 1000));
   for (let i = 0; i < logs.length; i += 1000) await db('ai_request_logs').insert(logs.slice(i, i + 1000));
-  return { dailyRows: daily.length, logRows: logs.length };
+  const today = `date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`;
+  await db.raw(`
+    INSERT INTO ai_key_daily_usage (key_id, day, requests, tokens, cost, failures)
+    SELECT key_id, (created_at AT TIME ZONE 'UTC')::date, COUNT(*), SUM(tokens_used), SUM(estimated_cost),
+           COUNT(*) FILTER (WHERE response_status NOT BETWEEN 200 AND 299)
+      FROM ai_request_logs WHERE created_at < ${today}
+     GROUP BY 1, 2`);
+  const closed = await db.raw<{ rowCount: number }>(`
+    INSERT INTO ai_maintenance_periods (task, period)
+    SELECT DISTINCT 'reset-daily', day FROM ai_key_daily_usage ON CONFLICT DO NOTHING`);
+  return { logRows: logs.length, closedDays: closed.rowCount };
 }

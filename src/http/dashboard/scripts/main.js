@@ -20,7 +20,7 @@ function show(panel, data, render) {
 
 async function loadUsage() {
   const view = AK.view.range + AK.view.split + AK.view.metric;
-  const paths = AK.usagePaths(Date.now());
+  const paths = AK.usagePaths();
   const [totals, split] = await Promise.all([
     AK.api(paths.totals),
     paths.split ? AK.api(paths.split) : Promise.resolve(null),
@@ -54,7 +54,13 @@ async function refresh() {
     location.assign('/sign-in');
   } else if (failed) AK.showMessage('Could not load: ' + failed.reason.message, true);
   else if (AK.$('#message').classList.contains('error')) AK.showMessage('', false);
-  AK.$('#updated').textContent = 'Updated ' + new Date().toLocaleTimeString();
+  showUpdated();
+}
+
+function showUpdated() {
+  AK.$('#updated').textContent = document.hidden
+    ? 'Paused while this tab is hidden'
+    : 'Updated ' + new Date().toLocaleTimeString();
 }
 
 /** Refreshes now, or right after the refresh under way (never two at once). */
@@ -85,7 +91,7 @@ window.addEventListener('hashchange', () => {
   AK.refreshNow();
 });
 document.addEventListener('visibilitychange', () => {
-  if (document.hidden) AK.$('#updated').textContent = 'Paused while this tab is hidden';
+  if (document.hidden) showUpdated();
   else AK.refreshNow();
 });
 setInterval(() => {

@@ -11,7 +11,6 @@ const PAD = { left: 52, right: 12, top: 14, bottom: 34 };
 // Colour-blind-safe palette (Okabe–Ito, reordered); groups past it share "other".
 const COLOURS = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00', '#f0e442'];
 const OTHER_COLOUR = '#8c959f';
-const HOUR_MS = 3600 * 1000;
 
 function svg(tag, attrs, text) {
   const node = document.createElementNS(SVG_NS, tag);
@@ -20,16 +19,14 @@ function svg(tag, attrs, text) {
   return node;
 }
 
-/** The requests for the current view: totals per bucket, and the split when one is chosen. */
-AK.usagePaths = function (now) {
+/**
+ * The requests for the current view: totals per bucket, and the split when one is chosen. Without
+ * from/to the API answers the last 24 hours (hour buckets) or the last 30 days (day buckets, days of
+ * AI_TIMEZONE), which keeps the address the same from one refresh to the next.
+ */
+AK.usagePaths = function () {
   const v = AK.view;
-  const to = new Date(now);
-  const bucket = v.range === '30d' ? 'day' : 'hour';
-  const from =
-    bucket === 'hour'
-      ? new Date(Math.floor(now / HOUR_MS) * HOUR_MS - 23 * HOUR_MS)
-      : new Date(now - 29 * 24 * HOUR_MS);
-  const base = '/api/usage?bucket=' + bucket + '&from=' + from.toISOString() + '&to=' + to.toISOString();
+  const base = '/api/usage?bucket=' + (v.range === '30d' ? 'day' : 'hour');
   return {
     totals: base + '&group_by=none',
     split: v.split === 'none' ? null : base + '&group_by=' + v.split,
@@ -55,7 +52,10 @@ function labeller(bucket, timeZone) {
     bucket === 'day'
       ? new Intl.DateTimeFormat('en-US', { timeZone: zone, month: 'short', day: 'numeric' })
       : new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit' });
-  return (iso) => f.format(new Date(iso));
+  // A day comes as YYYY-MM-DD, already a date of that zone: read and print it as UTC so no offset moves it.
+  const day = new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', month: 'short', day: 'numeric' });
+  return (time) =>
+    /^\d{4}-\d{2}-\d{2}$/.test(time) ? day.format(new Date(time + 'T00:00:00Z')) : f.format(new Date(time));
 }
 
 /** Calls made without a client (jobs put on the queue directly) have none. */
