@@ -64,11 +64,12 @@ const env: Isolated = {
 };
 
 const token = randomBytes(24).toString('hex');
+const TICKET = 'The customer reports that the export stops halfway and the retry button does nothing. ';
 const sim = await startSimulatedProvider({ port: 0 });
 const system = await startSystem(env, sim.openaiBaseUrl, [
   ...poolEnvLines(keyCount, { anthropicBaseUrl: sim.anthropicBaseUrl, invalidEvery: 97 }),
   'AI_NO_KEY_WAIT_MS=1000',
-  'AI_DAILY_QUOTA_PER_KEY=20000',
+  'AI_DAILY_QUOTA_PER_KEY=2000',
   `AIKEYS_ADMIN_TOKEN=${token}`,
 ]);
 const queue = new Queue(queueName, { connection: system.container.bullConnection, prefix });
@@ -78,14 +79,26 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
 });
 try {
-  await seedUsageHistory(system.container.db, { keys: keyCount, days: 30, callsPerHour: 60 });
+  // History on the first 300 keys: the first pages of the table show keys in use.
+  await seedUsageHistory(system.container.db, { keys: 300, days: 30, callsPerHour: 60 });
   // Real calls: keys get usage today, and the invalid ones fail, are logged and get disabled.
   const prompts = Array.from({ length: 200 }, (_, i) => ({
     model: i % 3 === 0 ? 'claude-3-5-haiku-latest' : 'gpt-4o-mini',
     provider: i % 3 === 0 ? 'anthropic' : 'openai',
-    messages: [{ role: 'user' as const, content: `Summarise ticket ${i} in one line.` }],
+    // A job is leased only to a key with room for its prompt plus maxTokens.
+    maxTokens: 200,
+    // Prompts of different lengths: keys end the run with different usage.
+    messages: [{ role: 'user' as const, content: `Summarise ticket ${i}: ${TICKET.repeat(1 + (i % 9))}` }],
   }));
-  await Promise.allSettled(prompts.map((p) => system.producer.run(p, { timeoutMs: 30_000 })));
+  let served = 0;
+  for (let i = 0; i < prompts.length; i += 10) {
+    const batch = prompts.slice(i, i + 10);
+    const results = await Promise.allSettled(batch.map((p) => system.producer.run(p, { timeoutMs: 30_000 })));
+    served += results.filter((r) => r.status === 'fulfilled').length;
+    if (i === 0)
+      for (const r of results) if (r.status === 'rejected') process.stderr.write(`${String(r.reason)}\n`);
+  }
+  process.stderr.write(`${served} of ${prompts.length} jobs served\n`);
   // One key blocked for half an hour, as a rate-limited key would be.
   await system.container.pool.block(await system.keyId('key_7'), 1800);
 
@@ -94,7 +107,8 @@ try {
   await page.locator('#token').fill(token);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(`${admin.url}/`);
-  await page.goto(`${admin.url}/#range=30d&split=model`);
+  // The most used keys first: the run's real calls.
+  await page.goto(`${admin.url}/#range=30d&split=model&sort=used_today&order=desc`);
   await page.locator('#usage-chart svg rect.col').first().waitFor();
   await page.locator('#failures-table tbody tr td:nth-child(2)').first().waitFor();
   await page.waitForTimeout(500);
@@ -102,12 +116,25 @@ try {
   mkdirSync(path.dirname(out), { recursive: true });
   // The top of the page: health, chart, configuration, the keys table's first rows.
   await page.screenshot({ path: out, clip: { x: 0, y: 0, width: 1440, height: 1500 }, fullPage: true });
-  process.stdout.write(`dashboard-screenshot: wrote ${path.relative(process.cwd(), out)}\n`);
+  // Written before process.exit below, which would drop a line still queued for a pipe.
+  await new Promise((done) =>
+    process.stdout.write(`dashboard-screenshot: wrote ${path.relative(process.cwd(), out)}\n`, done),
+  );
 } finally {
-  await browser.close();
-  await admin.closeStep.close();
-  await queue.close();
-  await system.close();
-  await sim.close();
-  await env.cleanup();
+  const steps: [string, () => Promise<unknown>][] = [
+    ['browser', () => browser.close()],
+    ['admin server', () => admin.closeStep.close()],
+    ['queue', () => queue.close()],
+    ['system', () => system.close()],
+    ['simulated provider', () => sim.close()],
+    ['database and Redis keys', () => env.cleanup()],
+  ];
+  for (const [name, close] of steps) {
+    const started = Date.now();
+    await close();
+    if (Date.now() - started > 2000)
+      process.stderr.write(`closing the ${name} took ${Date.now() - started} ms\n`);
+  }
 }
+// Anything still holding the event loop (an idle keep-alive socket) must not hold the script.
+process.exit(0);
