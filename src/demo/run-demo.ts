@@ -85,17 +85,19 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     out(`Wrote ${envFile} with simulated keys and a fresh encryption key.\n`);
   const simulator = await startSimulatedProvider({ latencyMs: 20, jitterMs: 30, seed: 7 });
   const services = loadServiceSettings({ env: options.env, cwd: options.cwd, file: envFile });
-  const importable = loadConfig({
-    file: envFile,
-    cwd: options.cwd,
-    env: {
-      ...options.env,
-      DATABASE_URL: demoDatabaseUrl(services.databaseUrl),
-      AIKEYS_PREFIX: DEMO_PREFIX,
-      AI_PROVIDER_OPENAI_BASE_URL: simulator.openaiBaseUrl,
-      LOG_LEVEL: options.env.LOG_LEVEL ?? 'warn',
-    },
-  });
+  const readDemoConfig = () =>
+    loadConfig({
+      file: envFile,
+      cwd: options.cwd,
+      env: {
+        ...options.env,
+        DATABASE_URL: demoDatabaseUrl(services.databaseUrl),
+        AIKEYS_PREFIX: DEMO_PREFIX,
+        AI_PROVIDER_OPENAI_BASE_URL: simulator.openaiBaseUrl,
+        LOG_LEVEL: options.env.LOG_LEVEL ?? 'warn',
+      },
+    });
+  const importable = readDemoConfig();
   // The replicas keep the config without key secrets; only the import below sees them.
   const config = withoutKeySecrets(importable);
   const logger = createLogger({ level: config.services.logLevel, name: 'aikeys-demo' });
@@ -121,7 +123,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     const queues = [config.services.queueName, MAINTENANCE_QUEUE].map(
       (name) => new Queue(name, { connection: first.bullConnection, prefix: config.services.prefix }),
     );
-    const admin = await startAdminServer(first, queues, { port: 0 }).catch(() => undefined);
+    // The dashboard's "import now" (POST /api/import) re-reads config/.env.demo, as npm start does its file.
+    const admin = await startAdminServer(first, queues, { port: 0, readForImport: readDemoConfig }).catch(
+      () => undefined,
+    );
     if (admin) {
       out(`Admin dashboard: ${admin.url}/ (queues: ${admin.url}/admin/queues)\n`);
       closers.unshift(admin.closeStep);

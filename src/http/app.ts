@@ -6,8 +6,9 @@
  * Routes: GET /healthz (public), GET|POST /sign-in and POST /sign-out (public), GET / (dashboard),
  * GET /api/{health,accounts,accounts/:id,keys,keys/:name,settings,usage,failures,admin-actions},
  * POST /api/keys/:name/{block,unblock,disable,enable}, POST /api/reset-daily, POST /api/import,
- * GET /api/docs (OpenAPI: the UI, and /api/docs/json), GET /metrics, /admin/queues (Bull Board). Errors: `{ error: { code, message } }` everywhere but under `/v1`,
- * the front door (src/gateway), which answers in the providers' own shapes.
+ * GET /api/docs (OpenAPI: the UI, and /api/docs/json), GET /metrics, /admin/queues (Bull Board).
+ * Errors: `{ error: { code, message } }` everywhere but under `/v1`, the front door (src/gateway),
+ * which answers in the providers' own shapes.
  *
  * Order matters: security headers first (so even a refused request carries them), then the
  * cross-site check, then auth, then the routes, which all inherit the hooks (Bull Board's too).

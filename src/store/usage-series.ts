@@ -113,14 +113,27 @@ function sourceSql(query: UsageSeriesQuery): string {
   }
   const logDay = `(l.created_at AT TIME ZONE :tz)::date`;
   const rollups = rollupsServe(query);
-  const logs = `SELECT ${logDay} AS t, ${LOG_GROUP[groupBy]} AS grp, ${LOG_TOTALS}
+  if (!rollups) {
+    return `SELECT ${logDay} AS t, ${LOG_GROUP[groupBy]} AS grp, ${LOG_TOTALS}
       ${LOG_FROM}
       WHERE l.created_at >= (:from::date)::timestamp AT TIME ZONE :tz
         AND l.created_at < (:to::date + 1)::timestamp AT TIME ZONE :tz
-        ${rollups ? `AND NOT EXISTS (${IS_CLOSED}${logDay})` : ''}
         ${logFilters(filter)}
       GROUP BY 1, 2`;
-  if (!rollups) return logs;
+  }
+  // The log is read only for the open days, each through the created_at index; filtering a scan of
+  // the whole window by "day not closed" read every row of it. At 1M log rows over 30 days (29 closed),
+  // 30 days by day: 778-1886 ms before, 61-94 ms this way with JIT off (below), on a loaded 2-core box.
+  const logs = `SELECT o.day AS t, ${LOG_GROUP[groupBy]} AS grp, ${LOG_TOTALS}
+      FROM (SELECT g::date AS day FROM generate_series(:from::date, :to::date, interval '1 day') AS g
+             WHERE NOT EXISTS (${IS_CLOSED}g::date)) AS o
+      JOIN ai_request_logs l
+        ON l.created_at >= (o.day)::timestamp AT TIME ZONE :tz
+       AND l.created_at < (o.day + 1)::timestamp AT TIME ZONE :tz
+      LEFT JOIN ai_api_keys k ON k.key_id = l.key_id
+      LEFT JOIN ai_accounts a ON a.account_id = l.account_id
+      WHERE true ${logFilters(filter)}
+      GROUP BY 1, 2`;
   return `${logs}
     UNION ALL
     SELECT d.day AS t, ${ROLLUP_GROUP[groupBy]} AS grp, SUM(d.requests) AS requests, SUM(d.tokens) AS tokens,
@@ -182,7 +195,12 @@ export async function usageSeries(db: Db, query: UsageSeriesQuery): Promise<Usag
   if (filter.accountId !== undefined) bindings.accountId = filter.accountId;
   if (filter.model) bindings.model = filter.model;
   if (filter.client) bindings.client = filter.client;
-  const { rows } = await db.raw<{ rows: SeriesRow[] }>(seriesSql(query), bindings);
+  // Without JIT: the planner cannot tell that only today is open, prices the log join as 30 days of
+  // rows and compiles it (EXPLAIN ANALYZE at 1M log rows: 880 ms of JIT around a 30 ms index scan).
+  const rows = await db.transaction(async (trx) => {
+    await trx.raw('SET LOCAL jit = off');
+    return (await trx.raw<{ rows: SeriesRow[] }>(seriesSql(query), bindings)).rows;
+  });
   const totalsOf = (r: SeriesRow | undefined): UsageTotals => ({
     requests: r?.requests ?? 0,
     tokens: r?.tokens ?? 0,

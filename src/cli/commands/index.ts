@@ -3,6 +3,7 @@
  * a CommandRegistrar, added here (block, unblock, disable, enable, reset-daily, enqueue, ...).
  */
 import type { CommandRegistrar } from '../context.js';
+import { registerAccounts } from './accounts.js';
 import { registerBlock } from './block.js';
 import { registerDisable } from './disable.js';
 import { registerEnable } from './enable.js';
@@ -16,12 +17,15 @@ import { registerResetDaily } from './reset-daily.js';
 import { registerRotateEncryptionKey } from './rotate-encryption-key.js';
 import { registerSimulateProvider } from './simulate-provider.js';
 import { registerUnblock } from './unblock.js';
+import { registerUsage } from './usage.js';
 
 export const COMMANDS: readonly CommandRegistrar[] = [
   registerGenKey,
   registerMigrate,
   registerImport,
   registerKeys,
+  registerAccounts,
+  registerUsage,
   registerHealth,
   registerBlock,
   registerUnblock,

@@ -10,13 +10,11 @@ import { AikeysError } from '../../core/errors.js';
 import type { KeyActions } from '../../lease/key-actions.js';
 import { auditAdminAction } from '../../store/admin-actions.js';
 import type { KeyView } from '../../store/keys.js';
-import { validationError } from '../errors.js';
+import { parseInput as parse, routeSchema } from '../api-schema.js';
 import type { AdminAppDeps } from '../types.js';
-import { routeSchema } from '../api-schema.js';
-import { KeySchema } from '../views/key.js';
+import { KeySchema, keyJson } from '../views/key.js';
 import { apiActor } from './admin-actions.js';
 import { KeyNameParams } from './keys.js';
-import { keyJson } from '../views/key.js';
 
 /** A longer block would be cut to AI_MAX_BLOCK_SECONDS anyway: refused, so the operator knows. */
 function blockBody(maxBlockSeconds: number) {
@@ -36,12 +34,6 @@ function blockBody(maxBlockSeconds: number) {
 }
 const DisableBody = z.object({ reason: z.string().trim().min(1).max(200).optional() }).strict();
 const EmptyBody = z.object({}).strict();
-
-function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
-  const parsed = schema.safeParse(value ?? {});
-  if (!parsed.success) throw validationError(parsed.error, where);
-  return parsed.data;
-}
 
 function requireActions(deps: AdminAppDeps): KeyActions {
   if (deps.actions) return deps.actions;

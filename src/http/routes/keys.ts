@@ -22,7 +22,7 @@ const KeysQuery = z
     status: z.enum(KEY_STATUSES).optional(),
     provider: z.string().min(1).max(100).optional(),
     model: z.string().min(1).max(255).optional(),
-    account_id: z.coerce.number().int().min(1).optional(),
+    account_id: z.coerce.number().int().min(1).max(2_147_483_647).optional(),
     q: z
       .string()
       .max(200)

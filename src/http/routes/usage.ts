@@ -12,7 +12,8 @@ import { MAX_BUCKETS, resolveUsageWindow, USAGE_BUCKETS } from '../../store/usag
 import { parseInput, routeSchema } from '../api-schema.js';
 import { usageReport } from '../queries/usage.js';
 import type { AdminAppDeps } from '../types.js';
-import { TotalsSchema, totalsJson } from '../views/key.js';
+import { TotalsSchema } from '../views/key.js';
+import { SeriesSchema, usageJson } from '../views/usage.js';
 import { KeyNameParams } from './keys.js';
 
 const END = z
@@ -41,22 +42,6 @@ const UsageQuery = z
       .describe('Older form: alone, answers the older shape (hourly, by_key, by_hour_and_key)'),
   })
   .strict();
-
-const SeriesSchema = z
-  .object({
-    bucket: z.enum(USAGE_BUCKETS),
-    from: z.string().describe('First bucket'),
-    to: z.string().describe('Last bucket, included'),
-    time_zone: z.string().describe('AI_TIMEZONE: where days begin'),
-    series: z.array(
-      TotalsSchema.extend({
-        time: z.string().describe('YYYY-MM-DD for days; the ISO instant the hour starts for hours'),
-        group: z.string().nullable().describe('Key, model, account name or client; null without group_by'),
-      }),
-    ),
-    totals: TotalsSchema,
-  })
-  .describe('Usage series');
 
 const HOURLY_TOTALS = TotalsSchema.extend({ hour: z.string() });
 const LegacySchema = z
@@ -103,19 +88,12 @@ export function registerUsageRoutes(app: FastifyInstance, deps: AdminAppDeps): v
       timeZone,
       { from: 'query.from', to: 'query.to' },
     );
-    const { series, totals } = await usageSeries(deps.db, {
+    const result = await usageSeries(deps.db, {
       window,
       groupBy: query.group_by,
       filter: { key: query.key, model: query.model, accountId: query.account_id, client: query.client },
       timeZone,
     });
-    return {
-      bucket: window.bucket,
-      from: window.from,
-      to: window.to,
-      time_zone: timeZone,
-      series: series.map((p) => ({ time: p.time, group: p.group, ...totalsJson(p) })),
-      totals: totalsJson(totals),
-    };
+    return usageJson(window, timeZone, result);
   });
 }

@@ -30,11 +30,18 @@ const GUARDED_GETS = [
   '/api/keys?include_removed=true',
   '/api/settings',
   '/api/usage?hours=72',
+  '/api/usage?bucket=day&group_by=key',
+  '/api/keys/key_1',
+  '/api/accounts/1',
+  '/api/failures',
+  '/api/admin-actions',
+  '/api/docs',
+  '/api/docs/json',
   '/metrics',
   '/admin/queues',
   '/admin/queues/api/queues',
 ];
-const GUARDED_POSTS = ['/api/keys/key_1/block', '/api/keys/key_1/disable', '/api/reset-daily'];
+const GUARDED_POSTS = ['/api/keys/key_1/block', '/api/keys/key_1/disable', '/api/reset-daily', '/api/import'];
 
 beforeAll(async () => {
   f = await setUp(env);

@@ -113,6 +113,7 @@ describe('GET /api/keys paging', () => {
       ['sort=secret', 'query.sort'],
       ['order=up', 'query.order'],
       ['account_id=-1', 'query.account_id'],
+      ['account_id=2147483648', 'query.account_id'],
       ['nope=1', 'nope'],
     ]) {
       const res = await app.inject({ method: 'GET', url: `/api/keys?${query}` });
