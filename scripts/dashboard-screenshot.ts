@@ -1,10 +1,12 @@
 /**
- * `npx tsx scripts/dashboard-screenshot.ts [--out docs/dashboard.png] [--keys 1000]`: writes the
- * README's picture of the dashboard. It seeds a system of its own on the local PostgreSQL and Redis
- * (a database and a Redis prefix named for this run, both removed afterwards): simulated keys over
- * two providers, 29 days of history, calls of the last 24 hours with clients, real jobs through a
- * worker (so keys have usage today) and one key the provider refuses; then it signs in with
- * Chromium (CHROMIUM_PATH, default /usr/bin/chromium) and captures the page.
+ * `npx tsx scripts/dashboard-screenshot.ts [--out docs/dashboard.png] [--keys 1000]
+ * [--view 'range=24h&status=disabled'] [--full-page]`: writes the README's picture of the dashboard.
+ * It seeds a system of its own on the local PostgreSQL and Redis (a database and a Redis prefix
+ * named for this run, both removed afterwards): simulated keys over two providers (every 97th one
+ * refused by the provider), 30 days of calls with clients and their daily rollups, 200 real jobs
+ * through a worker (so keys have usage today, and refused keys fail and are disabled), one key
+ * blocked; then it signs in with Chromium (CHROMIUM_PATH, default /usr/bin/chromium) and captures
+ * the page (its top 1,500 pixels unless --full-page).
  * DATABASE_URL / REDIS_URL name other servers (the database part of DATABASE_URL is replaced).
  */
 import { randomBytes } from 'node:crypto';
@@ -24,6 +26,10 @@ const { values } = parseArgs({
   options: {
     out: { type: 'string', default: 'docs/dashboard.png' },
     keys: { type: 'string', default: '1000' },
+    // The dashboard's view, as in its address (default: 30 days by model, most used keys first).
+    view: { type: 'string', default: 'range=30d&split=model&sort=used_today&order=desc' },
+    // The whole page instead of its top 1,500 pixels.
+    'full-page': { type: 'boolean', default: false },
   },
 });
 const keyCount = Number(values.keys);
@@ -108,14 +114,18 @@ try {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(`${admin.url}/`);
   // The most used keys first: the run's real calls.
-  await page.goto(`${admin.url}/#range=30d&split=model&sort=used_today&order=desc`);
+  await page.goto(`${admin.url}/#${values.view}`);
   await page.locator('#usage-chart svg rect.col').first().waitFor();
   await page.locator('#failures-table tbody tr td:nth-child(2)').first().waitFor();
   await page.waitForTimeout(500);
   const out = path.resolve(values.out);
   mkdirSync(path.dirname(out), { recursive: true });
   // The top of the page: health, chart, configuration, the keys table's first rows.
-  await page.screenshot({ path: out, clip: { x: 0, y: 0, width: 1440, height: 1500 }, fullPage: true });
+  await page.screenshot({
+    path: out,
+    fullPage: true,
+    ...(values['full-page'] ? {} : { clip: { x: 0, y: 0, width: 1440, height: 1500 } }),
+  });
   // Written before process.exit below, which would drop a line still queued for a pipe.
   await new Promise((done) =>
     process.stdout.write(`dashboard-screenshot: wrote ${path.relative(process.cwd(), out)}\n`, done),
