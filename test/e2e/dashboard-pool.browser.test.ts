@@ -114,7 +114,7 @@ describe.skipIf(!RUN)('the dashboard on a 1,000-key pool', () => {
     const asked = Date.now();
     await page.locator('#keys-per-page').selectOption('200');
     await expect.poll(() => rangeText().textContent(), { interval: 20 }).toBe('1–200 of 1,000 keys');
-    // Request, query and 200 rows drawn: 0.47 s measured here on a shared, busy 2-core machine.
+    // Request, query and 200 rows drawn: 0.5-0.7 s measured here on a shared, busy 2-core machine.
     const tookMs = Date.now() - asked;
     console.info(`dashboard: 200 of 1,000 keys shown ${tookMs} ms after the page-size change`);
     expect(tookMs).toBeLessThan(3000);

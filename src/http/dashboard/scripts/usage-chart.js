@@ -41,21 +41,24 @@ function niceStep(max) {
   return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * power;
 }
 
-function labeller(bucket, timeZone) {
+/**
+ * Axis and tooltip text of a bucket. Hours come as the instant they start and are printed as that
+ * time zone's clock; days come as YYYY-MM-DD, already a date of that zone, so they are read and
+ * printed as UTC, where no offset can move them to the day before.
+ */
+function labeller(timeZone) {
   let zone = timeZone;
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    new Intl.DateTimeFormat('en-GB', { timeZone: zone });
   } catch {
-    zone = undefined;
+    zone = undefined; // A zone this browser does not know: its own.
   }
-  const f =
-    bucket === 'day'
-      ? new Intl.DateTimeFormat('en-US', { timeZone: zone, month: 'short', day: 'numeric' })
-      : new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit' });
-  // A day comes as YYYY-MM-DD, already a date of that zone: read and print it as UTC so no offset moves it.
+  const hour = new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit' });
   const day = new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', month: 'short', day: 'numeric' });
   return (time) =>
-    /^\d{4}-\d{2}-\d{2}$/.test(time) ? day.format(new Date(time + 'T00:00:00Z')) : f.format(new Date(time));
+    /^\d{4}-\d{2}-\d{2}$/.test(time)
+      ? day.format(new Date(time + 'T00:00:00Z'))
+      : hour.format(new Date(time));
 }
 
 /** Calls made without a client (jobs put on the queue directly) have none. */
@@ -90,7 +93,7 @@ function drawAxes(chart, max, step, metric) {
 AK.renderUsage = function (totalsData, splitData) {
   const v = AK.view;
   const metric = v.metric;
-  const label = labeller(totalsData.bucket, totalsData.time_zone);
+  const label = labeller(totalsData.time_zone);
   const times = totalsData.series.map((s) => s.time);
   const rows = splitData ? splitData.series : totalsData.series.map((s) => ({ ...s, group: null }));
   const { ordered, colours } = groupColours(rows, metric);
