@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRIC_NAMES } from '../../../src/http/metrics.js';
+import { DASHBOARD_SCRIPTS } from '../../../src/http/routes/dashboard.js';
 import { writeUsageReject } from '../../../src/store/usage-rejects.js';
 import { isolate } from '../../setup/isolation.js';
 import { buildApp, setUp, type Fixture } from './fixtures.js';
@@ -28,9 +29,11 @@ describe('dashboard', () => {
     expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
     for (const heading of [
       'System Health',
-      'Accounts Overview',
+      'Usage',
+      'Configuration',
       'Keys',
-      'Usage (tokens per hour',
+      'Recent failures',
+      'Accounts Overview',
       'System Settings',
     ]) {
       expect(res.body).toContain(`<h2>${heading}`);
@@ -41,7 +44,12 @@ describe('dashboard', () => {
     expect(res.body).not.toContain('{{JS}}');
     expect(res.body).toContain("location.assign('/sign-in')");
     expect(res.body).toContain('action="/sign-out"');
-    expect(res.body).toContain('/api/usage?hours=24');
+    // Every script part made it in, once, in order (routes/dashboard.ts joins them).
+    const parts = [...res.body.matchAll(/^\/\/ ([a-z-]+\.js)$/gm)].map((m) => m[1]);
+    expect(parts).toEqual([...DASHBOARD_SCRIPTS]);
+    for (const route of ['/api/keys?', '/api/usage?bucket=', '/api/failures?limit=', '/api/health']) {
+      expect(res.body).toContain(route);
+    }
     expect(res.body).not.toMatch(/<script[^>]+src=|<link[^>]+href=|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
   });
 
@@ -53,6 +61,17 @@ describe('dashboard', () => {
     const hash = createHash('sha256').update(script, 'utf8').digest('base64');
     expect(res.headers['content-security-policy']).toContain(`script-src 'sha256-${hash}'`);
     expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+  });
+
+  it('keeps nothing where a script could read it: no storage, no cookie, no token, no innerHTML', async () => {
+    const res = await app.inject({ url: '/' });
+    const script = /<script>([\s\S]*?)<\/script>/.exec(res.body)?.[1] ?? '';
+    expect(script).toContain('AK.refreshNow');
+    for (const needle of ['sessionStorage', 'localStorage', 'document.cookie', 'authorization']) {
+      expect(script, needle).not.toContain(needle);
+    }
+    // Text reaches the page through textContent only: provider errors are quoted in it.
+    expect(script).not.toMatch(/\.(innerHTML|outerHTML|insertAdjacentHTML)\b|document\.write/);
   });
 });
 
