@@ -56,7 +56,9 @@ async function node(args: readonly string[], cwd = app.dir): Promise<Run> {
 /** Package names a compiled file imports (`import … from 'x'`, `import 'x'`, `import('x')`). */
 function importedPackages(code: string): string[] {
   const specifiers = [
-    ...code.matchAll(/^\s*(?:import|export)\s[^;]*?from\s*['"]([^'"]+)['"]/gm),
+    // The keyword `from` after a space or a brace: never the end of a word or string, as in the
+    // object literal `{ from: 'from', to: 'to' }`, which the scan once read as a package `, to: `.
+    ...code.matchAll(/^\s*(?:import|export)\s[^;]*?[\s}]from\s*['"]([^'"]+)['"]/gm),
     ...code.matchAll(/^\s*import\s*['"]([^'"]+)['"]/gm),
     ...code.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g),
   ].map((match) => match[1]!);
