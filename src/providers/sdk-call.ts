@@ -1,7 +1,7 @@
 import type { Secret } from '../core/secret.js';
 import { classifyNoResponse } from './classify.js';
 import { failureFromSdkError } from './sdk-failure.js';
-import type { ChatCallOptions, ChatResult } from './types.js';
+import type { ChatCallOptions, ChatFailure, ChatResult } from './types.js';
 
 /**
  * What every official-client provider does around its one request: pass the caller's abort signal,
@@ -14,11 +14,22 @@ import type { ChatCallOptions, ChatResult } from './types.js';
  * caller's signal; a call ended by it is a timeout like any other (status 0, the outcome
  * classifyNoResponse gives a timeout), so the key is treated the same either way.
  */
-export async function callThroughSdk(
-  context: { provider: string; secret: Secret; callOptions: ChatCallOptions; now: () => number },
-  send: (requestOptions: { signal?: AbortSignal }) => Promise<unknown>,
-  read: (reply: unknown) => ChatResult,
-): Promise<ChatResult> {
+export interface SdkCallContext {
+  readonly provider: string;
+  readonly secret: Secret;
+  readonly callOptions: ChatCallOptions;
+  readonly now: () => number;
+}
+
+/** The call's own deadline joined to the caller's signal, and how an error thrown under it reads. */
+export interface CallDeadline {
+  readonly signal: AbortSignal;
+  /** The failure an SDK error stands for: a timeout when the deadline (not the caller) ended the call. */
+  failureOf(error: unknown, timeoutMessage: string): ChatFailure;
+  clear(): void;
+}
+
+export function startCallDeadline(context: SdkCallContext): CallDeadline {
   const { provider, secret, callOptions } = context;
   const { timeoutMs } = callOptions;
   const deadline = new AbortController();
@@ -27,21 +38,36 @@ export async function callThroughSdk(
     callOptions.signal === undefined
       ? deadline.signal
       : AbortSignal.any([callOptions.signal, deadline.signal]);
+  return {
+    signal,
+    failureOf(error, timeoutMessage) {
+      // The caller's abort stays the caller's (not the key's fault), even if the deadline passed too.
+      if (deadline.signal.aborted && callOptions.signal?.aborted !== true) {
+        return classifyNoResponse(provider, 'timeout', timeoutMessage, secret);
+      }
+      return failureFromSdkError(error, {
+        provider,
+        secret,
+        timeoutMs,
+        now: context.now(),
+        ...(callOptions.signal === undefined ? {} : { signal: callOptions.signal }),
+      });
+    },
+    clear: () => clearTimeout(timer),
+  };
+}
+
+export async function callThroughSdk(
+  context: SdkCallContext,
+  send: (requestOptions: { signal?: AbortSignal }) => Promise<unknown>,
+  read: (reply: unknown) => ChatResult,
+): Promise<ChatResult> {
+  const deadline = startCallDeadline(context);
   try {
-    return read(await send({ signal }));
+    return read(await send({ signal: deadline.signal }));
   } catch (error) {
-    // The caller's abort stays the caller's (not the key's fault), even if the deadline passed too.
-    if (deadline.signal.aborted && callOptions.signal?.aborted !== true) {
-      return classifyNoResponse(provider, 'timeout', `no response within ${timeoutMs} ms`, secret);
-    }
-    return failureFromSdkError(error, {
-      provider,
-      secret,
-      timeoutMs,
-      now: context.now(),
-      ...(callOptions.signal === undefined ? {} : { signal: callOptions.signal }),
-    });
+    return deadline.failureOf(error, `no response within ${context.callOptions.timeoutMs} ms`);
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
   }
 }

@@ -8,10 +8,8 @@
  * so the failure carries `partial`: what was sent and the tokens paid for, counted locally since a
  * broken stream reports no usage. The response status was 200 then, and the row says so.
  */
-import type { Secret } from '../core/secret.js';
-import { classifyNoResponse } from './classify.js';
-import { failureFromSdkError } from './sdk-failure.js';
-import type { ChatCallOptions, ChatFailure, ChatResult, ChatRequest } from './types.js';
+import { startCallDeadline, type SdkCallContext } from './sdk-call.js';
+import type { ChatRequest, ChatResult } from './types.js';
 import { estimatedUsage } from './usage-check.js';
 
 /** Reads one wire format's stream events; calls the delta listener itself. */
@@ -26,39 +24,17 @@ export interface StreamEventReader {
 }
 
 export async function streamThroughSdk(
-  context: {
-    provider: string;
-    secret: Secret;
-    request: ChatRequest;
-    callOptions: ChatCallOptions;
-    now: () => number;
-  },
+  context: SdkCallContext & { readonly request: ChatRequest },
   open: (requestOptions: { signal?: AbortSignal }) => Promise<AsyncIterable<unknown>>,
   reader: StreamEventReader,
 ): Promise<ChatResult> {
-  const { provider, secret, callOptions } = context;
-  const { timeoutMs } = callOptions;
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(), timeoutMs);
-  const signal =
-    callOptions.signal === undefined
-      ? deadline.signal
-      : AbortSignal.any([callOptions.signal, deadline.signal]);
+  const deadline = startCallDeadline(context);
   try {
-    const events = await open({ signal });
+    const events = await open({ signal: deadline.signal });
     for await (const event of events) reader.take(event);
     return reader.finish();
   } catch (error) {
-    const failure: ChatFailure =
-      deadline.signal.aborted && callOptions.signal?.aborted !== true
-        ? classifyNoResponse(provider, 'timeout', `no complete reply within ${timeoutMs} ms`, secret)
-        : failureFromSdkError(error, {
-            provider,
-            secret,
-            timeoutMs,
-            now: context.now(),
-            ...(callOptions.signal === undefined ? {} : { signal: callOptions.signal }),
-          });
+    const failure = deadline.failureOf(error, `no complete reply within ${context.callOptions.timeoutMs} ms`);
     if (!reader.started) return failure;
     return {
       ...failure,
@@ -70,6 +46,6 @@ export async function streamThroughSdk(
       },
     };
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
   }
 }
