@@ -1,5 +1,5 @@
 /**
- * The PHP system's legacy key names (`API_KEY_N_PRIMARY`, `API_KEY_N`, `OPENAI_API_KEY`,
+ * Legacy key names (`API_KEY_N_PRIMARY`, `API_KEY_N`, `OPENAI_API_KEY`,
  * `GEMINI_API_KEY`) still work: each becomes a key numbered after the highest explicit `KEY_N`, in
  * file order, and a notice says exactly how to rename it. A legacy key whose secret is already
  * configured is dropped with a notice to delete its line, since old files often repeat a key under

@@ -126,7 +126,7 @@ const KEY_EXAMPLES = [
   '# KEY_3_DAILY_LIMIT=200000',
   '# KEY_3_MAX_CONCURRENCY=4',
   '',
-  '# Legacy names from the PHP system (API_KEY_N_PRIMARY, API_KEY_N, OPENAI_API_KEY, GEMINI_API_KEY)',
+  '# Legacy key names (API_KEY_N_PRIMARY, API_KEY_N, OPENAI_API_KEY, GEMINI_API_KEY)',
   '# still load, numbered after the highest KEY_N; startup says how to rename each.',
 ];
 

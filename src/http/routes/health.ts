@@ -49,8 +49,8 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AdminAppDeps): 
   });
   app.get('/api/health', { schema }, async () => {
     const h = await getSystemHealth(deps.db, deps.config);
-    // snake_case field names, the same as `aikeys health`, so dashboards and scripts written against
-    // the PHP system's health output read it unchanged.
+    // snake_case field names, the same as `aikeys health` and the table columns, so a script reads
+    // either answer with the same names.
     return {
       total_keys: h.totalKeys,
       active_keys: h.activeKeys,
