@@ -164,6 +164,8 @@ describe('the AI job pipeline with three worker processes', () => {
         },
         estimatedCost: expect.any(Number),
         attempts: expect.any(Array),
+        // The simulator ends every reply with finish_reason "stop".
+        finishReason: 'stop',
       });
       expect(result.usage.totalTokens).toBe(result.usage.promptTokens + result.usage.completionTokens);
       const last = result.attempts.at(-1);
