@@ -1,13 +1,15 @@
 /**
  * `npm run bench`: runs every bench and prints its table. Each bench uses a Redis prefix of its own
  * and deletes it afterwards. REDIS_URL is read here only as the bench's own entry point argument.
- * `npm run bench -- --only lease` or `--only pipeline` runs one of them; a Redis URL may follow.
+ * `npm run bench -- --only lease`, `--only pipeline` or `--only redis-cost` runs one of them; a Redis URL
+ * may follow (redis-cost starts a redis-server of its own under valgrind instead).
  * `--keys 10,100,10000` sets the lease bench's pool sizes (default 10, 1,000 and 10,000 keys).
  */
 import { parseArgs } from 'node:util';
 import { benchLease, formatLeaseBench } from './lease.js';
 import { benchPipeline, formatPipelineBench } from './pipeline.js';
 import { parseCounts } from './lib/counts-flag.js';
+import { benchRedisCost, formatRedisCost } from './redis-cost.js';
 
 const { values, positionals } = parseArgs({
   options: { only: { type: 'string' }, keys: { type: 'string' } },
@@ -28,4 +30,11 @@ if (wanted('pipeline')) {
   console.log(`\n## Pipeline (${redisUrl})\n`);
   const results = await benchPipeline({ redisUrl, log: (line) => console.error(`[pipeline] ${line}`) });
   console.log(formatPipelineBench(results));
+}
+
+// Redis instructions per job, aikeys vs raw BullMQ, on a private redis-server under callgrind.
+if (wanted('redis-cost')) {
+  console.log('\n## Redis cost per job (private redis-server under callgrind)\n');
+  const result = await benchRedisCost({ log: (line) => console.error(`[redis-cost] ${line}`) });
+  console.log(formatRedisCost(result));
 }

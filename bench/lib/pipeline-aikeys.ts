@@ -42,6 +42,8 @@ export interface AikeysBenchOptions {
   readonly openaiBaseUrl: string;
   readonly concurrency: number;
   readonly job: AiJobData;
+  /** The database created (and dropped) for the run; benches that may run side by side differ. */
+  readonly databaseName?: string;
 }
 
 function benchEnvText(): string {
@@ -58,9 +60,9 @@ function benchEnvText(): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function benchDatabaseUrl(databaseUrl: string): string {
+export function benchDatabaseUrl(databaseUrl: string, name = BENCH_DATABASE): string {
   const url = new URL(databaseUrl);
-  url.pathname = `/${BENCH_DATABASE}`;
+  url.pathname = `/${name}`;
   return url.toString();
 }
 
@@ -69,7 +71,7 @@ export async function startAikeysBench(options: AikeysBenchOptions): Promise<Aik
   const file = path.join(dir, '.env.bench');
   writeFileSync(file, benchEnvText(), { mode: 0o600 });
   const prefix = benchPrefix('pipeline');
-  const databaseUrl = benchDatabaseUrl(options.databaseUrl);
+  const databaseUrl = benchDatabaseUrl(options.databaseUrl, options.databaseName);
   // The bench's own environment, passed in: nothing here reads process.env.
   const env: Env = {
     REDIS_URL: options.redisUrl,
