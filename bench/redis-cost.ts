@@ -20,6 +20,7 @@ import { inclusiveByFunction } from './lib/callgrind-functions.js';
 import { startAikeysBench } from './lib/pipeline-aikeys.js';
 import { runBatch } from './lib/pipeline-batch.js';
 import { ceilingProcessor, startRawWorker } from './lib/pipeline-raw.js';
+import { primaryCapacity, type PrimaryCapacity } from './lib/primary-capacity.js';
 import { installCommandCounter } from './lib/pipeline-redis-count.js';
 import { startSimulatorChild } from './lib/pipeline-simulator.js';
 import { formatRedisCost, parseCommandCalls, type VariantCost } from './lib/redis-cost-format.js';
@@ -30,6 +31,7 @@ export interface RedisCostResult {
   readonly concurrency: number;
   readonly aikeys: VariantCost;
   readonly raw: VariantCost;
+  readonly primary: PrimaryCapacity | null;
 }
 
 const JOB: AiJobData = {
@@ -76,6 +78,8 @@ export async function benchRedisCost(options: {
     log('starting redis-server under callgrind');
     const server = await startCallgrindRedis(options.redisServer);
     closers.unshift(() => server.abort());
+    log('instructions per second of a saturated primary (redis-benchmark, native and under callgrind)');
+    const primary = await primaryCapacity(server, new URL(server.url));
     const system = await startAikeysBench({
       redisUrl: server.url,
       databaseUrl: options.databaseUrl ?? 'postgres://postgres@127.0.0.1:5432/postgres',
@@ -123,7 +127,7 @@ export async function benchRedisCost(options: {
     };
     const rawCost = await measure('raw', runRaw);
     const aikeysCost = await measure('aikeys', runAikeys);
-    return { jobs, concurrency, aikeys: aikeysCost, raw: rawCost };
+    return { jobs, concurrency, aikeys: aikeysCost, raw: rawCost, primary };
   } finally {
     counter.uninstall();
     for (const close of closers)

@@ -20,6 +20,24 @@ export interface RedisCostTables {
   readonly concurrency: number;
   readonly aikeys: VariantCost;
   readonly raw: VariantCost;
+  /** A saturated primary's instructions per second (lib/primary-capacity.ts), when measured. */
+  readonly primary?: {
+    readonly requestsPerSecond: number;
+    readonly instructionsPerRequest: number;
+    readonly instructionsPerSecond: number;
+  } | null;
+}
+
+/** Jobs/s one primary can carry: its instructions per second over a job's (serverCron left out). */
+export function ceilingLine(t: RedisCostTables): string | undefined {
+  if (!t.primary) return undefined;
+  const perJob = (v: VariantCost) => (v.instructions - (v.byFunction.get('serverCron') ?? 0)) / t.jobs;
+  const p = t.primary;
+  return (
+    `one primary: ${n(p.instructionsPerSecond / 1e6)}M instructions/s (redis-benchmark -c 32, a script of 20 HINCRBY: ` +
+    `${n(p.requestsPerSecond)} requests/s natively x ${n(p.instructionsPerRequest)} instructions each); ` +
+    `ceiling ${n(p.instructionsPerSecond / perJob(t.aikeys))} aikeys jobs/s, ${n(p.instructionsPerSecond / perJob(t.raw))} raw BullMQ jobs/s per primary`
+  );
 }
 
 /** Rows of the breakdown: a label and the Redis 7.0 function whose inclusive count it shows. */
@@ -92,8 +110,10 @@ export function formatRedisCost(t: RedisCostTables): string {
     ([label, fn]) =>
       `| ${label} | ${n(per(t.aikeys, fn))} | ${n(per(t.raw, fn))} | ${n(per(t.aikeys, fn) - per(t.raw, fn))} |`,
   );
+  const ceiling = ceilingLine(t);
   return [
     headline(t),
+    ...(ceiling ? [ceiling] : []),
     '',
     `${n(t.jobs)} jobs per variant at concurrency ${t.concurrency}, 0 ms provider latency, one redis-server under callgrind.`,
     '',
