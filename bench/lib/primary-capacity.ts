@@ -6,11 +6,10 @@
  * same command). On a 2-core machine the benchmark client shares the cores with Redis, so the rate,
  * and the ceiling, are lower bounds of what a dedicated core gives.
  */
-import { execFile, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import type { CallgrindRedis } from './callgrind-redis.js';
+import { startNativeRedis } from './native-redis.js';
 import { parseRps } from './redis-benchmark.js';
 
 const run = promisify(execFile);
@@ -41,40 +40,13 @@ export interface PrimaryCapacity {
  */
 const WORK = "for i = 1, 20 do redis.call('HINCRBY', KEYS[1], 'f' .. (i % 10), 1) end return 1";
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function nativeRate(requests: number): Promise<number | null> {
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  const redis = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: null, retryStrategy: () => 50 });
-  redis.on('error', () => undefined);
+  const server = await startNativeRedis();
   try {
-    await Promise.race([
-      redis.ping(),
-      new Promise((_, reject) =>
-        setTimeout(() => reject(new Error('native redis-server did not start')), 10_000),
-      ),
-    ]);
-    const sha = (await redis.script('LOAD', WORK)) as string;
-    return await benchmark(port, sha, requests);
+    const sha = (await server.redis.script('LOAD', WORK)) as string;
+    return await benchmark(server.port, sha, requests);
   } finally {
-    redis.disconnect();
-    child.kill('SIGTERM');
+    await server.close();
   }
 }
 
