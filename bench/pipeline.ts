@@ -151,6 +151,7 @@ async function benchOneLatency(
       openaiBaseUrl: base,
       concurrency,
       job: JOB,
+      asNpmStart: true,
     });
     closers.unshift(() => system.close());
     const ceiling = await startRawWorker({

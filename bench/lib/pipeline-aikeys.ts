@@ -16,7 +16,11 @@ import { keyRingOf } from '../../src/config/encryption-key.js';
 import { generateMasterKey } from '../../src/crypto/key-ring.js';
 import type { AiJobData } from '../../src/jobs/job-schema.js';
 import { createProducer, type AiJobProducer } from '../../src/queues/producer.js';
+import { Queue } from 'bullmq';
+import { MAINTENANCE_QUEUE } from '../../src/queues/names.js';
+import { startAdminServer } from '../../src/runtime/admin-server.js';
 import { buildContainer, type Container } from '../../src/runtime/container.js';
+import { startProcessObservability } from '../../src/runtime/process-observability.js';
 import { closeInOrder, type CloseStep } from '../../src/runtime/shutdown.js';
 import { startWorkerReplica, type WorkerReplica } from '../../src/runtime/worker-replica.js';
 import { dropDatabase } from '../../src/store/database.js';
@@ -44,6 +48,11 @@ export interface AikeysBenchOptions {
   readonly job: AiJobData;
   /** The database created (and dropped) for the run; benches that may run side by side differ. */
   readonly databaseName?: string;
+  /**
+   * Also what `npm start` runs next to the worker (workers/main.ts): process observability (metrics,
+   * probes) and the admin server on a free port, so CPU per job is that of the whole process.
+   */
+  readonly asNpmStart?: boolean;
 }
 
 function benchEnvText(): string {
@@ -107,12 +116,31 @@ export async function startAikeysBench(options: AikeysBenchOptions): Promise<Aik
       ring: keyRingOf(config.system),
       logger,
     });
+    const observability = options.asNpmStart
+      ? await startProcessObservability(container, {
+          serviceName: 'aikeys-bench',
+          runsWorkers: true,
+          env: {},
+        })
+      : undefined;
     const replica = await startWorkerReplica(container, {
       concurrency: options.concurrency,
       configManager: new ConfigManager({ file, env }),
+      ...(observability ? { observer: observability.observer } : {}),
     });
     // The container's close is already registered, last.
     steps.unshift(...replica.workerSteps);
+    if (observability) {
+      const queues = [config.services.queueName, MAINTENANCE_QUEUE].map(
+        (name) => new Queue(name, { connection: container.bullConnection, prefix }),
+      );
+      const server = await startAdminServer(container, queues, { port: 0, probes: observability });
+      steps.unshift(
+        observability.shutdownStep,
+        server.closeStep,
+        ...queues.map((q) => ({ name: q.name, close: () => q.close() })),
+      );
+    }
     const producer: AiJobProducer = createProducer({
       connection: container.bullConnection,
       prefix,
