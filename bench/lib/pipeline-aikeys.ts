@@ -2,7 +2,8 @@
  * The whole aikeys pipeline for the bench, from nothing: a throw-away env file with 16 healthy
  * simulated keys (daily limits far above a run), a fresh database `aikeys_bench`, a fresh Redis
  * prefix, the import, one worker replica (buildContainer + startWorkerReplica) at the bench's
- * concurrency, and the producer. `close()` undoes all of it, including the database and the prefix.
+ * concurrency (with `asNpmStart`, also process observability and the admin server, as `npm start`),
+ * and the producer. `close()` undoes all of it, including the database and the prefix.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
