@@ -18,7 +18,13 @@ import { summarise as summariseLoop, type LoopResult, type LoopSample } from './
 import { startAikeysBench } from './lib/pipeline-aikeys.js';
 import { batchSize, runBatch, warmUp, type BatchResult, type BatchTarget } from './lib/pipeline-batch.js';
 import { formatProfile, profile, summarise, type ProfileSummary } from './lib/pipeline-cpu-profile.js';
-import { ceilingProcessor, directCalls, noopProcessor, startRawWorker } from './lib/pipeline-raw.js';
+import {
+  ceilingProcessor,
+  directCalls,
+  fetchProcessor,
+  noopProcessor,
+  startRawWorker,
+} from './lib/pipeline-raw.js';
 import {
   addCounts,
   installCommandCounter,
@@ -43,6 +49,8 @@ export interface PipelineBenchRow {
   readonly concurrency: number;
   readonly aikeys: WorkerRun;
   readonly ceiling: WorkerRun;
+  /** A raw BullMQ worker making the call with plain fetch (no SDK). */
+  readonly fetch: WorkerRun;
   readonly noop: WorkerRun;
   readonly direct: LoopResult;
   /** aikeys / ceiling. */
@@ -80,7 +88,7 @@ const JOB: AiJobData = {
   maxTokens: 16,
 };
 
-type WorkerVariant = 'aikeys' | 'ceiling' | 'noop';
+type WorkerVariant = 'aikeys' | 'ceiling' | 'fetch' | 'noop';
 
 /** Batches of one variant, summed: jobs over seconds, commands over jobs. */
 class Tally {
@@ -143,6 +151,7 @@ async function benchOneLatency(
       openaiBaseUrl: base,
       concurrency,
       job: JOB,
+      asNpmStart: true,
     });
     closers.unshift(() => system.close());
     const ceiling = await startRawWorker({
@@ -153,6 +162,14 @@ async function benchOneLatency(
       job: JOB,
     });
     closers.unshift(() => ceiling.close());
+    const plain = await startRawWorker({
+      redisUrl,
+      name: 'fetch',
+      concurrency,
+      processor: fetchProcessor(base),
+      job: JOB,
+    });
+    closers.unshift(() => plain.close());
     const noop = await startRawWorker({
       redisUrl,
       name: 'noop',
@@ -164,11 +181,13 @@ async function benchOneLatency(
     const targets: Record<WorkerVariant, BatchTarget> = {
       aikeys: system.target,
       ceiling: ceiling.target,
+      fetch: plain.target,
       noop: noop.target,
     };
     const tallies: Record<WorkerVariant, Tally> = {
       aikeys: new Tally(),
       ceiling: new Tally(),
+      fetch: new Tally(),
       noop: new Tally(),
     };
     const sizes = {} as Record<WorkerVariant, number>;
@@ -202,12 +221,18 @@ async function benchOneLatency(
       if (options.profileFile) writeFileSync(options.profileFile, JSON.stringify(run.profile));
       profiled = summarise(run.profile);
     }
-    const [a, c, n] = [tallies.aikeys.result(), tallies.ceiling.result(), tallies.noop.result()];
+    const [a, c, f, n] = [
+      tallies.aikeys.result(),
+      tallies.ceiling.result(),
+      tallies.fetch.result(),
+      tallies.noop.result(),
+    ];
     const row = {
       latencyMs,
       concurrency,
       aikeys: a,
       ceiling: c,
+      fetch: f,
       noop: n,
       direct: summariseLoop(direct),
       ratio: a.perSecond / c.perSecond,
@@ -268,13 +293,22 @@ export function formatPipelineBench(results: PipelineBenchResults): string {
     '| provider latency | worker | jobs measured | bench-process CPU µs / job | Redis commands / job | round trips / job | commands / job (top) |',
     '|---:|---|---:|---:|---:|---:|---|',
     ...rows.flatMap((r) =>
-      (['aikeys', 'ceiling', 'noop'] as const).map((k) => {
+      (['aikeys', 'ceiling', 'fetch', 'noop'] as const).map((k) => {
         const w = r[k];
         return `| ${r.latencyMs} ms | ${k} | ${n(w.jobs)} | ${n(w.cpuUsPerJob)} | ${w.commandsPerJob.toFixed(2)} | ${w.roundTripsPerJob.toFixed(2)} | ${w.topCommands} |`;
       }),
     ),
   ];
-  const parts = [table.join('\n'), '', redis.join('\n')];
+  // Jobs per CPU-second of this process, aikeys over a baseline = the baseline's CPU per job over aikeys'.
+  const cpu = [
+    '| provider latency | CPU µs / job: aikeys | raw + fetch | raw + SDK | aikeys jobs per CPU-second vs fetch (goal >= 0.8) | vs SDK (goal >= 0.9) |',
+    '|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.latencyMs} ms | ${n(r.aikeys.cpuUsPerJob)} | ${n(r.fetch.cpuUsPerJob)} | ${n(r.ceiling.cpuUsPerJob)} | ${(r.fetch.cpuUsPerJob / r.aikeys.cpuUsPerJob).toFixed(2)} | ${(r.ceiling.cpuUsPerJob / r.aikeys.cpuUsPerJob).toFixed(2)} |`,
+    ),
+  ];
+  const parts = [table.join('\n'), '', cpu.join('\n'), '', redis.join('\n')];
   if (results.profile) parts.push('', formatProfile(results.profile));
   return parts.join('\n');
 }

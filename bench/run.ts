@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: runs every bench and prints its table. Each bench uses a Redis prefix of its own
  * and deletes it afterwards. REDIS_URL is read here only as the bench's own entry point argument.
- * `npm run bench -- --only lease`, `--only pipeline` or `--only gateway` runs one of them; a Redis
- * URL may follow.
+ * `npm run bench -- --only lease|pipeline|gateway|redis-cost|soak` runs one of them; a Redis URL
+ * may follow (redis-cost and soak start redis-servers of their own instead).
  * `--keys 10,100,10000` sets the lease bench's pool sizes (default 10, 1,000 and 10,000 keys).
  */
 import { parseArgs } from 'node:util';
@@ -11,6 +11,8 @@ import { benchPipeline, formatPipelineBench } from './pipeline.js';
 import { benchGateway } from './gateway.js';
 import { formatGatewayBench } from './lib/gateway-format.js';
 import { parseCounts } from './lib/counts-flag.js';
+import { benchRedisCost, formatRedisCost } from './redis-cost.js';
+import { soak } from './soak.js';
 
 const { values, positionals } = parseArgs({
   options: { only: { type: 'string' }, keys: { type: 'string' } },
@@ -38,4 +40,17 @@ if (wanted('gateway')) {
   console.log(`\n## Front door (${redisUrl})\n`);
   const result = await benchGateway({ redisUrl, log: (line) => console.error(`[gateway] ${line}`) });
   console.log(formatGatewayBench(result));
+}
+
+// Redis instructions per job, aikeys vs raw BullMQ, on a private redis-server under callgrind.
+if (wanted('redis-cost')) {
+  console.log('\n## Redis cost per job (private redis-server under callgrind)\n');
+  const result = await benchRedisCost({ log: (line) => console.error(`[redis-cost] ${line}`) });
+  console.log(formatRedisCost(result));
+}
+
+// 50,000 jobs through 4 worker processes with failing keys: throughput, latency, memory (bench/soak.ts).
+if (wanted('soak')) {
+  console.log('\n## Soak (private redis-server, 4 worker processes)\n');
+  console.log(await soak({ jobs: 50_000, workers: 4, log: (line) => console.error(`[soak] ${line}`) }));
 }

@@ -48,8 +48,23 @@ async function waitForPing(redis: Redis, child: ChildProcess, redisServer: strin
   throw new Error('valgrind redis-server did not answer PING within 30 s');
 }
 
+/** One measured stretch: its instruction total and the callgrind dump it came from (per function). */
+export interface CallgrindStretch {
+  readonly instructions: number;
+  /** The dump's text, for callgrind_annotate (lib/callgrind-functions.ts). */
+  readonly dump: string;
+}
+
 export interface CallgrindRedis {
   readonly redis: Redis;
+  /** `redis://127.0.0.1:<port>`, for components that open connections of their own. */
+  readonly url: string;
+  /**
+   * Instructions Redis executes while `fn` runs, without stopping the server: counters are zeroed,
+   * switched on around `fn`, and dumped (callgrind_control --dump), so one server measures several
+   * stretches in turn. Call `abort()` when done.
+   */
+  stretch(fn: () => Promise<void>): Promise<CallgrindStretch>;
   /**
    * Instructions Redis executes while `fn` runs. Once per server: callgrind writes its totals when
    * Redis exits, so this shuts the server down.
@@ -96,8 +111,24 @@ export async function startCallgrindRedis(redisServer = 'redis-server'): Promise
     throw error;
   }
   const control = (flag: string) => run('callgrind_control', [flag, String(child.pid)]);
+  let dumps = 0;
   return {
     redis,
+    url: `redis://127.0.0.1:${port}`,
+    async stretch(fn) {
+      await control('--zero');
+      await control('--instr=on');
+      try {
+        await fn();
+      } finally {
+        await control('--instr=off');
+      }
+      await control('--dump');
+      dumps += 1;
+      // callgrind numbers the dumps of one run: <out>.1, <out>.2, ...
+      const dump = await readFile(`${outFile}.${dumps}`, 'utf8');
+      return { instructions: callgrindTotal(dump), dump };
+    },
     async measure(fn) {
       try {
         await control('--instr=on');

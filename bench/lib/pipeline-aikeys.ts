@@ -2,7 +2,8 @@
  * The whole aikeys pipeline for the bench, from nothing: a throw-away env file with 16 healthy
  * simulated keys (daily limits far above a run), a fresh database `aikeys_bench`, a fresh Redis
  * prefix, the import, one worker replica (buildContainer + startWorkerReplica) at the bench's
- * concurrency, and the producer. `close()` undoes all of it, including the database and the prefix.
+ * concurrency (with `asNpmStart`, also process observability and the admin server, as `npm start`),
+ * and the producer. `close()` undoes all of it, including the database and the prefix.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,11 @@ import { keyRingOf } from '../../src/config/encryption-key.js';
 import { generateMasterKey } from '../../src/crypto/key-ring.js';
 import type { AiJobData } from '../../src/jobs/job-schema.js';
 import { createProducer, type AiJobProducer } from '../../src/queues/producer.js';
+import { Queue } from 'bullmq';
+import { MAINTENANCE_QUEUE } from '../../src/queues/names.js';
+import { startAdminServer } from '../../src/runtime/admin-server.js';
 import { buildContainer, type Container } from '../../src/runtime/container.js';
+import { startProcessObservability } from '../../src/runtime/process-observability.js';
 import { closeInOrder, type CloseStep } from '../../src/runtime/shutdown.js';
 import { startWorkerReplica, type WorkerReplica } from '../../src/runtime/worker-replica.js';
 import { dropDatabase } from '../../src/store/database.js';
@@ -44,6 +49,13 @@ export interface AikeysBenchOptions {
   readonly job: AiJobData;
   /** More settings for this run (the gateway bench's client tokens). */
   readonly extraEnv?: Env;
+  /** The database created (and dropped) for the run; benches that may run side by side differ. */
+  readonly databaseName?: string;
+  /**
+   * Also what `npm start` runs next to the worker (workers/main.ts): process observability (metrics,
+   * probes) and the admin server on a free port, so CPU per job is that of the whole process.
+   */
+  readonly asNpmStart?: boolean;
 }
 
 function benchEnvText(): string {
@@ -60,9 +72,9 @@ function benchEnvText(): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function benchDatabaseUrl(databaseUrl: string): string {
+export function benchDatabaseUrl(databaseUrl: string, name = BENCH_DATABASE): string {
   const url = new URL(databaseUrl);
-  url.pathname = `/${BENCH_DATABASE}`;
+  url.pathname = `/${name}`;
   return url.toString();
 }
 
@@ -71,7 +83,7 @@ export async function startAikeysBench(options: AikeysBenchOptions): Promise<Aik
   const file = path.join(dir, '.env.bench');
   writeFileSync(file, benchEnvText(), { mode: 0o600 });
   const prefix = benchPrefix('pipeline');
-  const databaseUrl = benchDatabaseUrl(options.databaseUrl);
+  const databaseUrl = benchDatabaseUrl(options.databaseUrl, options.databaseName);
   // The bench's own environment, passed in: nothing here reads process.env.
   const env: Env = {
     REDIS_URL: options.redisUrl,
@@ -108,12 +120,31 @@ export async function startAikeysBench(options: AikeysBenchOptions): Promise<Aik
       ring: keyRingOf(config.system),
       logger,
     });
+    const observability = options.asNpmStart
+      ? await startProcessObservability(container, {
+          serviceName: 'aikeys-bench',
+          runsWorkers: true,
+          env: {},
+        })
+      : undefined;
     const replica = await startWorkerReplica(container, {
       concurrency: options.concurrency,
       configManager: new ConfigManager({ file, env }),
+      ...(observability ? { observer: observability.observer } : {}),
     });
     // The container's close is already registered, last.
     steps.unshift(...replica.workerSteps);
+    if (observability) {
+      const queues = [config.services.queueName, MAINTENANCE_QUEUE].map(
+        (name) => new Queue(name, { connection: container.bullConnection, prefix }),
+      );
+      const server = await startAdminServer(container, queues, { port: 0, probes: observability });
+      steps.unshift(
+        observability.shutdownStep,
+        server.closeStep,
+        ...queues.map((q) => ({ name: q.name, close: () => q.close() })),
+      );
+    }
     const producer: AiJobProducer = createProducer({
       connection: container.bullConnection,
       prefix,

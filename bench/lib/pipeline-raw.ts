@@ -53,6 +53,31 @@ export function ceilingProcessor(openaiBaseUrl: string): Processor<AiJobData> {
   };
 }
 
+/** The same call with plain `fetch` and JSON, no SDK: the cheapest way a worker could make it. */
+export function fetchProcessor(openaiBaseUrl: string): Processor<AiJobData> {
+  const secret = fixedKey();
+  const url = `${openaiBaseUrl.replace(/\/$/, '')}/chat/completions`;
+  return async (job) => {
+    const request = chatRequestOf(job.data);
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secret.reveal()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: request.model,
+        messages: request.messages,
+        max_tokens: request.maxTokens,
+      }),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+    if (!response.ok) throw new Error(`bench: provider call failed (HTTP ${response.status})`);
+    const body = (await response.json()) as {
+      choices?: { message?: { content?: string } }[];
+      usage?: unknown;
+    };
+    return { content: body.choices?.[0]?.message?.content ?? '', usage: body.usage };
+  };
+}
+
 export const noopProcessor: Processor<AiJobData> = async () => null;
 
 export async function startRawWorker(options: {

@@ -24,18 +24,27 @@ export interface CommandCounter {
 
 interface CommandLike {
   readonly name?: string;
+  readonly args?: readonly unknown[];
 }
 
 type SendCommand = (this: Redis, command: CommandLike, stream?: object, node?: unknown) => unknown;
 
-export function installCommandCounter(): CommandCounter {
+/**
+ * `scriptNames` (sha -> name) counts each EVALSHA under its script's name ("evalsha aikeys:lease");
+ * without it every script is one "evalsha" line.
+ */
+export function installCommandCounter(scriptNames?: ReadonlyMap<string, string>): CommandCounter {
   const proto = Redis.prototype as unknown as { sendCommand: SendCommand };
   const original = proto.sendCommand;
   let byName = new Map<string, number>();
   let roundTrips = 0;
   let seenStreams = new WeakSet<object>();
   proto.sendCommand = function (this: Redis, command, stream, node) {
-    const name = (command.name ?? '?').toLowerCase();
+    let name = (command.name ?? '?').toLowerCase();
+    if (scriptNames && name === 'evalsha') {
+      const sha = command.args?.[0];
+      name = `evalsha ${scriptNames.get(String(sha)) ?? String(sha).slice(0, 8)}`;
+    }
     byName.set(name, (byName.get(name) ?? 0) + 1);
     if (stream === undefined) roundTrips++;
     else if (!seenStreams.has(stream)) {

@@ -20,6 +20,15 @@ export const SERVICE_SETTINGS = [
     reloadable: false,
   },
   {
+    name: 'AIKEYS_REDIS_CLUSTER',
+    field: 'redisCluster',
+    group: 'service',
+    type: { schema: flag(false), defaultText: 'false' },
+    description:
+      '`true`: `REDIS_URL` names one node of a Redis Cluster and the client finds the others. A deployment lives in the slot of its `AIKEYS_PREFIX` hash tag; see Scaling.',
+    reloadable: false,
+  },
+  {
     name: 'DATABASE_URL',
     field: 'databaseUrl',
     group: 'service',

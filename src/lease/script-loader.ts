@@ -2,7 +2,7 @@
  * Loads the lease scripts once and calls them by SHA. Each script is `lua/<op>-<numKeys>.lua`, with
  * the helpers it includes from `lua/includes/` in place (script-source.ts), so every script is one
  * self-contained EVALSHA. A Redis that forgot the scripts (restart, SCRIPT FLUSH, failover) answers
- * NOSCRIPT: the script is loaded again and the call repeated once.
+ * NOSCRIPT: the call is repeated once as EVAL, which also caches the script again.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
@@ -73,8 +73,9 @@ export function createScriptCaller(redis: Redis): ScriptCaller {
         return (await redis.call('EVALSHA', argv)) as ScriptReply;
       } catch (error) {
         if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-        await redis.script('LOAD', script.source);
-        return (await redis.call('EVALSHA', argv)) as ScriptReply;
+        // EVAL runs the script and caches it on the node that holds the keys; SCRIPT LOAD has no key,
+        // so on a Redis Cluster it would reach any node, not necessarily that one.
+        return (await redis.call('EVAL', [script.source, ...argv.slice(1)])) as ScriptReply;
       }
     },
   };

@@ -60,10 +60,11 @@ export interface Container {
 export async function buildContainer(config: AikeysConfig, logger: Logger): Promise<Container> {
   const { services, system } = config;
   const db = await openDatabase(services.databaseUrl);
-  const bullConnection = createBullConnection(services.redisUrl);
-  const commandConnection = createCommandConnection(services.redisUrl);
+  const target = { cluster: services.redisCluster };
+  const bullConnection = createBullConnection(services.redisUrl, {}, target);
+  const commandConnection = createCommandConnection(services.redisUrl, {}, target);
   // XREADGROUP BLOCK holds its connection: the flusher gets one of its own.
-  const flusherConnection = createCommandConnection(services.redisUrl);
+  const flusherConnection = createCommandConnection(services.redisUrl, {}, target);
   const ring = keyRingOf(system);
   const engine = new LeaseEngine({
     redis: commandConnection,

@@ -10,7 +10,7 @@
  * that vanished (Redis lost its data) is created again and the loop goes on.
  *
  * Under load the loop writes at most one batch per `minFlushIntervalMs`: a batch has a fixed cost
- * (an INSERT statement and its commit, four Redis round trips), so a few batches of a few hundred
+ * (an INSERT statement and its commit, five Redis round trips), so a few batches of a few hundred
  * rows cost Postgres and this process less per job than many batches of twenty. The first record
  * after a quiet spell is written at once.
  */
@@ -24,6 +24,7 @@ import { writeUsageReject } from '../store/usage-rejects.js';
 import type { UsageRecord } from '../store/request-logs.js';
 import { decodeUsageRecord } from './usage-record.js';
 import { USAGE_GROUP, usageStreamKey } from './usage-stream.js';
+import { lastDelivered, trimPoint, type PendingSummary } from './usage-trim.js';
 
 export interface UsageFlusherOptions {
   redis: Redis;
@@ -204,11 +205,21 @@ export class UsageFlusher {
     if (entries.length === 0) return 0;
     await this.#write(await this.#decode(entries));
     const ids = entries.map(([id]) => id);
-    await this.options.redis
+    // Acknowledged records leave the stream by trimming below the oldest one still pending (see
+    // usage-trim.ts), which drops whole stream nodes at once where XDEL edits one entry at a time.
+    const replies = await this.options.redis
       .multi()
       .xack(this.#key, USAGE_GROUP, ...ids)
-      .xdel(this.#key, ...ids)
+      .xpending(this.#key, USAGE_GROUP)
+      .xinfo('GROUPS', this.#key)
       .exec();
+    const [, pending] = replies?.[1] ?? [];
+    const [, groups] = replies?.[2] ?? [];
+    const point =
+      pending && groups
+        ? trimPoint(pending as PendingSummary, lastDelivered(groups as unknown[][], USAGE_GROUP))
+        : undefined;
+    if (point !== undefined) await this.options.redis.xtrim(this.#key, 'MINID', point);
     return ids.length;
   }
 

@@ -158,4 +158,36 @@ describe('usage write-back', () => {
     expect(await loggedTokens()).toBe(before + 24);
     expect(await redis.xlen(stream.key)).toBe(0);
   });
+
+  it('trims acknowledged records from the stream and keeps a record another consumer read but did not acknowledge', async () => {
+    const prefix = `${env.prefix}:trim`;
+    const stream = new UsageStream(prefix);
+    const flusher = new UsageFlusher({ redis, db, prefix, logger: silentLogger, claimAfterMs: 60_000 });
+    await flusher.flushOnce(); // creates the group
+    await append(stream, record({ jobId: 'trim-held' }));
+    // A consumer that reads the oldest record and stops (a worker killed before its write).
+    const held = (await redis.xreadgroup(
+      'GROUP',
+      'usage-writers',
+      'stopped',
+      'COUNT',
+      1,
+      'STREAMS',
+      stream.key,
+      '>',
+    )) as [string, [string, string[]][]][];
+    const heldId = held[0]?.[1][0]?.[0];
+    for (let i = 1; i <= 30; i++) await append(stream, record({ jobId: `trim-${i}` }));
+    expect(await flusher.drain()).toBe(30);
+    expect(await loggedCount('trim-%')).toBe(30);
+    // The unacknowledged record is still there, with everything above it (trimmed only below it).
+    const [first] = await redis.xrange(stream.key, '-', '+', 'COUNT', 1);
+    expect(first?.[0]).toBe(heldId);
+
+    // Once another consumer claims and writes it, the stream empties: nothing acknowledged stays.
+    const claimer = new UsageFlusher({ redis, db, prefix, logger: silentLogger, claimAfterMs: 0 });
+    expect(await claimer.drain()).toBe(1);
+    expect(await loggedCount('trim-held')).toBe(1);
+    expect(await redis.xlen(stream.key)).toBe(0);
+  });
 });

@@ -91,7 +91,7 @@ export const registerEnqueue: CommandRegistrar = (program, ctx) => {
       const check = checkJobData(data);
       if (!check.ok) throw new AikeysError('JOB_DATA_INVALID', check.message);
       const timeoutMs = options.wait === true ? timeoutOf(options.timeoutMs) : undefined;
-      const connection = createBullConnection(services.redisUrl);
+      const connection = createBullConnection(services.redisUrl, {}, { cluster: services.redisCluster });
       const producer = createProducer({ connection, prefix: services.prefix, queueName: services.queueName });
       try {
         if (timeoutMs === undefined) {

@@ -36,7 +36,13 @@ export async function withKeyActions<T>(
 ): Promise<T> {
   const config = configFor(ctx, command);
   const db = await openDatabase(config.services.databaseUrl, { poolMax: 2 });
-  const redis = createCommandConnection(config.services.redisUrl);
+  const redis = createCommandConnection(
+    config.services.redisUrl,
+    {},
+    {
+      cluster: config.services.redisCluster,
+    },
+  );
   try {
     const engine = new LeaseEngine({
       redis,

@@ -43,6 +43,7 @@ describe('system and service settings', () => {
     });
     expect(config.services).toEqual({
       redisUrl: 'redis://127.0.0.1:6379',
+      redisCluster: false,
       databaseUrl: 'postgres://postgres@127.0.0.1:5432/aikeys',
       prefix: '{aikeys}',
       queueName: 'ai-jobs',
