@@ -45,8 +45,11 @@ export function usageRecord(
   };
 }
 
+/** A stream that broke after sending text was paid for: its tokens count on the key like a success's. */
 export function outcomeOf(result: ChatResult, cost: number): ReleaseOutcome {
-  return result.ok ? { kind: 'success', tokens: result.usage.totalTokens, costUsd: cost } : result.outcome;
+  if (result.ok) return { kind: 'success', tokens: result.usage.totalTokens, costUsd: cost };
+  if (result.partial === undefined || result.partial.usage.totalTokens <= 0) return result.outcome;
+  return { ...result.outcome, paid: { tokens: result.partial.usage.totalTokens, costUsd: cost } };
 }
 
 export function summarise(attempts: readonly CallAttempt[]): string {

@@ -274,13 +274,14 @@ interface PendingRelease {
 }
 
 /**
- * kind, actual tokens, cost USD, retry-after ms (-1 = default), HTTP status: as release-5.lua reads
+ * kind, actual tokens and cost USD (a success's, or what a failed call was billed for), retry-after ms (-1 = default), HTTP status: as release-5.lua reads
  * them. The retry-after is capped here and again by the script, so no caller can store a block
  * past now + AI_MAX_BLOCK_SECONDS; one that is not a number at all falls back to the default block.
  */
 function outcomeArgs(outcome: ReleaseOutcome, maxBlockSeconds: number): (string | number)[] {
-  const tokens = outcome.kind === 'success' ? Math.max(0, Math.round(outcome.tokens)) : 0;
-  const cost = outcome.kind === 'success' ? (outcome.costUsd ?? 0) : 0;
+  const paid = outcome.kind === 'success' ? outcome : outcome.paid;
+  const tokens = paid === undefined ? 0 : Math.max(0, Math.round(paid.tokens));
+  const cost = paid?.costUsd ?? 0;
   const retryAfter =
     outcome.kind === 'rate_limited' &&
     outcome.retryAfterMs !== undefined &&

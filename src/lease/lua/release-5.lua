@@ -13,8 +13,10 @@
                    (keys stay active); otherwise the key is disabled (kind breaker) with a probe later.
                    A failed key probe re-disables with a new probe time; a failed provider probe reopens.
   request_error    no penalty
+  Any failure that carries tokens (a stream that broke after sending text was billed for them) counts
+  them and their cost on the key and account like a success's; the failure's consequences are as above.
   An expired lease (still open past its expiry, or reclaimed at expiry and remembered in
-  base..'expired') had its reservation returned then; its release still counts a success's tokens
+  base..'expired') had its reservation returned then; its release still counts its tokens
   and cost on the key and account (the call used them; used >= limit -> exhausted), once, and
   nothing else: the key may serve others by now. An unknown lease (never issued, or released
   already) changes nothing.
@@ -32,8 +34,8 @@
   ARGV[5] breaker threshold (consecutive failures)
   ARGV[6] key probe delay, ms        ARGV[7] provider cool-down, ms
   ARGV[8] number of releases, then 7 values per release:
-          lease id, outcome kind (as above), actual tokens (success), cost USD (success; decimal
-          string), retry-after ms (-1 = use the default), HTTP status (0 = no response),
+          lease id, outcome kind (as above), actual tokens (success; a failure's billed tokens, else
+          0), cost USD (likewise; decimal string), retry-after ms (-1 = use the default), HTTP status (0 = no response),
           usage record for the stream's 'r' field ('' = none)
 
   Returns {1, reply per release...}, the replies one after another in one flat array (a nested table
@@ -145,6 +147,10 @@ local function apply_outcome(C, k, lease, account, at)
   elseif outcome == 'server_error' then
     event = server_error(C, k, lease, key_probe, provider_probe)
   end
+  if outcome ~= 'success' and ARGV[at + 2] ~= '0' then
+    count_success(k, account, at)
+    if k.status == 'active' and k.used >= k.limit then k.status = 'exhausted' end
+  end
   -- Any answer other than a server error shows the provider is up again.
   if provider_probe and outcome ~= 'server_error' and outcome ~= 'success' then
     event = close_provider_breaker(C, lease.provider, event)
@@ -152,9 +158,10 @@ local function apply_outcome(C, k, lease, account, at)
   return event
 end
 
--- The release of an expired lease (record rec): a success's tokens still count; reply code 5.
+-- The release of an expired lease (record rec): its tokens (a success's, or a failure's billed
+-- ones) still count; reply code 5.
 local function late_release(C, out, n, at, rec)
-  local k = rec and ARGV[at + 1] == 'success' and load_key(C, rec.kid) or nil
+  local k = rec and (ARGV[at + 1] == 'success' or ARGV[at + 2] ~= '0') and load_key(C, rec.kid) or nil
   if not k then
     out[n + 1], out[n + 2] = 5, 0
     return n + 2

@@ -86,3 +86,33 @@ describe('a release after its lease expired', () => {
     expect(rows.reduce((sum, r) => sum + r.used_today, 0)).toBe(used);
   });
 });
+
+describe('a failed call that was billed all the same (a stream broken after its first chunk)', () => {
+  it('counts its paid tokens on the key and account, on time or late, and still counts the failure', async () => {
+    const before = await engine.keyStates(keyIds);
+    const accountBefore = (await engine.accountCounters(accountId))?.used ?? 0;
+    const broken = { kind: 'server_error', status: 200, paid: { tokens: 33 } } as const;
+    const onTime = await pool.lease({ provider: 'openai', estimatedTokens: 50 });
+    if (!onTime.ok) throw new Error('no key');
+    expect(await pool.release({ leaseId: onTime.key.leaseId }, broken)).toMatchObject({ released: true });
+    const late = await pool.lease({ provider: 'openai', estimatedTokens: 50 });
+    if (!late.ok) throw new Error('no key');
+    clock.advance(TTL);
+    expect(await pool.release({ leaseId: late.key.leaseId }, broken)).toMatchObject({
+      released: false,
+      reason: 'expired',
+    });
+    // Unpaid failures count nothing: the same release without `paid`.
+    const unpaid = await pool.lease({ provider: 'openai', estimatedTokens: 50 });
+    if (!unpaid.ok) throw new Error('no key');
+    await pool.release({ leaseId: unpaid.key.leaseId }, { kind: 'server_error', status: 500 });
+
+    const after = await engine.keyStates(keyIds);
+    const sum = (states: typeof after) => states.reduce((s, k) => s + k.usedToday, 0);
+    expect(sum(after) - sum(before)).toBe(33 + 33);
+    expect((await engine.accountCounters(accountId))?.used).toBe(accountBefore + 66);
+    const onTimeKey = after.find((s) => s.keyId === onTime.key.keyId)!;
+    const onTimeBefore = before.find((s) => s.keyId === onTime.key.keyId)!;
+    expect(onTimeKey.consecutiveFailures).toBeGreaterThan(onTimeBefore.consecutiveFailures);
+  });
+});
