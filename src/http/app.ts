@@ -4,7 +4,7 @@
  * binds 127.0.0.1 when no admin token is set).
  *
  * Routes: GET /healthz (public), GET|POST /sign-in and POST /sign-out (public), GET / (dashboard),
- * GET /api/{health,accounts,accounts/:id,keys,keys/:name,settings,usage,failures,admin-actions},
+ * GET /api/{health,accounts,accounts/:id,keys,keys/:name,models,settings,usage,failures,admin-actions},
  * POST /api/keys/:name/{block,unblock,disable,enable}, POST /api/reset-daily, POST /api/import,
  * GET /api/docs (OpenAPI: the UI, and /api/docs/json), GET /metrics, /admin/queues (Bull Board).
  * Errors: `{ error: { code, message } }` everywhere but under `/v1`, the front door (src/gateway),
@@ -31,6 +31,7 @@ import { registerHealthRoutes } from './routes/health.js';
 import { registerImportRoutes } from './routes/import.js';
 import { registerKeyActionRoutes } from './routes/key-actions.js';
 import { registerKeyRoutes } from './routes/keys.js';
+import { registerModelRoutes } from './routes/models.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
 import { registerSettingsRoutes } from './routes/settings.js';
 import { registerSignInRoutes } from './routes/sign-in.js';
@@ -80,6 +81,7 @@ export async function buildAdminApp(deps: AdminAppDeps): Promise<FastifyInstance
     registerHealthRoutes(api, deps);
     registerAccountRoutes(api, deps);
     registerKeyRoutes(api, deps);
+    registerModelRoutes(api, deps);
     registerKeyActionRoutes(api, deps);
     registerAdminActionRoutes(api, deps);
     registerSettingsRoutes(api, deps);

@@ -15,7 +15,7 @@ import { startAdminServer, type RunningAdminServer } from '../../src/runtime/adm
 import { startSimulatedProvider, type SimulatedProvider } from '../../src/simulator/server.js';
 import { startSystem, type TestSystem } from '../integration/jobs/system.js';
 import { isolate } from '../setup/isolation.js';
-import { poolEnvLines, seedUsageHistory } from './support/dashboard-pool.js';
+import { POOL_MODELS, poolEnvLines, seedUsageHistory } from './support/dashboard-pool.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -105,6 +105,14 @@ describe.skipIf(!RUN)('the dashboard on a 1,000-key pool', () => {
     await expect.poll(() => rangeText().textContent()).toBe('1–1 of 1 matching keys');
     expect(await keyNames()).toEqual([`key_${KEYS}`]);
     await expect.poll(() => keyRows().first().textContent()).toContain('disabled');
+    // Loaded afresh on this view (one key shown), the model filter still offers every model of the pool.
+    await page.reload();
+    await expect.poll(() => rangeText().textContent()).toBe('1–1 of 1 matching keys');
+    // The pool's five models and the failing key's own (the one key shown).
+    const allModels = [...POOL_MODELS.openai, ...POOL_MODELS.anthropic, FAILING_MODEL].sort();
+    await expect
+      .poll(async () => (await page.locator('#keys-model option').allTextContents()).slice(1))
+      .toEqual(allModels);
     await page.locator('#keys-status').selectOption('');
 
     // Paging, and a page size; the view lives in the address, so a reload keeps it.

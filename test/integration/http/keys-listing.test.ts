@@ -181,6 +181,38 @@ describe('GET /api/keys sorting', () => {
   });
 });
 
+describe('GET /api/models', () => {
+  it('lists every provider and model with a key, whatever its state, for the model filter', async () => {
+    // A model whose only key is disabled: on no page of active keys, still a filter choice.
+    await db('ai_api_keys').insert({
+      account_id: accounts.primary,
+      api_key_hash: 'f'.repeat(64),
+      api_key_encrypted: 'not-an-envelope',
+      key_name: 'key_50000',
+      key_number: 50_000,
+      model_name: 'gpt-legacy',
+      daily_limit: 100_000,
+      status: 'disabled',
+      disabled_reason: 'by hand',
+      disabled_kind: 'manual',
+    });
+    try {
+      const res = await app.inject({ method: 'GET', url: '/api/models' });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toEqual({
+        models: [
+          { provider: 'anthropic', model: 'claude-3-5-haiku', active: true, usable: true },
+          { provider: 'openai', model: 'gpt-4o', active: true, usable: true },
+          { provider: 'openai', model: 'gpt-4o-mini', active: true, usable: true },
+          { provider: 'openai', model: 'gpt-legacy', active: false, usable: false },
+        ],
+      });
+    } finally {
+      await db('ai_api_keys').where({ key_number: 50_000 }).delete();
+    }
+  });
+});
+
 describe('GET /api/keys at 10,000 keys', () => {
   // Timings are printed, never asserted (a shared machine's load would decide the outcome); what is
   // asserted is that paging happens in SQL: consecutive pages follow each other in order without overlap.

@@ -71,7 +71,7 @@ function keyRow(k) {
 AK.renderKeys = function (data) {
   lastKeys = data;
   for (const k of data.keys) seenModels.add(k.model);
-  AK.setOptions(AK.$('#keys-model'), [...seenModels], AK.view.model);
+  AK.setOptions(AK.$('#keys-model'), [...seenModels].sort(), AK.view.model);
   const filtered = AK.view.q || AK.view.status || AK.view.provider || AK.view.model;
   AK.patchRows(
     AK.$('#keys-table tbody'),
@@ -104,6 +104,12 @@ AK.renderKeys = function (data) {
   }
 };
 
+/** Every model the pool has keys for (GET /api/models), not only those on the page shown. */
+AK.setModels = function (data) {
+  for (const m of data.models) seenModels.add(m.model);
+  AK.setOptions(AK.$('#keys-model'), [...seenModels].sort(), AK.view.model);
+};
+
 /** Providers come from the accounts (every key belongs to one). */
 AK.setProviders = function (providers) {
   AK.setOptions(AK.$('#keys-provider'), providers, AK.view.provider);
@@ -119,7 +125,7 @@ function showView() {
     [...AK.$('#keys-provider').options].slice(1).map((o) => o.value),
     v.provider,
   );
-  AK.setOptions(AK.$('#keys-model'), [...seenModels], v.model);
+  AK.setOptions(AK.$('#keys-model'), [...seenModels].sort(), v.model);
   AK.$('#keys-per-page').value = String(v.per_page);
   for (const th of document.querySelectorAll('#keys-table th[data-sort]')) {
     const active = th.dataset.sort === v.sort;

@@ -41,6 +41,7 @@ async function refresh() {
   const loads = [
     AK.api('/api/health').then((d) => show('health', d, AK.renderHealth)),
     AK.api('/api/accounts').then((d) => show('accounts', d, AK.renderAccounts)),
+    AK.api('/api/models').then((d) => show('models', d, AK.setModels)),
     loadKeys(),
     loadUsage(),
     AK.api('/api/failures?limit=50').then((d) => show('failures', d, AK.renderFailures)),
