@@ -2,7 +2,8 @@
  * docker-compose.yml's aikeys services, run by their own `command` and `environment` as local
  * processes against this test's Redis and Postgres (this machine has no Docker engine): `migrate`
  * creates the database and imports the env file, `worker` serves a job, `admin` answers the health
- * API and serves the dashboard, and both stop on SIGTERM. The commands run compiled JavaScript, so
+ * API and serves the dashboard, `gateway` relays an application's /v1 request to the worker, and
+ * all three stop on SIGTERM. The commands run compiled JavaScript, so
  * they run in a fresh build laid out as the image's /app with production packages only
  * (support/compiled-app.ts; one build for the file, about 6 s of CPU). What differs from compose is
  * only what isolation needs: the service URLs point at this test's Redis and database instead of
@@ -10,6 +11,7 @@
  * As in compose, only `migrate` is given the env file with the keys; worker and admin get the master
  * key as AI_ENCRYPTION_KEY and the file's other settings as environment variables (env_file).
  */
+import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
@@ -75,6 +77,8 @@ async function settingsOnly(): Promise<Record<string, string>> {
  * The service's compose environment with this test's services in place of the compose hosts: the
  * env file (with the keys) where compose mounts it, the master key where compose interpolates it.
  */
+const GATEWAY_TOKEN = randomBytes(24).toString('hex');
+
 async function environmentOf(name: string): Promise<Record<string, string>> {
   const fromCompose = { ...compose.services[name]!.environment };
   expect(fromCompose.REDIS_URL).toBe('redis://redis:6379');
@@ -88,7 +92,9 @@ async function environmentOf(name: string): Promise<Record<string, string>> {
     ...env.env,
     ...(imports ? { AIKEYS_ENV_FILE: envFile.file } : {}),
     // Any free port: the compose services' own 3000 may be taken on this machine.
-    ...(name === 'admin' || name === 'worker' ? { PORT: '0' } : {}),
+    ...(name === 'admin' || name === 'worker' || name === 'gateway' ? { PORT: '0' } : {}),
+    // What the gateway's settings file gives it: its clients (it refuses to start without).
+    ...(name === 'gateway' ? { AIKEYS_GATEWAY_TOKENS: `compose-app:${GATEWAY_TOKEN}` } : {}),
   };
 }
 
@@ -182,9 +188,28 @@ describe("docker-compose's aikeys services, run by their own commands", () => {
     expect(dashboard.status).toBe(200);
     expect(await dashboard.text()).toMatch(/<script>[\s\S]+<\/script>/);
 
+    // The front door, as compose runs it (no env file, bound to 0.0.0.0): an application's request
+    // through /v1 is served by the worker above.
+    const gateway = await startService('gateway');
+    const [, port] = await waitFor(gateway, /"url":"http:\/\/[^"]*:(\d+)","msg":"front door listening/);
+    const answer = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${GATEWAY_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'via the front door' }],
+      }),
+    });
+    const completion = (await answer.json()) as { choices?: { message: { content: string } }[] };
+    expect(answer.status, JSON.stringify(completion)).toBe(200);
+    expect(completion.choices?.[0]?.message.content).toContain('via the front door');
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+
     // What `docker stop` does: SIGTERM to the container's first process only.
+    gateway.child.kill('SIGTERM');
     worker.child.kill('SIGTERM');
     admin.child.kill('SIGTERM');
+    expect(await gateway.exited, gateway.output()).toBe(0);
     expect(await worker.exited, worker.output()).toBe(0);
     expect(worker.output()).toMatch(/"msg":"shutting down: finishing in-flight jobs/);
     expect(await admin.exited, admin.output()).toBe(0);
