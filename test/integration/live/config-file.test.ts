@@ -28,6 +28,7 @@ import { startSimulatedProvider, type SimulatedProvider } from '../../../src/sim
 import type { ConfigStatus } from '../../../src/store/config-status.js';
 import { importConfig } from '../../../src/store/import-config.js';
 import { isolate } from '../../setup/isolation.js';
+import { pollUntil } from '../../setup/poll.js';
 
 const env = isolate('live-config');
 const masterKey = generateMasterKey().reveal();
@@ -38,21 +39,6 @@ let sim: SimulatedProvider;
 let b: { container: Container; replica: WorkerReplica };
 let admin: RunningAdminServer;
 const steps: CloseStep[] = [];
-
-async function waitFor<T>(
-  what: string,
-  read: () => Promise<T> | T,
-  ok: (v: T) => boolean,
-  ms = 5000,
-): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > until) throw new Error(`${what}: not within ${ms} ms (last: ${JSON.stringify(value)})`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function configStatus(): Promise<ConfigStatus | null> {
   const res = await fetch(`${admin.url}/api/health`);
@@ -137,7 +123,7 @@ describe('live configuration from the env file', () => {
     const good = readFileSync(file, 'utf8');
     const line = good.split('\n').length; // the line after the last newline
     appendFileSync(file, 'KEY_2_COLOUR=blue\n');
-    const status = await waitFor('last_error', configStatus, (s) => s?.last_error !== null);
+    const status = await pollUntil('last_error', configStatus, (s) => s?.last_error !== null);
     expect(status!.last_error).toMatchObject({ file, line });
     expect(status!.last_error!.message).toContain('KEY_2_COLOUR');
     expect(JSON.stringify(status)).not.toContain(readFileSync(file, 'utf8').match(/KEY_2=(.*)/)![1]!);
@@ -149,7 +135,7 @@ describe('live configuration from the env file', () => {
     // Fixed the way editors save: a new file renamed over the old one (a new inode).
     writeFileSync(`${file}.tmp`, good);
     renameSync(`${file}.tmp`, file);
-    await waitFor('last_error cleared', configStatus, (s) => s?.last_error === null);
+    await pollUntil('last_error cleared', configStatus, (s) => s?.last_error === null);
   });
 
   it('a reloadable setting changes behaviour on the replica without the file; a fixed one needs a restart', async () => {
@@ -161,7 +147,7 @@ describe('live configuration from the env file', () => {
       readFileSync(file, 'utf8').replace('AI_MAX_RETRIES=3', 'AI_MAX_RETRIES=0') +
         'AI_LEASE_TTL_MS=90000\nAI_CIRCUIT_BREAKER_THRESHOLD=5\n',
     );
-    await waitFor(
+    await pollUntil(
       'replica B took AI_MAX_RETRIES',
       () => b.container.live.current.maxRetries,
       (v) => v === 0,
@@ -179,7 +165,7 @@ describe('live configuration from the env file', () => {
   it('a key appended to the file serves a job within 5 seconds', async () => {
     const appendedAt = Date.now();
     appendFileSync(file, `KEY_3=${secret('sim-ok')}\nKEY_3_PROVIDER=fresh\n`);
-    const result = await waitFor(
+    const result = await pollUntil(
       'a job on the new key',
       () =>
         runOnce(b.container, {

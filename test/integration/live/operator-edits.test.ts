@@ -13,6 +13,7 @@ import { KeyRing } from '../../../src/crypto/key-ring.js';
 import { importConfig } from '../../../src/store/import-config.js';
 import { findKeyByName } from '../../../src/store/keys.js';
 import { isolate } from '../../setup/isolation.js';
+import { pollUntil } from '../../setup/poll.js';
 import { startSystem, type TestSystem } from '../jobs/system.js';
 
 const env = isolate('live-edits');
@@ -22,21 +23,6 @@ let sim: SimulatedProvider;
 let s: TestSystem;
 let key1: number;
 let account1: number;
-
-async function waitFor<T>(
-  what: string,
-  read: () => Promise<T>,
-  ok: (v: T) => boolean,
-  ms = 5000,
-): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > until) throw new Error(`${what}: not within ${ms} ms (last: ${JSON.stringify(value)})`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const hot = async () => (await s.container.engine.keyStates([key1]))[0]!;
 const job = (content: string) =>
@@ -77,7 +63,7 @@ describe('operator edits in Postgres', () => {
     }
     expect(await hot()).toMatchObject({ status: 'disabled', disabledKind: 'breaker' });
     await s.container.pool.flush();
-    await waitFor(
+    await pollUntil(
       'breaker in Postgres',
       () => findKeyByName(s.container.db, 'key_1'),
       (k) => k?.status === 'disabled',
@@ -92,7 +78,7 @@ describe('operator edits in Postgres', () => {
     expect((await hot()).consecutiveFailures).toBeGreaterThanOrEqual(2);
     const before = edits();
     await s.container.db.raw(`UPDATE ai_api_keys SET status = 'active' WHERE key_id = ?`, [key1]);
-    const state = await waitFor('key_1 active in Redis', hot, (k) => k.status === 'active');
+    const state = await pollUntil('key_1 active in Redis', hot, (k) => k.status === 'active');
     expect(state).toMatchObject({ consecutiveFailures: 0, disabledKind: null });
     expect((await job('after-enable')).keyName).toBe('key_1');
     expect(edits().notifications).toBe(before.notifications + 1);
@@ -109,11 +95,11 @@ describe('operator edits in Postgres', () => {
       `UPDATE ai_api_keys SET temporary_block_until = now() + interval '1 hour' WHERE key_id = ?`,
       [key1],
     );
-    await waitFor('key_1 blocked in Redis', hot, (k) => k.status === 'temporarily_blocked');
+    await pollUntil('key_1 blocked in Redis', hot, (k) => k.status === 'temporarily_blocked');
     expect((await findKeyByName(s.container.db, 'key_1'))?.status).toBe('temporarily_blocked');
     expect((await job('while-blocked')).keyName).toBe('key_2');
     await s.container.db.raw(`UPDATE ai_api_keys SET status = 'active' WHERE key_id = ?`, [key1]);
-    await waitFor('key_1 unblocked in Redis', hot, (k) => k.status === 'active');
+    await pollUntil('key_1 unblocked in Redis', hot, (k) => k.status === 'active');
     expect((await job('after-unblock')).keyName).toBe('key_1');
   });
 
@@ -121,20 +107,20 @@ describe('operator edits in Postgres', () => {
     expect((await hot()).usedToday).toBeGreaterThan(0);
     await s.container.pool.flush();
     await s.container.db.raw(`UPDATE ai_api_keys SET used_today = 0 WHERE key_id = ?`, [key1]);
-    await waitFor('key_1 used_today 0 in Redis', hot, (k) => k.usedToday === 0);
+    await pollUntil('key_1 used_today 0 in Redis', hot, (k) => k.usedToday === 0);
   });
 
   it('an account priority change reorders the accounts', async () => {
     await s.container.db.raw(`UPDATE ai_accounts SET priority = 3 WHERE account_id = ?`, [account1]);
     // The next lease after the refresh prefers the account that is now first (key_2's).
-    await waitFor(
+    await pollUntil(
       'key_2 preferred',
       async () => (await job(`reorder-${randomBytes(3).toString('hex')}`)).keyName,
       (name) => name === 'key_2',
     );
     expect((await job('reordered')).keyName).toBe('key_2');
     await s.container.db.raw(`UPDATE ai_accounts SET priority = 1 WHERE account_id = ?`, [account1]);
-    await waitFor(
+    await pollUntil(
       'key_1 preferred again',
       async () => (await job(`back-${randomBytes(3).toString('hex')}`)).keyName,
       (name) => name === 'key_1',
@@ -154,15 +140,15 @@ describe('operator edits in Postgres', () => {
       );
       await trx.raw(`UPDATE ai_api_keys SET status = 'disabled' WHERE key_id = ?`, [key1]);
     });
-    await waitFor(
+    await pollUntil(
       'reconnected',
       async () => listener.connects,
       (n) => n === connects + 1,
     );
-    await waitFor('key_1 disabled in Redis', hot, (k) => k.status === 'disabled');
+    await pollUntil('key_1 disabled in Redis', hot, (k) => k.status === 'disabled');
     expect(edits().notifications).toBe(heard); // the merge did it, not a notification
     await db.raw(`UPDATE ai_api_keys SET status = 'active' WHERE key_id = ?`, [key1]);
-    await waitFor('key_1 active again', hot, (k) => k.status === 'active');
+    await pollUntil('key_1 active again', hot, (k) => k.status === 'active');
   });
 
   it('an import by another process (`aikeys import`, compose migrate) reaches the running pool', async () => {
@@ -174,7 +160,7 @@ describe('operator edits in Postgres', () => {
     });
     expect(report.added.map((k) => k.name)).toEqual(['key_3']);
     const key3 = await s.keyId('key_3');
-    const [state] = await waitFor(
+    const [state] = await pollUntil(
       'key_3 in Redis',
       () => s.container.engine.keyStates([key3]),
       (states) => states.length === 1,
