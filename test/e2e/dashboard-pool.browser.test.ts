@@ -228,8 +228,11 @@ describe.skipIf(!RUN)('the dashboard on a 1,000-key pool', () => {
     expect(await page.locator('#keys-per-page').inputValue()).toBe('50');
     await page.locator('#keys-search').focus();
     await page.evaluate('window.scrollTo(0, 600)');
-    // A row whose key did not change stays the same element through refreshes.
+    // A row whose key did not change stays the same element through refreshes, also when the
+    // page's clock has moved on by minutes ("… ago" cells are updated in place, not rebuilt).
     await page.evaluate("document.querySelector('#keys-table tbody tr').dataset.marker = 'kept'");
+    await page.evaluate('{ const now = Date.now; Date.now = () => now() + 180_000; }');
+    const updatedBefore = await page.locator('#updated').textContent();
     const counts = { health: 0, inFlight: 0, maxInFlight: 0 };
     const withToken: string[] = [];
     const onRequest = (r: { url(): string; headers(): Record<string, string> }) => {
@@ -241,7 +244,15 @@ describe.skipIf(!RUN)('the dashboard on a 1,000-key pool', () => {
     await expect.poll(() => counts.health, { timeout: 12_000 }).toBeGreaterThanOrEqual(1);
     expect(await page.evaluate('window.scrollY')).toBe(600);
     expect(await page.evaluate('document.activeElement.id')).toBe('keys-search');
+    // … and that refresh has drawn its answers.
+    await expect
+      .poll(() => page.locator('#updated').textContent(), { timeout: 5_000 })
+      .not.toBe(updatedBefore);
     expect(await page.locator('#keys-table tbody tr').first().getAttribute('data-marker')).toBe('kept');
+    // The failure of a minute or so ago now reads three or more minutes ago, in the same row.
+    expect(await page.locator('#failures-table tbody tr td').first().textContent()).toMatch(
+      /^([3-9]|\d\d) min ago$/,
+    );
 
     // A slow server: failures answer after 12 s; the ticks meanwhile start nothing.
     await page.route('**/api/failures*', async (route) => {

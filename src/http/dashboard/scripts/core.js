@@ -67,21 +67,20 @@ AK.fill = function (tbody, rows, emptyText, colspan) {
 };
 
 /**
- * Brings a tbody to one row per item, rebuilding only rows whose item changed (or whose "… ago"
- * text is a minute old): a row the operator is pointing at or has focused stays the same element
- * through a refresh, so a click on its button is not lost to a re-render under load.
+ * Brings a tbody to one row per item, rebuilding only rows whose item changed: a row the operator
+ * is pointing at or has focused stays the same element through a refresh, so a click on its button
+ * is not lost to a re-render under load. "… ago" cells (AK.agoSpan) are brought up to date in place.
  */
 AK.patchRows = function (tbody, items, idOf, build, emptyText, colspan) {
   if (items.length === 0) {
     AK.fill(tbody, [], emptyText, colspan);
     return;
   }
-  const minute = Math.floor(Date.now() / 60000);
   const old = new Map();
   for (const tr of tbody.children) if (tr.dataset.id) old.set(tr.dataset.id, tr);
   const rows = items.map((item) => {
     const id = idOf(item);
-    const sig = minute + JSON.stringify(item);
+    const sig = JSON.stringify(item);
     const tr = old.get(id);
     if (tr && tr.dataset.sig === sig) return tr;
     const fresh = build(item);
@@ -95,6 +94,10 @@ AK.patchRows = function (tbody, items, idOf, build, emptyText, colspan) {
   rows.forEach((tr, i) => {
     if (tbody.children[i] !== tr) tbody.insertBefore(tr, tbody.children[i] || null);
   });
+  for (const span of tbody.querySelectorAll('[data-ago]')) {
+    const text = AK.ago(span.dataset.ago);
+    if (span.textContent !== text) span.textContent = text;
+  }
 };
 
 AK.fmt = (n) => (typeof n === 'number' ? n.toLocaleString('en-US') : '—');
@@ -108,6 +111,16 @@ AK.ago = function (iso) {
   if (s < 3600) return Math.round(s / 60) + ' min ago';
   if (s < 86400) return Math.round(s / 3600) + ' h ago';
   return Math.round(s / 86400) + ' d ago';
+};
+
+/** A "3 min ago" cell with the full time as its tooltip; AK.patchRows keeps its text current. */
+AK.agoSpan = function (iso) {
+  const span = AK.el('span', AK.ago(iso));
+  if (iso) {
+    span.title = AK.when(iso);
+    span.dataset.ago = iso;
+  }
+  return span;
 };
 
 /** 1234 -> "1.2k", 5600000 -> "5.6M": axis labels that stay short. */

@@ -48,8 +48,7 @@ function keyRow(k) {
   const blocked = k.status === 'temporarily_blocked';
   const reason =
     blocked && k.temporary_block_until ? 'until ' + AK.when(k.temporary_block_until) : k.disabled_reason;
-  const lastUsed = AK.el('span', AK.ago(k.last_used_at));
-  if (k.last_used_at) lastUsed.title = AK.when(k.last_used_at);
+  const lastUsed = AK.agoSpan(k.last_used_at);
   const name = AK.button(k.name, () => AK.openKeyDetail(k.name));
   name.className = 'link';
   name.title = 'Details of ' + k.name;

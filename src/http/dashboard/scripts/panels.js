@@ -43,9 +43,7 @@ AK.renderConfig = function (c) {
   }
   const items = [fact('File', c.file || '—', 'mono')];
   if (c.last_import_at) {
-    const at = AK.el('span', AK.ago(c.last_import_at));
-    at.title = AK.when(c.last_import_at);
-    items.push(fact('Last import', at));
+    items.push(fact('Last import', AK.agoSpan(c.last_import_at)));
   } else items.push(fact('Last import', 'none yet', 'muted'));
   const r = c.last_import;
   if (r) {
@@ -77,8 +75,7 @@ AK.renderConfig = function (c) {
 
 AK.renderFailures = function (data) {
   const build = (f) => {
-    const at = AK.el('span', AK.ago(f.at));
-    at.title = AK.when(f.at);
+    const at = AK.agoSpan(f.at);
     const error = AK.el('span', f.error || '—', 'error-text');
     error.title = (f.error || '') + (f.job_id ? '\njob ' + f.job_id + ', attempt ' + f.attempt : '');
     return AK.row([at, f.key, f.model, f.status === 0 ? 'no response' : f.status, error, f.client || '—']);
