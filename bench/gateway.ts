@@ -25,7 +25,7 @@ import { startSimulatorChild } from './lib/pipeline-simulator.js';
 
 export interface GatewayBenchOptions {
   readonly redisUrl?: string;
-  /** Any database URL on the Postgres server; the bench uses (creates, drops) `aikeys_bench` there. */
+  /** Any database URL on the Postgres server; the bench uses (creates, drops) `aikeys_bench_<pid>` there. */
   readonly databaseUrl?: string;
   readonly concurrency?: number;
   readonly latencyMs?: number;

@@ -66,7 +66,7 @@ export interface PipelineBenchResults {
 
 export interface PipelineBenchOptions {
   readonly redisUrl?: string;
-  /** Any database URL on the Postgres server; the bench uses (creates, drops) `aikeys_bench` there. */
+  /** Any database URL on the Postgres server; the bench uses (creates, drops) `aikeys_bench_<pid>` there. */
   readonly databaseUrl?: string;
   readonly latencies?: readonly number[];
   readonly concurrency?: number;

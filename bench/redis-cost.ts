@@ -83,7 +83,7 @@ export async function benchRedisCost(options: {
     const system = await startAikeysBench({
       redisUrl: server.url,
       databaseUrl: options.databaseUrl ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-      databaseName: 'aikeys_bench_redis_cost',
+      databaseName: `aikeys_bench_redis_cost_${process.pid}`,
       openaiBaseUrl: simulator.openaiBaseUrl,
       concurrency,
       job: JOB,

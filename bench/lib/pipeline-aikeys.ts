@@ -1,6 +1,6 @@
 /**
  * The whole aikeys pipeline for the bench, from nothing: a throw-away env file with 16 healthy
- * simulated keys (daily limits far above a run), a fresh database `aikeys_bench`, a fresh Redis
+ * simulated keys (daily limits far above a run), a fresh database `aikeys_bench_<pid>`, a fresh Redis
  * prefix, the import, one worker replica (buildContainer + startWorkerReplica) at the bench's
  * concurrency (with `asNpmStart`, also process observability and the admin server, as `npm start`),
  * and the producer. `close()` undoes all of it, including the database and the prefix.
@@ -30,7 +30,8 @@ import type { BatchTarget } from './pipeline-batch.js';
 import { benchPrefix, deletePrefix } from './redis-prefix.js';
 
 export const BENCH_KEYS = 16;
-const BENCH_DATABASE = 'aikeys_bench';
+/** One database per run (the process id tells runs apart), so benches can run side by side. */
+const BENCH_DATABASE = `aikeys_bench_${process.pid}`;
 
 export interface AikeysBenchSystem {
   readonly target: BatchTarget;
@@ -42,14 +43,14 @@ export interface AikeysBenchSystem {
 
 export interface AikeysBenchOptions {
   readonly redisUrl: string;
-  /** Any database URL on the server to use; the bench swaps its name for `aikeys_bench`. */
+  /** Any database URL on the server to use; the bench swaps its name for `aikeys_bench_<pid>`. */
   readonly databaseUrl: string;
   readonly openaiBaseUrl: string;
   readonly concurrency: number;
   readonly job: AiJobData;
   /** More settings for this run (the gateway bench's client tokens). */
   readonly extraEnv?: Env;
-  /** The database created (and dropped) for the run; benches that may run side by side differ. */
+  /** The database created (and dropped) for the run; `aikeys_bench_<pid>` unless given. */
   readonly databaseName?: string;
   /**
    * Also what `npm start` runs next to the worker (workers/main.ts): process observability (metrics,
