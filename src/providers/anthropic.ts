@@ -1,12 +1,13 @@
 /**
- * Anthropic's Messages API (`POST /v1/messages`) through `@anthropic-ai/sdk`.
+ * Anthropic's Messages API (`POST /v1/messages`): a plain call is one `fetch` (json-call.ts says
+ * why not the SDK); a streamed one goes through `@anthropic-ai/sdk` for its event parser.
  * Differences from the OpenAI wire format that matter here:
  * - system messages are not messages: they go, joined, into the top-level `system` field;
  * - `max_tokens` is required: DEFAULT_COMPLETION_TOKENS when the job sets none (the same number
  *   the lease reserves for it);
  * - usage is `input_tokens` / `output_tokens`; prompt-cache reads and writes are input too.
- * Constructed per call like the OpenAI client (~32 µs measured, against a network call of
- * milliseconds; one shared connection pool). Every option the SDK would read from process.env
+ * The SDK client is constructed per streamed call like the OpenAI one (~32 µs measured, against a
+ * network call of milliseconds; one shared connection pool). Every option the SDK would read from process.env
  * (base URL, auth token, log level) is set explicitly.
  */
 import Anthropic from '@anthropic-ai/sdk';
@@ -14,7 +15,7 @@ import type { Secret } from '../core/secret.js';
 import { DEFAULT_COMPLETION_TOKENS } from '../pricing/estimate-tokens.js';
 import { unreadableReply } from './classify.js';
 import { anthropicFinishReason, anthropicStreamReader } from './anthropic-stream.js';
-import { callThroughSdk } from './sdk-call.js';
+import { callForJson } from './json-call.js';
 import { streamThroughSdk } from './sdk-stream.js';
 import type {
   ChatCallOptions,
@@ -27,6 +28,8 @@ import type {
 import { checkUsage, sumOfParts } from './usage-check.js';
 
 export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
+/** The API version every request names (the one the SDK sends). */
+export const ANTHROPIC_VERSION = '2023-06-01';
 
 export interface AnthropicOptions {
   readonly name: string;
@@ -118,6 +121,7 @@ function wireMessages(request: ChatRequest) {
 export function createAnthropicProvider(options: AnthropicOptions): ChatProvider {
   const { name } = options;
   const baseURL = options.baseUrl ?? ANTHROPIC_DEFAULT_BASE_URL;
+  const messagesUrl = `${baseURL.replace(/\/+$/, '')}/v1/messages`;
   const now = options.now ?? Date.now;
 
   const clientFor = (secret: Secret, callOptions: ChatCallOptions): Anthropic =>
@@ -135,11 +139,16 @@ export function createAnthropicProvider(options: AnthropicOptions): ChatProvider
     credentials: { readonly secret: Secret },
     callOptions: ChatCallOptions,
   ): Promise<ChatResult> {
-    const client = clientFor(credentials.secret, callOptions);
-    return callThroughSdk(
-      { provider: name, secret: credentials.secret, callOptions, now },
-      (requestOptions) => client.messages.create(wireMessages(request), requestOptions),
-      (reply) => readAnthropicMessage(name, reply, request, credentials.secret),
+    const { secret } = credentials;
+    const headers = {
+      'x-api-key': secret.reveal(),
+      'anthropic-version': ANTHROPIC_VERSION,
+      'content-type': 'application/json',
+    };
+    return callForJson(
+      { provider: name, secret, callOptions, now },
+      { url: messagesUrl, headers, body: wireMessages(request) },
+      (reply) => readAnthropicMessage(name, reply, request, secret),
     );
   }
 

@@ -2,16 +2,17 @@
  * Any endpoint speaking OpenAI's `POST /chat/completions`: OpenAI itself, OpenRouter, Gemini's
  * OpenAI endpoint, Groq, Together, DeepSeek, Mistral, xAI, vLLM / Ollama / LM Studio servers.
  *
- * A client is constructed per call: it costs ~11 µs (measured, Node 20, openai 6.30) against a
- * network call of milliseconds, every client shares undici's global connection pool so keep-alive
- * is not lost, and no long-lived map holds keys. Retries are off (`maxRetries: 0`): retrying on
- * another key is the job's decision, made with the lease engine. Every option the SDK would
- * otherwise read from process.env (base URL, organization, project, log level) is set explicitly.
+ * A plain call is one `fetch` (json-call.ts says why not the SDK). A streamed call goes through the
+ * official `openai` client for its event parser: constructed per call (~11 µs, measured, Node 20,
+ * openai 6.30), sharing undici's global connection pool so keep-alive is not lost, with no
+ * long-lived map holding keys. Retries are off (`maxRetries: 0`): retrying on another key is the
+ * job's decision, made with the lease engine. Every option the SDK would otherwise read from
+ * process.env (base URL, organization, project, log level) is set explicitly.
  */
 import OpenAI from 'openai';
 import type { Secret } from '../core/secret.js';
 import { unreadableReply } from './classify.js';
-import { callThroughSdk } from './sdk-call.js';
+import { bearerHeaders, callForJson } from './json-call.js';
 import { streamThroughSdk } from './sdk-stream.js';
 import { openAiFinishReason, openAiStreamReader } from './openai-stream.js';
 import type { ChatCallOptions, ChatProvider, ChatRequest, ChatResult, DeltaListener } from './types.js';
@@ -92,6 +93,7 @@ function wireMessages(request: ChatRequest) {
 export function createOpenAiCompatibleProvider(options: OpenAiCompatibleOptions): ChatProvider {
   const { name } = options;
   const baseURL = options.baseUrl ?? OPENAI_DEFAULT_BASE_URL;
+  const completionsUrl = `${baseURL.replace(/\/+$/, '')}/chat/completions`;
   const now = options.now ?? Date.now;
 
   const clientFor = (secret: Secret, callOptions: ChatCallOptions): OpenAI =>
@@ -110,13 +112,11 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleOptions)
     credentials: { readonly secret: Secret },
     callOptions: ChatCallOptions,
   ): Promise<ChatResult> {
-    const client = clientFor(credentials.secret, callOptions);
-    // The body is read as-is (not through the SDK's typed result) so that a malformed reply
-    // becomes a classified failure rather than a TypeError further down.
-    return callThroughSdk(
-      { provider: name, secret: credentials.secret, callOptions, now },
-      (requestOptions) => client.chat.completions.create(wireMessages(request), requestOptions),
-      (reply) => readChatCompletion(name, reply, request, credentials.secret),
+    const { secret } = credentials;
+    return callForJson(
+      { provider: name, secret, callOptions, now },
+      { url: completionsUrl, headers: bearerHeaders(secret), body: wireMessages(request) },
+      (reply) => readChatCompletion(name, reply, request, secret),
     );
   }
 

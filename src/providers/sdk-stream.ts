@@ -8,7 +8,7 @@
  * so the failure carries `partial`: what was sent and the tokens paid for, counted locally since a
  * broken stream reports no usage. The response status was 200 then, and the row says so.
  */
-import { startCallDeadline, type SdkCallContext } from './sdk-call.js';
+import { startCallDeadline, type CallContext } from './call-deadline.js';
 import type { ChatRequest, ChatResult } from './types.js';
 import { estimatedUsage } from './usage-check.js';
 
@@ -24,7 +24,7 @@ export interface StreamEventReader {
 }
 
 export async function streamThroughSdk(
-  context: SdkCallContext & { readonly request: ChatRequest },
+  context: CallContext & { readonly request: ChatRequest },
   open: (requestOptions: { signal?: AbortSignal }) => Promise<AsyncIterable<unknown>>,
   reader: StreamEventReader,
 ): Promise<ChatResult> {

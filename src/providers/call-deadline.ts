@@ -1,20 +1,20 @@
 import type { Secret } from '../core/secret.js';
 import { classifyNoResponse } from './classify.js';
 import { failureFromSdkError } from './sdk-failure.js';
-import type { ChatCallOptions, ChatFailure, ChatResult } from './types.js';
+import type { ChatCallOptions, ChatFailure } from './types.js';
 
 /**
- * What every official-client provider does around its one request: pass the caller's abort signal,
- * read the reply as-is, and turn any thrown SDK error into a classified failure.
+ * Every provider call's deadline, plain or streamed, joined to the caller's abort signal, and how
+ * an error thrown under it reads.
  *
- * The SDKs' own `timeout` ends a call only while it waits for the response headers: a server that
- * sends its headers and then trickles the body (one byte every 200 ms, tested) held a call for the
- * whole body, 40 s and more against a 1 s timeout, with its key leased and its job locked
+ * A timeout that covers only the wait for the response headers (the SDKs' own `timeout`) is not
+ * enough: a server that sends its headers and then trickles the body (one byte every 200 ms,
+ * tested) held a call for the whole body, 40 s and more against a 1 s timeout, with its key leased and its job locked
  * meanwhile. So the call also gets a deadline of its own, `timeoutMs` after it starts, joined to the
  * caller's signal; a call ended by it is a timeout like any other (status 0, the outcome
  * classifyNoResponse gives a timeout), so the key is treated the same either way.
  */
-export interface SdkCallContext {
+export interface CallContext {
   readonly provider: string;
   readonly secret: Secret;
   readonly callOptions: ChatCallOptions;
@@ -29,7 +29,7 @@ export interface CallDeadline {
   clear(): void;
 }
 
-export function startCallDeadline(context: SdkCallContext): CallDeadline {
+export function startCallDeadline(context: CallContext): CallDeadline {
   const { provider, secret, callOptions } = context;
   const { timeoutMs } = callOptions;
   const deadline = new AbortController();
@@ -55,19 +55,4 @@ export function startCallDeadline(context: SdkCallContext): CallDeadline {
     },
     clear: () => clearTimeout(timer),
   };
-}
-
-export async function callThroughSdk(
-  context: SdkCallContext,
-  send: (requestOptions: { signal?: AbortSignal }) => Promise<unknown>,
-  read: (reply: unknown) => ChatResult,
-): Promise<ChatResult> {
-  const deadline = startCallDeadline(context);
-  try {
-    return read(await send({ signal: deadline.signal }));
-  } catch (error) {
-    return deadline.failureOf(error, `no response within ${context.callOptions.timeoutMs} ms`);
-  } finally {
-    deadline.clear();
-  }
 }
