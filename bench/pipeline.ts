@@ -1,9 +1,10 @@
 /**
  * Pipeline throughput: jobs/s through the whole aikeys pipeline (producer -> BullMQ -> lease ->
  * provider -> release + usage write-back) against the simulated provider at 0 and 50 ms latency,
- * each next to three baselines measured in the same run, at the same concurrency, against the same
- * simulator child: a raw BullMQ worker calling the provider with one fixed key (the ceiling), a raw
- * BullMQ no-op worker, and the provider called directly without a queue.
+ * each next to baselines measured in the same run, at the same concurrency, against the same
+ * simulator child: a raw BullMQ worker calling the provider with one fixed key through the official
+ * `openai` client (the ceiling), the same with plain `fetch`, a raw BullMQ no-op worker, and the
+ * provider called directly without a queue.
  * ratio = aikeys jobs/s / ceiling jobs/s (target >= 0.8). Redis commands and round trips per job
  * are counted client side for each worker variant.
  *
@@ -282,7 +283,7 @@ export function formatPipelineBench(results: PipelineBenchResults): string {
   const n = (x: number) => Math.round(x).toLocaleString('en-US');
   const failed = (r: WorkerRun) => (r.failed ? ` (${r.failed} failed)` : '');
   const table = [
-    '| provider latency | concurrency | aikeys jobs/s | ceiling: raw BullMQ + provider call | raw BullMQ no-op | direct provider calls (no queue) | aikeys / ceiling |',
+    '| provider latency | concurrency | aikeys jobs/s | ceiling: raw BullMQ + openai SDK call | raw BullMQ no-op | direct provider calls (no queue) | aikeys / ceiling |',
     '|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>

@@ -1,11 +1,13 @@
 /**
  * The baselines next to aikeys: a raw BullMQ worker (same connection options, concurrency and job
- * options as the aikeys worker, a queue and prefix of its own) whose processor either calls the
- * provider directly with one fixed key (the ceiling: no lease, no write-back) or does nothing; and
- * the provider called directly, without a queue, by C closed-loop callers.
+ * options as the aikeys worker, a queue and prefix of its own) whose processor calls the provider
+ * with one fixed key through the official `openai` client (the ceiling: no lease, no write-back),
+ * or with plain `fetch`, or does nothing; and the provider called directly, without a queue, by C
+ * closed-loop callers.
  */
 import { randomBytes } from 'node:crypto';
 import { Queue, Worker, type Processor } from 'bullmq';
+import OpenAI from 'openai';
 import { Secret } from '../../src/core/secret.js';
 import { createOpenAiCompatibleProvider } from '../../src/providers/openai-compatible.js';
 import type { ChatProvider, ChatRequest } from '../../src/providers/types.js';
@@ -44,12 +46,25 @@ export async function callOnce(provider: ChatProvider, request: ChatRequest, sec
   return result;
 }
 
+/** The call through the official `openai` client, as most application workers make it. */
 export function ceilingProcessor(openaiBaseUrl: string): Processor<AiJobData> {
-  const provider = createOpenAiCompatibleProvider({ name: 'openai', baseUrl: openaiBaseUrl });
-  const secret = fixedKey();
+  const client = new OpenAI({
+    apiKey: fixedKey().reveal(),
+    baseURL: openaiBaseUrl,
+    organization: null,
+    project: null,
+    maxRetries: 0,
+    timeout: TIMEOUT_MS,
+    logLevel: 'off',
+  });
   return async (job) => {
-    const result = await callOnce(provider, chatRequestOf(job.data), secret);
-    return { content: result.content, usage: result.usage };
+    const request = chatRequestOf(job.data);
+    const reply = await client.chat.completions.create({
+      model: request.model,
+      messages: [...request.messages],
+      ...(request.maxTokens === undefined ? {} : { max_tokens: request.maxTokens }),
+    });
+    return { content: reply.choices[0]?.message.content ?? '', usage: reply.usage };
   };
 }
 

@@ -66,7 +66,7 @@ const read = (reply: unknown): ChatResult => ({
   ok: true,
   content: JSON.stringify(reply).slice(0, 20),
   model: 'm',
-  usage: { promptTokens: 1, completionTokens: 1, totalTokens: 2 },
+  usage: { promptTokens: 1, completionTokens: 1, totalTokens: 2, estimated: false },
   status: 200,
 });
 
