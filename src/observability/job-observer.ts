@@ -10,7 +10,15 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
-import { SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  INVALID_SPAN_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Context,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
 import { DelayedError } from 'bullmq';
 import type { KeyLeaser } from '../jobs/ports.js';
 import type { LeasedKey } from '../lease/types.js';
@@ -39,6 +47,8 @@ export interface JobObserverDeps {
 
 interface JobRun {
   readonly context: Context;
+  /** The run's span records (tracing is on and sampled it): its children are worth making. */
+  readonly traced: boolean;
   /** When the job became due: created, or the end of the delay its producer asked for. */
   readonly dueAt: number;
   provider: string | null;
@@ -89,6 +99,12 @@ async function carryTraceToNextRun(job: ObservedJob, span: Span): Promise<void> 
 
 const seconds = (fromMs: number) => (performance.now() - fromMs) / 1000;
 
+/**
+ * Stands in for the child spans of a run that is not traced (no tracing set up, or not sampled): a
+ * child of a non-recording span would not record either, so its attributes are not even built.
+ */
+const UNTRACED = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
 export function createJobObserver(deps: JobObserverDeps) {
   const { metrics, tracer } = deps;
   const runs = new AsyncLocalStorage<JobRun>();
@@ -124,6 +140,7 @@ export function createJobObserver(deps: JobObserverDeps) {
       );
       const run: JobRun = {
         context: trace.setSpan(parent, span),
+        traced: span.isRecording(),
         dueAt: job.timestamp + (job.opts.delay ?? 0),
         provider: null,
         calls: 0,
@@ -153,11 +170,19 @@ export function createJobObserver(deps: JobObserverDeps) {
       async lease(request) {
         const run = runs.getStore();
         if (run) run.provider = request.provider;
-        const span = tracer.startSpan(
-          'aikeys.lease',
-          { attributes: { 'gen_ai.system': request.provider, 'gen_ai.request.model': request.model ?? '' } },
-          run?.context,
-        );
+        const traced = run?.traced ?? true;
+        const span = traced
+          ? tracer.startSpan(
+              'aikeys.lease',
+              {
+                attributes: {
+                  'gen_ai.system': request.provider,
+                  'gen_ai.request.model': request.model ?? '',
+                },
+              },
+              run?.context,
+            )
+          : UNTRACED;
         const started = performance.now();
         try {
           const answer = await inner.lease(request);
@@ -165,34 +190,39 @@ export function createJobObserver(deps: JobObserverDeps) {
             { provider: request.provider, result: answer.ok ? 'leased' : 'no_key' },
             seconds(started),
           );
-          span.setAttribute('aikeys.lease.result', answer.ok ? 'leased' : 'no_key');
+          if (traced) span.setAttribute('aikeys.lease.result', answer.ok ? 'leased' : 'no_key');
           if (answer.ok) {
             const key = answer.key;
-            span.setAttributes({ 'aikeys.key.name': key.keyName, 'gen_ai.request.model': key.model });
+            if (traced)
+              span.setAttributes({ 'aikeys.key.name': key.keyName, 'gen_ai.request.model': key.model });
             if (run && !run.leased) {
               run.leased = true;
               const waited = Math.max(0, Date.now() - run.dueAt);
               metrics.keyWaitSeconds.observe({ provider: key.provider }, waited / 1000);
-              tracer
-                .startSpan('aikeys.key_wait', { startTime: Math.min(run.dueAt, Date.now()) }, run.context)
-                .end();
+              if (traced) {
+                tracer
+                  .startSpan('aikeys.key_wait', { startTime: Math.min(run.dueAt, Date.now()) }, run.context)
+                  .end();
+              }
             }
             const labels = keyLabels(key);
             metrics.inFlight.inc({ provider: labels.provider, account: labels.account, key: labels.key });
-            const callSpan = tracer.startSpan(
-              `chat ${key.model}`,
-              {
-                kind: SpanKind.CLIENT,
-                attributes: {
-                  'gen_ai.operation.name': 'chat',
-                  'gen_ai.system': key.provider,
-                  'gen_ai.request.model': key.model,
-                  'aikeys.key.name': key.keyName,
-                  'aikeys.account': labels.account,
-                },
-              },
-              run?.context,
-            );
+            const callSpan = !traced
+              ? UNTRACED
+              : tracer.startSpan(
+                  `chat ${key.model}`,
+                  {
+                    kind: SpanKind.CLIENT,
+                    attributes: {
+                      'gen_ai.operation.name': 'chat',
+                      'gen_ai.system': key.provider,
+                      'gen_ai.request.model': key.model,
+                      'aikeys.key.name': key.keyName,
+                      'aikeys.account': labels.account,
+                    },
+                  },
+                  run?.context,
+                );
             calls.set(key.leaseId, { span: callSpan, startedAt: performance.now(), labels });
           }
           return answer;
@@ -225,7 +255,7 @@ export function createJobObserver(deps: JobObserverDeps) {
           metrics.tokens.inc({ ...labels, client, kind: 'completion' }, record.completionTokens);
           metrics.costUsd.inc({ ...labels, client }, record.costUsd);
         }
-        if (call) {
+        if (call && call.span !== UNTRACED) {
           call.span.setAttributes({
             'aikeys.call.outcome': result,
             'http.response.status_code': record.status,
@@ -235,11 +265,14 @@ export function createJobObserver(deps: JobObserverDeps) {
           if (outcome.kind !== 'success') call.span.setStatus({ code: SpanStatusCode.ERROR });
           call.span.end();
         }
-        const span = tracer.startSpan(
-          'aikeys.release',
-          { attributes: { 'aikeys.key.name': key.keyName, 'aikeys.call.outcome': result } },
-          run?.context,
-        );
+        const span =
+          (run?.traced ?? true)
+            ? tracer.startSpan(
+                'aikeys.release',
+                { attributes: { 'aikeys.key.name': key.keyName, 'aikeys.call.outcome': result } },
+                run?.context,
+              )
+            : UNTRACED;
         try {
           await inner.release(key, outcome, record);
         } catch (error) {

@@ -29,20 +29,29 @@ export interface CallDeadline {
   clear(): void;
 }
 
+/**
+ * One controller per call, aborted by the deadline or by the caller's signal. Joined by hand (a
+ * listener removed when the call ends) rather than with `AbortSignal.any`, which ties a weak
+ * reference and a finalization entry to every call: measurable CPU at thousands of calls a second.
+ */
 export function startCallDeadline(context: CallContext): CallDeadline {
   const { provider, secret, callOptions } = context;
   const { timeoutMs } = callOptions;
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(), timeoutMs);
-  const signal =
-    callOptions.signal === undefined
-      ? deadline.signal
-      : AbortSignal.any([callOptions.signal, deadline.signal]);
+  const caller = callOptions.signal;
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, timeoutMs);
+  const onCallerAbort = () => controller.abort(caller?.reason);
+  if (caller?.aborted === true) onCallerAbort();
+  else caller?.addEventListener('abort', onCallerAbort, { once: true });
   return {
-    signal,
+    signal: controller.signal,
     failureOf(error, timeoutMessage) {
       // The caller's abort stays the caller's (not the key's fault), even if the deadline passed too.
-      if (deadline.signal.aborted && callOptions.signal?.aborted !== true) {
+      if (timedOut && caller?.aborted !== true) {
         return classifyNoResponse(provider, 'timeout', timeoutMessage, secret);
       }
       return failureFromSdkError(error, {
@@ -50,9 +59,12 @@ export function startCallDeadline(context: CallContext): CallDeadline {
         secret,
         timeoutMs,
         now: context.now(),
-        ...(callOptions.signal === undefined ? {} : { signal: callOptions.signal }),
+        ...(caller === undefined ? {} : { signal: caller }),
       });
     },
-    clear: () => clearTimeout(timer),
+    clear() {
+      clearTimeout(timer);
+      caller?.removeEventListener('abort', onCallerAbort);
+    },
   };
 }

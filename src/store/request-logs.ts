@@ -34,6 +34,29 @@ export interface UsageRecord {
 }
 
 /**
+ * The batch goes to Postgres as one JSON parameter that `json_to_recordset` turns into rows: the
+ * statement's text is the same for every batch (parsed and planned once per connection, not once
+ * per batch size), and building it costs one JSON.stringify instead of a query builder's work on
+ * 17 placeholders per row. Types are Postgres's: a value that does not fit its column is refused
+ * as knex's insert would refuse it (SQLSTATE class 22 or 23; see isRecordsFault).
+ */
+const INSERT_BATCH = `
+INSERT INTO ai_request_logs (call_id, key_id, account_id, provider, model, prompt_tokens,
+  completion_tokens, tokens_used, usage_estimated, estimated_cost, response_status, error_message,
+  job_id, job_run, attempt, created_at, client)
+SELECT r.call_id, r.key_id, r.account_id, r.provider, r.model, r.prompt_tokens,
+  r.completion_tokens, r.tokens_used, r.usage_estimated, r.estimated_cost, r.response_status,
+  r.error_message, r.job_id, r.job_run, r.attempt,
+  'epoch'::timestamptz + r.at_ms * interval '1 millisecond', r.client
+FROM json_to_recordset(?::json) AS r(call_id uuid, key_id integer, account_id integer,
+  provider varchar(100), model varchar(255), prompt_tokens integer, completion_tokens integer,
+  tokens_used integer, usage_estimated boolean, estimated_cost numeric(16,8),
+  response_status integer, error_message text, job_id varchar(255), job_run integer,
+  attempt integer, at_ms bigint, client varchar(64))
+ON CONFLICT (call_id) DO NOTHING
+RETURNING log_id`;
+
+/**
  * Writes a batch of usage records as `ai_request_logs` rows in one statement. A record already
  * written (same call id) is skipped, so replaying a batch after a failure never double counts,
  * while a new call whose job id repeats an old one's (BullMQ ids restart after Redis lost its data)
@@ -59,13 +82,13 @@ export async function writeUsageBatch(db: Db, records: readonly UsageRecord[]): 
     job_id: r.jobId,
     job_run: r.jobRun,
     attempt: r.attempt,
-    created_at: new Date(r.at),
+    at_ms: r.at,
     client: r.client ?? null,
   }));
-  const inserted = await retryOnDeadlock(() =>
-    db('ai_request_logs').insert(rows).onConflict('call_id').ignore().returning('log_id'),
+  const result = await retryOnDeadlock(() =>
+    db.raw<{ rows: unknown[] }>(INSERT_BATCH, [JSON.stringify(rows)]),
   );
-  return inserted.length;
+  return result.rows.length;
 }
 
 /**
