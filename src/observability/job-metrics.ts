@@ -4,6 +4,7 @@
  * name, outcome): never a prompt, a job id or a secret.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { CallCounters } from './call-counters.js';
 
 export const JOB_METRIC_NAMES = {
   providerCalls: 'aikeys_provider_calls_total',
@@ -42,13 +43,6 @@ const WAIT_BUCKETS = [0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24
 /** One Lua script round trip (plus a decryption on a cache miss). */
 const LEASE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
-export interface KeyLabels {
-  readonly provider: string;
-  readonly model: string;
-  readonly account: string;
-  readonly key: string;
-}
-
 /**
  * The `client` label: the front door's client name (AIKEYS_GATEWAY_TOKENS, a configured set), or
  * `queue` for jobs a producer added directly; so spend splits by application.
@@ -56,6 +50,8 @@ export interface KeyLabels {
 export const DIRECT_CLIENT = 'queue';
 
 export interface JobMetrics {
+  /** Calls, tokens, cost and calls in flight, summed here and collected by the four metrics below. */
+  readonly calls: CallCounters;
   readonly providerCalls: Counter<'provider' | 'model' | 'account' | 'key' | 'client' | 'outcome'>;
   readonly providerCallSeconds: Histogram<'provider' | 'model' | 'outcome'>;
   readonly keyWaitSeconds: Histogram<'provider'>;
@@ -71,12 +67,16 @@ export interface JobMetrics {
 export function registerJobMetrics(registry: Registry): JobMetrics {
   const registers = [registry];
   const n = JOB_METRIC_NAMES;
-  return {
+  // Made once the metrics it feeds exist; a collection can only come after that.
+  const made: { calls?: CallCounters } = {};
+  const collect = () => made.calls?.flush();
+  const metrics = {
     providerCalls: new Counter({
       name: n.providerCalls,
       help: `Provider calls by outcome (${CALL_OUTCOMES.join(', ')}; timeout = no HTTP response)`,
       labelNames: [...KEY_LABELS, 'client', 'outcome'],
       registers,
+      collect,
     }),
     providerCallSeconds: new Histogram({
       name: n.providerCallSeconds,
@@ -111,18 +111,21 @@ export function registerJobMetrics(registry: Registry): JobMetrics {
       help: 'Tokens used by successful provider calls (kind: prompt, completion)',
       labelNames: [...KEY_LABELS, 'client', 'kind'],
       registers,
+      collect,
     }),
     costUsd: new Counter({
       name: n.costUsd,
       help: 'Estimated cost in USD of successful provider calls, from the price table',
       labelNames: [...KEY_LABELS, 'client'],
       registers,
+      collect,
     }),
     inFlight: new Gauge({
       name: n.inFlight,
       help: 'Provider calls in flight in this process, per key',
       labelNames: ['provider', 'account', 'key'],
       registers,
+      collect,
     }),
     breakerTrips: new Counter({
       name: n.breakerTrips,
@@ -137,4 +140,6 @@ export function registerJobMetrics(registry: Registry): JobMetrics {
       registers,
     }),
   };
+  made.calls = new CallCounters(metrics);
+  return { ...metrics, calls: made.calls };
 }

@@ -24,7 +24,8 @@ import type { KeyLeaser } from '../jobs/ports.js';
 import type { LeasedKey } from '../lease/types.js';
 import type { ReleaseOutcome } from '../lease/outcome.js';
 import type { AccountNames } from './account-names.js';
-import { DIRECT_CLIENT, type CallOutcome, type JobMetrics, type KeyLabels } from './job-metrics.js';
+import { seriesKey, type KeyLabels } from './call-counters.js';
+import { DIRECT_CLIENT, type CallOutcome, type JobMetrics } from './job-metrics.js';
 import { MAX_METADATA_BYTES } from '../jobs/job-schema.js';
 import { formatTraceparent, jobParentContext, parseTraceparent } from './trace-context.js';
 
@@ -60,6 +61,7 @@ interface CallInFlight {
   readonly span: Span;
   readonly startedAt: number;
   readonly labels: KeyLabels;
+  readonly series: string;
 }
 
 export function callOutcome(outcome: ReleaseOutcome, status: number): CallOutcome {
@@ -206,7 +208,8 @@ export function createJobObserver(deps: JobObserverDeps) {
               }
             }
             const labels = keyLabels(key);
-            metrics.inFlight.inc({ provider: labels.provider, account: labels.account, key: labels.key });
+            const series = seriesKey(labels);
+            metrics.calls.started(series, labels);
             const callSpan = !traced
               ? UNTRACED
               : tracer.startSpan(
@@ -223,7 +226,7 @@ export function createJobObserver(deps: JobObserverDeps) {
                   },
                   run?.context,
                 );
-            calls.set(key.leaseId, { span: callSpan, startedAt: performance.now(), labels });
+            calls.set(key.leaseId, { span: callSpan, startedAt: performance.now(), labels, series });
           }
           return answer;
         } catch (error) {
@@ -241,20 +244,19 @@ export function createJobObserver(deps: JobObserverDeps) {
         calls.delete(key.leaseId);
         const labels = call?.labels ?? keyLabels(key);
         const result = callOutcome(outcome, record.status);
-        const client = record.client ?? DIRECT_CLIENT;
         if (run) run.calls++;
-        metrics.providerCalls.inc({ ...labels, client, outcome: result });
-        metrics.inFlight.dec({ provider: labels.provider, account: labels.account, key: labels.key });
+        metrics.calls.ended(call?.series ?? seriesKey(labels), labels, {
+          client: record.client ?? DIRECT_CLIENT,
+          outcome: result,
+          prompt: record.promptTokens,
+          completion: record.completionTokens,
+          cost: record.costUsd,
+        });
         if (call)
           metrics.providerCallSeconds.observe(
             { provider: labels.provider, model: labels.model, outcome: result },
             seconds(call.startedAt),
           );
-        if (outcome.kind === 'success') {
-          metrics.tokens.inc({ ...labels, client, kind: 'prompt' }, record.promptTokens);
-          metrics.tokens.inc({ ...labels, client, kind: 'completion' }, record.completionTokens);
-          metrics.costUsd.inc({ ...labels, client }, record.costUsd);
-        }
         if (call && call.span !== UNTRACED) {
           call.span.setAttributes({
             'aikeys.call.outcome': result,
