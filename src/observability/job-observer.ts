@@ -8,7 +8,6 @@
  * Nothing from the prompt, the reply or the key's secret is ever put on a span or a label: only
  * names from the configuration (provider, model, account, key name), counts and outcomes.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import {
   INVALID_SPAN_CONTEXT,
@@ -109,7 +108,6 @@ const UNTRACED = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 export function createJobObserver(deps: JobObserverDeps) {
   const { metrics, tracer } = deps;
-  const runs = new AsyncLocalStorage<JobRun>();
   const calls = new Map<string, CallInFlight>();
 
   function keyLabels(key: LeasedKey): KeyLabels {
@@ -121,8 +119,15 @@ export function createJobObserver(deps: JobObserverDeps) {
     };
   }
 
+  /**
+   * Wraps a job processor: each run gets its span and its own view of `inner` (the key leaser),
+   * whose leases and releases are counted and traced as that run's. The run is handed over
+   * explicitly rather than found through AsyncLocalStorage, which on Node 20 turns promise hooks on
+   * for every promise of the process.
+   */
   function jobProcessor<J extends ObservedJob, R>(
-    process: (job: J, token?: string) => Promise<R>,
+    inner: KeyLeaser,
+    process: (job: J, token: string | undefined, leaser: KeyLeaser) => Promise<R>,
   ): (job: J, token?: string) => Promise<R> {
     return async (job, token) => {
       const parent = jobParentContext((job.data as { metadata?: unknown } | null)?.metadata);
@@ -150,7 +155,7 @@ export function createJobObserver(deps: JobObserverDeps) {
       };
       let result = 'completed';
       try {
-        return await runs.run(run, () => process(job, token));
+        return await process(job, token, runLeaser(run, inner));
       } catch (error) {
         result = error instanceof DelayedError ? 'delayed' : 'failed';
         if (result === 'delayed') await carryTraceToNextRun(job, span);
@@ -166,13 +171,13 @@ export function createJobObserver(deps: JobObserverDeps) {
     };
   }
 
-  function keyLeaser(inner: KeyLeaser): KeyLeaser {
+  /** `inner` as one run sees it: its leases and releases counted and traced as that run's. */
+  function runLeaser(run: JobRun, inner: KeyLeaser): KeyLeaser {
     return {
       describeNoKey: (provider, answer) => inner.describeNoKey(provider, answer),
       async lease(request) {
-        const run = runs.getStore();
-        if (run) run.provider = request.provider;
-        const traced = run?.traced ?? true;
+        run.provider = request.provider;
+        const traced = run.traced;
         const span = traced
           ? tracer.startSpan(
               'aikeys.lease',
@@ -182,7 +187,7 @@ export function createJobObserver(deps: JobObserverDeps) {
                   'gen_ai.request.model': request.model ?? '',
                 },
               },
-              run?.context,
+              run.context,
             )
           : UNTRACED;
         const started = performance.now();
@@ -197,7 +202,7 @@ export function createJobObserver(deps: JobObserverDeps) {
             const key = answer.key;
             if (traced)
               span.setAttributes({ 'aikeys.key.name': key.keyName, 'gen_ai.request.model': key.model });
-            if (run && !run.leased) {
+            if (!run.leased) {
               run.leased = true;
               const waited = Math.max(0, Date.now() - run.dueAt);
               metrics.keyWaitSeconds.observe({ provider: key.provider }, waited / 1000);
@@ -224,7 +229,7 @@ export function createJobObserver(deps: JobObserverDeps) {
                       'aikeys.account': labels.account,
                     },
                   },
-                  run?.context,
+                  run.context,
                 );
             calls.set(key.leaseId, { span: callSpan, startedAt: performance.now(), labels, series });
           }
@@ -239,12 +244,11 @@ export function createJobObserver(deps: JobObserverDeps) {
       },
 
       async release(key, outcome, record) {
-        const run = runs.getStore();
         const call = calls.get(key.leaseId);
         calls.delete(key.leaseId);
         const labels = call?.labels ?? keyLabels(key);
         const result = callOutcome(outcome, record.status);
-        if (run) run.calls++;
+        run.calls++;
         metrics.calls.ended(call?.series ?? seriesKey(labels), labels, {
           client: record.client ?? DIRECT_CLIENT,
           outcome: result,
@@ -267,14 +271,13 @@ export function createJobObserver(deps: JobObserverDeps) {
           if (outcome.kind !== 'success') call.span.setStatus({ code: SpanStatusCode.ERROR });
           call.span.end();
         }
-        const span =
-          (run?.traced ?? true)
-            ? tracer.startSpan(
-                'aikeys.release',
-                { attributes: { 'aikeys.key.name': key.keyName, 'aikeys.call.outcome': result } },
-                run?.context,
-              )
-            : UNTRACED;
+        const span = run.traced
+          ? tracer.startSpan(
+              'aikeys.release',
+              { attributes: { 'aikeys.key.name': key.keyName, 'aikeys.call.outcome': result } },
+              run.context,
+            )
+          : UNTRACED;
         try {
           await inner.release(key, outcome, record);
         } catch (error) {
@@ -287,7 +290,7 @@ export function createJobObserver(deps: JobObserverDeps) {
     };
   }
 
-  return { jobProcessor, keyLeaser };
+  return { jobProcessor };
 }
 
 export type JobObserver = ReturnType<typeof createJobObserver>;

@@ -21,24 +21,24 @@ export interface AiWorkerOptions {
 
 export function createAiWorker(options: AiWorkerOptions): Worker<AiJobData, AiJobResult> {
   const { connection, prefix, queueName, concurrency, logger, observer } = options;
-  const deps = observer ? { ...options.deps, leaser: observer.keyLeaser(options.deps.leaser) } : options.deps;
-  const processJob = (job: Job<AiJobData, AiJobResult>, token?: string) => callProvider(job, token, deps);
-  const worker = new Worker<AiJobData, AiJobResult>(
-    queueName,
-    observer ? observer.jobProcessor(processJob) : processJob,
-    {
-      connection,
-      prefix,
-      concurrency,
-      lockDuration: options.lockDurationMs,
-      stalledInterval: options.stalledIntervalMs,
-      // A job whose worker died mid-call is picked up again (and its stale lease expires by itself).
-      maxStalledCount: 3,
-      autorun: true,
-      // Completed/failed counts per minute for a week, in Redis: Bull Board draws them.
-      metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
-    },
-  );
+  const { deps } = options;
+  const processJob = observer
+    ? observer.jobProcessor(deps.leaser, (job: Job<AiJobData, AiJobResult>, token, leaser) =>
+        callProvider(job, token, { ...deps, leaser }),
+      )
+    : (job: Job<AiJobData, AiJobResult>, token?: string) => callProvider(job, token, deps);
+  const worker = new Worker<AiJobData, AiJobResult>(queueName, processJob, {
+    connection,
+    prefix,
+    concurrency,
+    lockDuration: options.lockDurationMs,
+    stalledInterval: options.stalledIntervalMs,
+    // A job whose worker died mid-call is picked up again (and its stale lease expires by itself).
+    maxStalledCount: 3,
+    autorun: true,
+    // Completed/failed counts per minute for a week, in Redis: Bull Board draws them.
+    metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
+  });
   worker.on('failed', (job, error) => {
     if (job) logger.warn({ jobId: job.id, reason: error.message }, 'AI job failed');
   });

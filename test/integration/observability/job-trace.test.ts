@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KeyLeaser } from '../../../src/jobs/ports.js';
 import { registerJobMetrics } from '../../../src/observability/job-metrics.js';
 import { createJobObserver } from '../../../src/observability/job-observer.js';
 import { isolate } from '../../setup/isolation.js';
@@ -31,7 +32,14 @@ beforeAll(async () => {
     queueName: env.queueName,
   });
   // Each job's first run waits (delayed, as callProvider does when no key can serve); the second completes.
-  const processor = observer.jobProcessor(async (job: Job, token?: string) => {
+  const noLeases: KeyLeaser = {
+    lease: async () => {
+      throw new Error('this processor leases no key');
+    },
+    describeNoKey: async () => '',
+    release: async () => undefined,
+  };
+  const processor = observer.jobProcessor(noLeases, async (job: Job, token?: string) => {
     const runs = (runsOf.get(job.id!) ?? 0) + 1;
     runsOf.set(job.id!, runs);
     if (runs === 1) {

@@ -75,8 +75,7 @@ async function runOneJob(sampled: boolean) {
     accounts: { nameOf: () => 'primary' },
     queueName: 'ai-jobs',
   });
-  const leaser = observer.keyLeaser(inner);
-  await observer.jobProcessor(async () => {
+  await observer.jobProcessor(inner, async (_job, _token, leaser) => {
     const answer = await leaser.lease({ provider: 'openai', model: 'gpt-4o-mini', estimatedTokens: 10 });
     if (!answer.ok) throw new Error('expected a key');
     await leaser.release(answer.key, { kind: 'success' } as never, record);
