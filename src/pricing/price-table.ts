@@ -30,6 +30,8 @@ export interface PriceTable {
  * this many for the warn-once rule, so a stream of invented names cannot grow memory without end.
  */
 const MAX_REMEMBERED_UNKNOWN = 1000;
+/** Models whose price (or lack of one) is remembered; past this, looked up each time. */
+const MAX_REMEMBERED_MODELS = 1000;
 
 const priceSchema = z.strictObject({
   input: z.number().finite().nonnegative(),
@@ -81,13 +83,23 @@ export function createPriceTable(options: {
     logger.info({ file: options.overridesFile, models: overrides.size }, 'model prices overridden');
   }
   const warned = new Set<string>();
+  // Model names come from the configuration (a key's model), so there are few of them: each one's
+  // answer is remembered rather than worked out from its name variants on every call.
+  const resolved = new Map<string, ModelPrice | null>();
 
   function priceOf(model: string): ModelPrice | undefined {
+    const known = resolved.get(model);
+    if (known !== undefined) return known ?? undefined;
+    let found: ModelPrice | null = null;
     for (const candidate of modelNameCandidates(model)) {
       const price = prices.get(candidate);
-      if (price !== undefined) return price;
+      if (price !== undefined) {
+        found = price;
+        break;
+      }
     }
-    return undefined;
+    if (resolved.size < MAX_REMEMBERED_MODELS) resolved.set(model, found);
+    return found ?? undefined;
   }
 
   function costOf(model: string, usage: UsageForCost): number {
