@@ -28,6 +28,12 @@ export interface JsonRequest {
 
 class ReplyTooLarge extends Error {}
 
+/** The server declared the body's length, and it is within `limit` (undici holds it to it). */
+function declaredWithin(response: Response, limit: number): boolean {
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  return Number.isFinite(declared) && declared <= limit;
+}
+
 /** The body as text, refused past `limit` bytes whether or not the server declared a length. */
 async function boundedText(response: Response, limit: number): Promise<string> {
   const declared = Number(response.headers.get('content-length') ?? NaN);
@@ -90,6 +96,22 @@ export async function callForJson(
       signal: deadline.signal,
       redirect: 'error',
     });
+    if (response.ok && declaredWithin(response, limit)) {
+      // The common case, read the cheapest way: undici parses the bytes without a string between.
+      let reply: unknown;
+      try {
+        reply = await response.json();
+      } catch (error) {
+        if (!(error instanceof SyntaxError)) throw error;
+        return unreadableReply(
+          provider,
+          response.status,
+          `body is not valid JSON (${error.message})`,
+          secret,
+        );
+      }
+      return read(reply);
+    }
     const text = await boundedText(response, limit);
     const parsed = parseJson(text);
     if (!response.ok) {
