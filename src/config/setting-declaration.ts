@@ -20,7 +20,7 @@ export interface SettingDeclaration {
   readonly description: string;
   /**
    * Whether running processes take a new value from the env file without a restart (the import
-   * publishes it: config/live-settings.ts): true for thresholds,
+   * publishes it: config/published-settings.ts): true for thresholds,
    * retries, quotas and caps, which only steer decisions still to be made; false for values baked
    * into connections, Redis key names, data at rest or options a component is built with.
    */

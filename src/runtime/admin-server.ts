@@ -42,7 +42,7 @@ export async function startAdminServer(
     ? await createFrontDoor(config, db, container.bullConnection)
     : undefined;
   // The routes read the system settings per request: reloadable ones (the block limits, the settings
-  // view) as this process holds them now (live-settings.ts), not as it started.
+  // view) as this process holds them now (runtime/live-settings.ts), not as it started.
   const liveConfig: typeof config = {
     ...config,
     get system() {

@@ -6,7 +6,7 @@
  * /api/health and logged; the next good import clears it.
  */
 import { keyRingOf } from '../config/encryption-key.js';
-import { restartNeeded } from '../config/live-settings.js';
+import { restartNeeded } from '../config/published-settings.js';
 import type { AikeysConfig, ImportableConfig } from '../config/types.js';
 import { ConfigError, formatConfigProblem } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';

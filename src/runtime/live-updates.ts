@@ -1,12 +1,12 @@
 /**
  * What reaches a running replica without a restart, over one dedicated Postgres connection that
  * LISTENs on two channels: operator edits of keys and accounts (pool-edits.ts), and the reloadable
- * settings the last import published (config/live-settings.ts). On every reconnect, since
+ * settings the last import published (config/published-settings.ts). On every reconnect, since
  * notifications sent while it was down are lost, it merges the whole pool from Postgres again and
  * re-reads the settings. A setting this process's own environment sets is kept: the environment
  * overrides the env file, in every process.
  */
-import { LIVE_SETTINGS, readPublishedSettings } from '../config/live-settings.js';
+import { LIVE_SETTINGS, readPublishedSettings } from '../config/published-settings.js';
 import { processEnv, type Env } from '../config/load-config.js';
 import type { SystemSettings } from '../config/types.js';
 import type { Logger } from '../core/logger.js';

@@ -40,7 +40,7 @@ export interface ConfigStatus {
 export interface ImportRecord {
   readonly file: string;
   readonly counts: ImportCounts;
-  /** Reloadable settings as text (config/live-settings.ts), or null to leave those published as they are. */
+  /** Reloadable settings as text (config/published-settings.ts), or null to leave those published as they are. */
   readonly settings: Readonly<Record<string, string | null>> | null;
   readonly restartNeeded: readonly string[];
 }
@@ -118,7 +118,7 @@ export async function readConfigStatus(db: Db): Promise<ConfigStatus | null> {
   };
 }
 
-/** The published reloadable settings (unchecked: config/live-settings.ts reads them); null: none yet. */
+/** The published reloadable settings (unchecked: config/published-settings.ts reads them); null: none yet. */
 export async function readPublishedSettingsRow(db: Db): Promise<unknown> {
   const row = await db('ai_config_status')
     .where('id', ROW_ID)

@@ -6,7 +6,7 @@
  * the first statement). A dry run does the same work and rolls it back, so its report is exact.
  */
 import type { Knex } from 'knex';
-import { publishedSettings, restartNeeded } from '../config/live-settings.js';
+import { publishedSettings, restartNeeded } from '../config/published-settings.js';
 import type { AikeysConfig, ImportableConfig } from '../config/types.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { KeyRing } from '../crypto/key-ring.js';

@@ -4,7 +4,7 @@ import {
   publishedSettings,
   readPublishedSettings,
   restartNeeded,
-} from '../../../src/config/live-settings.js';
+} from '../../../src/config/published-settings.js';
 import { ENCRYPTION_LINE, envText, MASTER_KEY, parse } from './helpers.js';
 
 describe('published reloadable settings', () => {
