@@ -3,7 +3,7 @@
  * directive; the path relative to the including file, without `.lua`) is replaced by that file,
  * itself expanded the same way. Each file goes in once per script, where it is first named, so a
  * helper always stands ahead of the code that uses it and a script carries only the helpers it
- * names (each one is a closure Redis builds again on every call).
+ * names. library-source.ts makes the scripts one FUNCTION library.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';

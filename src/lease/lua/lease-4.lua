@@ -201,6 +201,7 @@ local function lease_one(C, gen, ttl, R, out, n)
   return n + 5
 end
 
+--- @call
 local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
 local gen = open_state(C)
 if not gen then return { 0 } end

@@ -226,6 +226,7 @@ local function release_one(C, out, n, at)
   return put_key_reply(out, n + 4, k)
 end
 
+--- @call
 local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
 if not open_state(C) then return { 0 } end
 write_back(C)
