@@ -1,13 +1,16 @@
 /**
- * The lease operations as one Redis FUNCTION library. Each `lua/<op>-<numKeys>.lua`, its includes in
- * place (script-source.ts), becomes one library function. The lines of an operation up to its
- * `--- @call` line (includes, its own helpers and constants) run once, when Redis loads the library;
- * the lines after it are the function's body, run by every call with that call's KEYS and ARGV. An
- * EVALSHA ran the whole file on every call and so built every helper's closure again each time
- * (callgrind: about 45,000 instructions per lease call). An operation without the line is all body.
+ * The lease operations as one Redis FUNCTION library. Each `lua/<op>-<numKeys>.lua` becomes one
+ * library function. The includes of all operations are placed once, at the library's top, so every
+ * operation shares one set of helpers (and what they keep between calls, such as parsed states). An
+ * operation's own lines up to its `--- @call` line (its helpers and constants) run once, when Redis
+ * loads the library; the lines after it are the function's body, run by every call with that call's
+ * KEYS and ARGV. An EVALSHA ran the whole script on every call and so built every helper's closure
+ * again each time (callgrind: about 45,000 instructions per lease call). An operation without the
+ * line is all body.
  */
 import { createHash } from 'node:crypto';
-import { assembleScript } from './script-source.js';
+import { readFileSync } from 'node:fs';
+import { assembleText, isInclude } from './script-source.js';
 
 const CALL = /^--- @call\s*$/m;
 
@@ -16,10 +19,13 @@ const CALL = /^--- @call\s*$/m;
 // per load, not per call, capturing them costs nothing per call. The loading code sees few globals
 // (Redis gives it only what registering needs), so the locals are filled on the first call.
 const NAMES = 'redis, string, math, table, struct, cmsgpack, tonumber, ipairs, pairs, unpack';
-const GLOBALS = [
+const PROLOGUE = [
   'local register = redis.register_function',
   `local function runtime_globals() return ${NAMES} end`,
   `local ${NAMES}`,
+  // The current call's KEYS and ARGV, set on entry: the helpers read them as a script reads its
+  // globals (Redis runs one call at a time).
+  'local KEYS, ARGV',
 ].join('\n');
 
 export interface LibraryOperation {
@@ -28,23 +34,20 @@ export interface LibraryOperation {
   readonly file: string;
 }
 
-/** One operation as a library statement that registers its function. */
-function registration(fullName: string, source: string): string {
-  const match = CALL.exec(source);
-  const definitions = match ? source.slice(0, match.index) : '';
-  const body = match ? source.slice(match.index + match[0].length) : source;
+/** One operation's own code (its includes taken out) as a block that registers its function. */
+function registration(fullName: string, own: string): string {
+  const match = CALL.exec(own);
+  const definitions = match ? own.slice(0, match.index) : '';
+  const body = match ? own.slice(match.index + match[0].length) : own;
   return [
-    `register('${fullName}', (function()`,
-    // The call's KEYS and ARGV, set on entry: the operation's helpers read them as a script reads
-    // its globals.
-    'local KEYS, ARGV',
+    'do',
     definitions,
-    'return function(keys, argv)',
+    `register('${fullName}', function(keys, argv)`,
     `if not string then ${NAMES} = runtime_globals() end`,
     'KEYS, ARGV = keys, argv',
     body,
+    'end)',
     'end',
-    'end)())',
   ].join('\n');
 }
 
@@ -63,11 +66,18 @@ export interface LeaseLibrary {
  */
 export function assembleLibrary(prefix: string, operations: readonly LibraryOperation[]): LeaseLibrary {
   const NAME = '@library@';
-  const text = [
-    `#!lua name=${NAME}`,
-    GLOBALS,
-    ...operations.map((op) => registration(`${NAME}_${op.fn}`, assembleScript(op.file))),
-  ].join('\n');
+  const placed = new Set<string>();
+  const includes: string[] = [];
+  const blocks: string[] = [];
+  for (const op of operations) {
+    // Lines keep their numbers in both halves, so an error names the right line of the file.
+    const lines = readFileSync(op.file, 'utf8').split('\n');
+    const directives = lines.map((line) => (isInclude(line) ? line : '')).join('\n');
+    includes.push(assembleText(directives, op.file, placed));
+    const own = lines.map((line) => (isInclude(line) ? '' : line)).join('\n');
+    blocks.push(registration(`${NAME}_${op.fn}`, own));
+  }
+  const text = [`#!lua name=${NAME}`, PROLOGUE, ...includes, ...blocks].join('\n');
   const name = `${prefix}_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
   return {
     name,

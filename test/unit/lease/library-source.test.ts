@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -16,23 +16,40 @@ describe('assembleLibrary', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('runs the lines up to --- @call once, at load, and the rest as the function body', () => {
-    const op = write('op-1.lua', 'local function helper() return 1 end\n--- @call\nreturn helper()');
-    const { source, name } = assembleLibrary('lib', [{ fn: 'op', file: op }]);
-    const lines = source.split('\n');
-    const helper = lines.indexOf('local function helper() return 1 end');
-    const body = lines.indexOf('return function(keys, argv)');
+  it('places includes once for the library, then each operation: its lines up to --- @call at load, the rest per call', () => {
+    mkdirSync(join(dir, 'includes'));
+    write('includes/shared.lua', 'local function shared() return 0 end');
+    const a = write(
+      'a-1.lua',
+      '--- @include "includes/shared"\nlocal function helper() return 1 end\n--- @call\nreturn helper()',
+    );
+    const b = write('b-1.lua', '--- @include "includes/shared"\n--- @call\nreturn shared()');
+    const { source, name } = assembleLibrary('lib', [
+      { fn: 'a', file: a },
+      { fn: 'b', file: b },
+    ]);
+    const lines = source.split('\n').filter((line) => line !== '');
     expect(lines[0]).toBe(`#!lua name=${name}`);
-    expect(helper).toBeGreaterThan(lines.indexOf(`register('${name}_op', (function()`));
-    expect(body).toBeGreaterThan(helper);
-    expect(lines.indexOf('return helper()')).toBeGreaterThan(body);
-    expect(lines.slice(-2)).toEqual(['end', 'end)())']);
+    expect(lines.filter((line) => line === 'local function shared() return 0 end')).toHaveLength(1);
+    const at = (line: string) => lines.indexOf(line);
+    expect(at('local function shared() return 0 end')).toBeLessThan(
+      at('local function helper() return 1 end'),
+    );
+    expect(at('local function helper() return 1 end')).toBeLessThan(
+      at(`register('${name}_a', function(keys, argv)`),
+    );
+    expect(at(`register('${name}_a', function(keys, argv)`)).toBeLessThan(at('return helper()'));
+    expect(at(`register('${name}_b', function(keys, argv)`)).toBeLessThan(at('return shared()'));
+    expect(lines.slice(-2)).toEqual(['end)', 'end']);
   });
 
   it('makes an operation without --- @call all body', () => {
     const op = write('op-1.lua', 'return #ARGV');
-    const lines = assembleLibrary('lib', [{ fn: 'op', file: op }]).source.split('\n');
-    expect(lines.indexOf('return #ARGV')).toBeGreaterThan(lines.indexOf('return function(keys, argv)'));
+    const { source, name } = assembleLibrary('lib', [{ fn: 'op', file: op }]);
+    const lines = source.split('\n');
+    expect(lines.indexOf('return #ARGV')).toBeGreaterThan(
+      lines.indexOf(`register('${name}_op', function(keys, argv)`),
+    );
   });
 
   it('names the library and its functions after the code, so another version gets other names', () => {
