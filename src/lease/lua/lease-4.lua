@@ -38,6 +38,7 @@
 --- @include "includes/ready-sets"
 --- @include "includes/reclaim"
 --- @include "includes/flush-state"
+--- @include "includes/lease-record"
 
 -- Heads of a ready set examined per model when the first cannot serve (limits differ per key).
 local LOOKAHEAD = 8
@@ -191,6 +192,8 @@ local function lease_one(C, gen, ttl, R, out, n)
     ':' .. expires_text .. ':' .. R.provider
   if provider_probe then save_breaker(C, R.provider, pv['until'], lid) end
   schedule(C, C.leases, expires, lid, expires_text)
+  remember_lease(lid, { kid = k.id, aid = k.account, tokens = R.estimate, flags = flags, expires = expires,
+                        provider = R.provider })
 
   -- Invariant check on values the grant just produced: counted, never expected to move.
   if (k.cap > 0 and k.inflight > k.cap) or k.used + k.reserved > k.limit

@@ -190,7 +190,7 @@ local function release_one(C, out, n, at)
   -- Taken out of leases before reclaim could end it, to tell 'expired' (still there, past its
   -- expiry, which the id carries) from 'unknown' (never there, released, or reclaimed earlier).
   local open = redis.call('ZREM', C.leases, lid) == 1
-  local rec = open and parse_lease(lid) or nil
+  local rec = open and lease_record(lid) or nil
   local expired = open and (not rec or rec.expires <= C.now)
   -- Still open past its expiry: ended as reclaim would end it.
   if expired then expire_lease(C, lid, true, rec) end
@@ -198,7 +198,7 @@ local function release_one(C, out, n, at)
   if not open then
     -- Reclaimed at its expiry by an earlier call, which remembered it; else unknown.
     if redis.call('ZREM', expired_set(C), lid) == 0 then out[n + 1] = 4; return n + 1 end
-    return late_release(C, out, n, at, parse_lease(lid))
+    return late_release(C, out, n, at, lease_record(lid))
   end
   if expired then return late_release(C, out, n, at, rec) end
 

@@ -9,7 +9,7 @@
 -- not yet synced), the record and the account (marked dirty when changed).
 local function end_lease(C, lid, removed, rec)
   if not removed then redis.call('ZREM', C.leases, lid) end
-  rec = rec or parse_lease(lid)
+  rec = rec or lease_record(lid)
   if not rec then return nil end
   local aid, tokens = rec.aid, rec.tokens
   local k = load_key(C, rec.kid)
