@@ -43,6 +43,9 @@
 -- Heads of a ready set examined per model when the first cannot serve (limits differ per key).
 local LOOKAHEAD = 8
 
+-- No key excluded (a request's default; never written).
+local NONE = {}
+
 -- How soon a caller told "no key" should ask again while a key is held to one call by slow start
 -- (see is_ready): that call's release frees the key, usually long before its lease would expire.
 local SLOW_START_POLL_MS = 500
@@ -211,13 +214,13 @@ if not gen then return { 0 } end
 write_back(C)
 local ttl, n = tonumber(ARGV[3]), tonumber(ARGV[4])
 reserve_seq(C, n)
-local NONE = {}
 local out, size, at = { 1 }, 1, 5
+-- One request object for the call, refilled per request (nothing keeps it past its request).
+local R = {}
 for _ = 1, n do
   local n_excluded = ARGV[at + 4] == '0' and 0 or tonumber(ARGV[at + 4])
-  local R = { provider = ARGV[at], model = ARGV[at + 1], fallback = ARGV[at + 2], estimate = tonumber(ARGV[at + 3]),
-              estimate_text = ARGV[at + 3],
-              excluded = NONE, only_excluded = false, window = LOOKAHEAD + n_excluded }
+  R.provider, R.model, R.fallback, R.estimate = ARGV[at], ARGV[at + 1], ARGV[at + 2], tonumber(ARGV[at + 3])
+  R.estimate_text, R.excluded, R.only_excluded, R.window = ARGV[at + 3], NONE, false, LOOKAHEAD + n_excluded
   if n_excluded > 0 then
     R.excluded = {}
     for i = at + 5, at + 4 + n_excluded do R.excluded[ARGV[i]] = true end

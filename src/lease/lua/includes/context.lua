@@ -36,11 +36,15 @@
 -- requests share is read once per call and kept here: key and account states (every change goes
 -- through save_key / save_account, which keep the cached object), providers' account lists and
 -- breakers, and a block of lease sequence numbers.
+-- One table serves every call (Redis runs one at a time; the library builds its helpers once per
+-- load), each of its fields set afresh here: a new table of this size per call cost more.
+local current = {}
 local function context(keys, base, now)
-  return { meta = keys[1], leases = keys[2], blocked = keys[3], probes = keys[4],
-           base = base, now = now, next_due = 0, key_cache = {}, account_cache = {},
-           accounts_of = {}, breakers = {}, seq_next = 0, seq_last = -1, write_back = false,
-           dirty_keys = {}, dirty_accounts = {}, ready_names = {} }
+  local C = current
+  C.meta, C.leases, C.blocked, C.probes = keys[1], keys[2], keys[3], keys[4]
+  C.base, C.now, C.next_due, C.seq_next, C.seq_last, C.write_back = base, now, 0, 0, -1, false
+  C.key_cache, C.account_cache, C.accounts_of, C.breakers, C.dirty_keys, C.dirty_accounts = {}, {}, {}, {}, {}, {}
+  return C
 end
 
 -- Write-back (lease and release, which may touch a key many times in one batch): save_key and
