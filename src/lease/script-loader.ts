@@ -13,8 +13,7 @@ import { Cluster, type Redis } from 'ioredis';
 import { assembleLibrary, type LeaseLibrary } from './library-source.js';
 
 export type LeaseScriptName =
-  | 'lease'
-  | 'release'
+  | 'lease-release'
   | 'block'
   | 'unblock'
   | 'disable'
