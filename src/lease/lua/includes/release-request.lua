@@ -110,8 +110,9 @@ end
 -- Applies the outcome to the key (and account, provider); returns the provider breaker event.
 local function apply_outcome(C, k, lease, account, at)
   local outcome = ARGV[at + 1]
-  local key_probe = string.find(lease.flags, 'k', 1, true) ~= nil
-  local provider_probe = string.find(lease.flags, 'p', 1, true) ~= nil
+  local flagged = lease.flags ~= ''
+  local key_probe = flagged and string.find(lease.flags, 'k', 1, true) ~= nil
+  local provider_probe = flagged and string.find(lease.flags, 'p', 1, true) ~= nil
   local event = ''
   -- Numbers are parsed only where the outcome uses them (tonumber goes through strtod).
   if outcome == 'success' then
