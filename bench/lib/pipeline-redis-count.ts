@@ -30,8 +30,8 @@ interface CommandLike {
 type SendCommand = (this: Redis, command: CommandLike, stream?: object, node?: unknown) => unknown;
 
 /**
- * `scriptNames` (sha -> name) counts each EVALSHA under its script's name ("evalsha aikeys:lease");
- * without it every script is one "evalsha" line.
+ * `scriptNames` (sha or function -> name) counts each EVALSHA and FCALL under its script's name
+ * ("fcall aikeys:lease"); without it every script is one "evalsha" or "fcall" line.
  */
 export function installCommandCounter(scriptNames?: ReadonlyMap<string, string>): CommandCounter {
   const proto = Redis.prototype as unknown as { sendCommand: SendCommand };
@@ -41,9 +41,9 @@ export function installCommandCounter(scriptNames?: ReadonlyMap<string, string>)
   let seenStreams = new WeakSet<object>();
   proto.sendCommand = function (this: Redis, command, stream, node) {
     let name = (command.name ?? '?').toLowerCase();
-    if (scriptNames && name === 'evalsha') {
-      const sha = command.args?.[0];
-      name = `evalsha ${scriptNames.get(String(sha)) ?? String(sha).slice(0, 8)}`;
+    if (scriptNames && (name === 'evalsha' || name === 'fcall')) {
+      const id = String(command.args?.[0]);
+      name = `${name} ${scriptNames.get(id) ?? id.slice(0, 8)}`;
     }
     byName.set(name, (byName.get(name) ?? 0) + 1);
     if (stream === undefined) roundTrips++;

@@ -11,7 +11,7 @@ export interface VariantCost {
   readonly byFunction: ReadonlyMap<string, number>;
   /** INFO commandstats calls during the stretch, by command (scripts' inner commands included). */
   readonly commandCalls: ReadonlyMap<string, number>;
-  /** Commands this process sent, by name; EVALSHA split by script ("evalsha aikeys:lease"). */
+  /** Commands this process sent, by name; EVALSHA and FCALL split by script ("fcall aikeys:lease"). */
   readonly clientCommands: ReadonlyMap<string, number>;
 }
 

@@ -22,14 +22,8 @@ import { leaseKeys, type LeaseKeys } from './redis-keys.js';
 import { CallBatcher } from './call-batcher.js';
 import { capBlockMs } from '../core/block-limits.js';
 import { unwrittenKeys, type UnwrittenKeys } from './unwritten-keys.js';
-import {
-  decodeKeyChange,
-  decodeLease,
-  decodeList,
-  decodeRelease,
-  LeaseStateMissing,
-  ReplyCursor,
-} from './replies.js';
+import { decodeKeyChange, decodeList, LeaseStateMissing } from './replies.js';
+import { decodeMoment, momentArgs, momentCalls, type MomentItem, type MomentResult } from './moment-call.js';
 import {
   createScriptCaller,
   type LeaseScriptName,
@@ -41,7 +35,8 @@ import type { KeyChange, KeyHotState, Lease, LeaseRequest, LeaseResult } from '.
 import type { LeaseSettings, ReleaseAppend, ReleaseResult } from './types.js';
 
 // Two calls in flight let Redis run one batch while this process reads the answer of the other;
-// measured with bench/lease.ts (BENCHMARKS.md) against one call of up to 64.
+// measured with bench/lease.ts (BENCHMARKS.md) against one call of up to 64. Leases and releases
+// share the batches (moment-call.ts).
 const BATCHING = { maxBatch: 32, maxInFlight: 2, minShare: 8 };
 
 /** A disable reason is free text; the key state keeps this many characters (lua/includes/reason.lua: clean_reason). */
@@ -72,9 +67,8 @@ export class LeaseEngine {
   readonly #now: () => number;
   readonly #logger: Logger;
   readonly #redis: Redis;
-  readonly #leases: CallBatcher<LeaseRequest, LeaseResult>;
-  /** Release batches per usage stream (the script's fifth key); '' = releases without a record. */
-  readonly #releases = new Map<string, CallBatcher<PendingRelease, ReleaseResult>>();
+  /** Leases and releases, gathered into calls of lease-release-5.lua. */
+  readonly #moments: CallBatcher<MomentItem, MomentResult>;
 
   constructor(deps: LeaseEngineDeps) {
     this.keys = leaseKeys(deps.prefix);
@@ -93,7 +87,7 @@ export class LeaseEngine {
       loadAccounts: deps.loadAccounts,
       now: this.#now,
     });
-    this.#leases = new CallBatcher((requests) => this.#leaseBatch(requests), BATCHING);
+    this.#moments = new CallBatcher((items) => this.#momentBatch(items), BATCHING);
   }
 
   get settings(): LeaseSettings {
@@ -136,70 +130,42 @@ export class LeaseEngine {
 
   /** Leases a key; concurrent requests share one script call (each served as if alone, in order). */
   lease(request: LeaseRequest): Promise<LeaseResult> {
-    return this.#leases.submit(request);
-  }
-
-  #leaseBatch(requests: readonly LeaseRequest[]): Promise<LeaseResult[]> {
-    const args: (string | number)[] = [this.#settings.leaseTtlMs, requests.length];
-    const estimates = requests.map((r) => Math.max(0, Math.ceil(r.estimatedTokens)));
-    requests.forEach((request, i) => {
-      const excluded = request.excludeKeyIds ?? [];
-      args.push(
-        request.provider,
-        request.model ?? '',
-        request.model === undefined ? '' : this.#settings.fallbackModel,
-        estimates[i]!,
-        excluded.length,
-        ...excluded.map(String),
-      );
-    });
-    return this.#run('lease', args, (reply) => {
-      const cursor = new ReplyCursor(reply);
-      return requests.map((r, i) => decodeLease(cursor, r.provider, estimates[i]!));
-    });
+    return this.#moments.submit({ kind: 'lease', request }) as Promise<LeaseResult>;
   }
 
   /**
    * Ends the lease with what the call did. `append` (the call's usage record) is added to its stream
    * by the same script, also when the lease had expired: the call happened either way. Concurrent
-   * releases share one script call.
+   * releases share one script call, with the leases asked for at the same moment.
    */
   release(
     lease: Pick<Lease, 'leaseId'>,
     outcome: ReleaseOutcome,
     append?: ReleaseAppend,
   ): Promise<ReleaseResult> {
-    const stream = append?.stream ?? '';
-    let batcher = this.#releases.get(stream);
-    if (!batcher) {
-      batcher = new CallBatcher((items) => this.#releaseBatch(stream, items), BATCHING);
-      this.#releases.set(stream, batcher);
-    }
-    return batcher.submit({ leaseId: lease.leaseId, outcome, entry: append?.entry ?? '' });
+    const release = {
+      leaseId: lease.leaseId,
+      outcome,
+      entry: append?.entry ?? '',
+      stream: append?.stream ?? '',
+    };
+    return this.#moments.submit({ kind: 'release', release }) as Promise<ReleaseResult>;
   }
 
-  #releaseBatch(stream: string, items: readonly PendingRelease[]): Promise<ReleaseResult[]> {
-    const s = this.#settings;
-    const args: (string | number)[] = [
-      s.blockSeconds,
-      s.maxBlockSeconds,
-      s.circuitBreakerThreshold,
-      s.keyProbeAfterMs,
-      s.providerCooldownMs,
-      items.length,
-    ];
-    for (const { leaseId, outcome, entry } of items)
-      args.push(leaseId, ...outcomeArgs(outcome, s.maxBlockSeconds), entry);
-    return this.#run(
-      'release',
-      args,
-      (reply) => {
-        const cursor = new ReplyCursor(reply);
-        return items.map(() => decodeRelease(cursor));
-      },
-      // Without a stream the fifth key is never written; leases stands in for it (same hash tag).
-      [...this.keys.scriptKeys, stream || this.keys.leases],
+  async #momentBatch(items: readonly MomentItem[]): Promise<MomentResult[]> {
+    const results: MomentResult[] = new Array(items.length);
+    await Promise.all(
+      momentCalls(items).map((call) =>
+        this.#run(
+          'lease-release',
+          momentArgs(call, this.#settings),
+          (reply) => decodeMoment(call, reply, results),
+          // Without a stream the fifth key is never written; leases stands in for it (same hash tag).
+          [...this.keys.scriptKeys, call.stream || this.keys.leases],
+        ),
+      ),
     );
+    return results;
   }
 
   /**
@@ -265,29 +231,4 @@ export class LeaseEngine {
     const rest = await this.#run('reset-daily', args, decodeList);
     return rest.length === 0 ? null : Number(rest[0] ?? 0);
   }
-}
-
-interface PendingRelease {
-  readonly leaseId: string;
-  readonly outcome: ReleaseOutcome;
-  readonly entry: string;
-}
-
-/**
- * kind, actual tokens and cost USD (a success's, or what a failed call was billed for), retry-after ms (-1 = default), HTTP status: as release-5.lua reads
- * them. The retry-after is capped here and again by the script, so no caller can store a block
- * past now + AI_MAX_BLOCK_SECONDS; one that is not a number at all falls back to the default block.
- */
-function outcomeArgs(outcome: ReleaseOutcome, maxBlockSeconds: number): (string | number)[] {
-  const paid = outcome.kind === 'success' ? outcome : outcome.paid;
-  const tokens = paid === undefined ? 0 : Math.max(0, Math.round(paid.tokens));
-  const cost = paid?.costUsd ?? 0;
-  const retryAfter =
-    outcome.kind === 'rate_limited' &&
-    outcome.retryAfterMs !== undefined &&
-    !Number.isNaN(outcome.retryAfterMs)
-      ? capBlockMs(outcome.retryAfterMs, maxBlockSeconds * 1000)
-      : -1;
-  const status = 'status' in outcome ? outcome.status : 0;
-  return [outcome.kind, tokens, cost.toFixed(8), retryAfter, status];
 }

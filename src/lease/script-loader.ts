@@ -1,19 +1,19 @@
 /**
- * Loads the lease scripts once and calls them by SHA. Each script is `lua/<op>-<numKeys>.lua`, with
- * the helpers it includes from `lua/includes/` in place (script-source.ts), so every script is one
- * self-contained EVALSHA. A Redis that forgot the scripts (restart, SCRIPT FLUSH, failover) answers
- * NOSCRIPT: the call is repeated once as EVAL, which also caches the script again.
+ * Calls the lease operations as functions of one Redis FUNCTION library (library-source.ts): each
+ * `lua/<op>-<numKeys>.lua` is one function, called with FCALL. A Redis that does not have the library
+ * (first start, restart without persistence, FUNCTION FLUSH, a slot moved to a primary that never
+ * had it) answers that the function is not found: the library is loaded (FUNCTION LOAD REPLACE) on
+ * every primary and the call repeated once. Functions, unlike cached scripts, are replicated and
+ * persisted, so a failover keeps them.
  */
-import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Redis } from 'ioredis';
-import { assembleScript } from './script-source.js';
+import { Cluster, type Redis } from 'ioredis';
+import { assembleLibrary, type LeaseLibrary } from './library-source.js';
 
 export type LeaseScriptName =
-  | 'lease'
-  | 'release'
+  | 'lease-release'
   | 'block'
   | 'unblock'
   | 'disable'
@@ -24,29 +24,33 @@ export type LeaseScriptName =
   | 'forget-written';
 
 const LUA_DIR = join(dirname(fileURLToPath(import.meta.url)), 'lua');
+const LIBRARY_PREFIX = 'aikeys_lease';
 
-interface LoadedScript {
-  readonly source: string;
-  readonly sha: string;
-  readonly numKeys: number;
+interface LoadedLibrary {
+  readonly library: LeaseLibrary;
+  readonly scripts: ReadonlyMap<LeaseScriptName, { readonly fn: string; readonly numKeys: number }>;
 }
 
-function readScripts(): Map<LeaseScriptName, LoadedScript> {
-  const scripts = new Map<LeaseScriptName, LoadedScript>();
-  for (const file of readdirSync(LUA_DIR)) {
+function readLibrary(): LoadedLibrary {
+  const scripts = new Map<LeaseScriptName, { fn: string; numKeys: number }>();
+  const operations: { fn: string; file: string }[] = [];
+  for (const file of readdirSync(LUA_DIR).sort()) {
     const match = /^(.+)-(\d+)\.lua$/.exec(file);
     if (!match) continue;
-    const source = assembleScript(join(LUA_DIR, file));
-    scripts.set(match[1] as LeaseScriptName, {
-      source,
-      sha: createHash('sha1').update(source).digest('hex'),
-      numKeys: Number(match[2]),
-    });
+    const fn = match[1]!.replaceAll('-', '_');
+    operations.push({ fn, file: join(LUA_DIR, file) });
+    scripts.set(match[1] as LeaseScriptName, { fn, numKeys: Number(match[2]) });
   }
-  return scripts;
+  return { library: assembleLibrary(LIBRARY_PREFIX, operations), scripts };
 }
 
-let cached: Map<LeaseScriptName, LoadedScript> | undefined;
+let cached: LoadedLibrary | undefined;
+
+/** The library this code calls (its name changes with the code). */
+export function leaseLibrary(): LeaseLibrary {
+  cached ??= readLibrary();
+  return cached.library;
+}
 
 export type ScriptReply = (string | number | null)[];
 
@@ -58,9 +62,30 @@ export interface ScriptCaller {
   ): Promise<ScriptReply>;
 }
 
+function isFunctionMissing(error: unknown): boolean {
+  return error instanceof Error && error.message.includes('Function not found');
+}
+
 export function createScriptCaller(redis: Redis): ScriptCaller {
-  cached ??= readScripts();
-  const scripts = cached;
+  cached ??= readLibrary();
+  const { library, scripts } = cached;
+  // FUNCTION LOAD names no key: on a Cluster it goes to each primary, so the one that holds the
+  // deployment's slot has it whichever that is.
+  const primaries = (): Redis[] =>
+    (redis as unknown) instanceof Cluster ? (redis as unknown as Cluster).nodes('master') : [redis];
+  let loading: Promise<void> | undefined;
+  const load = () =>
+    (loading ??= Promise.all(
+      primaries().map((node) => node.call('FUNCTION', 'LOAD', 'REPLACE', library.source)),
+    ).then(
+      () => {
+        loading = undefined;
+      },
+      (error: unknown) => {
+        loading = undefined;
+        throw error;
+      },
+    ));
   return {
     async call(op, keys, args) {
       const script = scripts.get(op);
@@ -68,14 +93,13 @@ export function createScriptCaller(redis: Redis): ScriptCaller {
       if (keys.length !== script.numKeys)
         throw new Error(`lease script ${op} takes ${script.numKeys} KEYS, not ${keys.length}`);
       // One array, not spread arguments: hydrate passes 14 values per key (140,000 for 10,000 keys).
-      const argv = [script.sha, keys.length, ...keys, ...args];
+      const argv = [library.functionName(script.fn), keys.length, ...keys, ...args];
       try {
-        return (await redis.call('EVALSHA', argv)) as ScriptReply;
+        return (await redis.call('FCALL', argv)) as ScriptReply;
       } catch (error) {
-        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-        // EVAL runs the script and caches it on the node that holds the keys; SCRIPT LOAD has no key,
-        // so on a Redis Cluster it would reach any node, not necessarily that one.
-        return (await redis.call('EVAL', [script.source, ...argv.slice(1)])) as ScriptReply;
+        if (!isFunctionMissing(error)) throw error;
+        await load();
+        return (await redis.call('FCALL', argv)) as ScriptReply;
       }
     },
   };

@@ -3,7 +3,7 @@
  * directive; the path relative to the including file, without `.lua`) is replaced by that file,
  * itself expanded the same way. Each file goes in once per script, where it is first named, so a
  * helper always stands ahead of the code that uses it and a script carries only the helpers it
- * names (each one is a closure Redis builds again on every call).
+ * names. library-source.ts makes the scripts one FUNCTION library.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
@@ -11,13 +11,19 @@ import { dirname, relative, resolve } from 'node:path';
 const INCLUDE = /^--- @include "([^"]+)"\s*$/;
 
 export function assembleScript(file: string): string {
-  const placed = new Set<string>();
+  return assembleText(readFileSync(file, 'utf8'), file, new Set());
+}
+
+/**
+ * `text` (read from `file`) with its includes in place, each file placed once per `placed`: a set
+ * shared by several texts places an include only in the first that names it.
+ */
+export function assembleText(text: string, file: string, placed: Set<string>): string {
   const root = dirname(file);
   const shown = (f: string) => relative(root, f) || f;
 
-  const expand = (current: string, ancestors: readonly string[]): string =>
-    readFileSync(current, 'utf8')
-      .split('\n')
+  const expand = (lines: string[], current: string, ancestors: readonly string[]): string =>
+    lines
       .map((line, index) => {
         const name = INCLUDE.exec(line)?.[1];
         if (name === undefined) return line;
@@ -29,9 +35,14 @@ export function assembleScript(file: string): string {
           throw new Error(`Lua includes form a cycle: ${[...chain, target].map(shown).join(' -> ')}`);
         if (placed.has(target)) return '';
         placed.add(target);
-        return expand(target, chain);
+        return expand(readFileSync(target, 'utf8').split('\n'), target, chain);
       })
       .join('\n');
 
-  return expand(resolve(file), []);
+  return expand(text.split('\n'), resolve(file), []);
+}
+
+/** Whether a line is an include directive. */
+export function isInclude(line: string): boolean {
+  return INCLUDE.test(line);
 }

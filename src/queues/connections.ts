@@ -13,8 +13,8 @@ export interface RedisTarget {
  * (it routes each command by its key's slot), so the lease engine, the usage stream and BullMQ
  * (which detects a Cluster itself) use it unchanged: every key of a deployment carries its prefix's
  * hash tag, so one deployment lives in one slot and its scripts and MULTIs never cross slots. The
- * few node-level operations (SCAN in deleteKeysWithPrefix, the script loader's reload after NOSCRIPT) check
- * for a Cluster or avoid node state.
+ * few node-level operations (SCAN in deleteKeysWithPrefix, the script loader's FUNCTION LOAD on
+ * every primary) check for a Cluster or avoid node state.
  */
 function clusterClient(redisUrl: string, options: RedisOptions): Redis {
   const url = new URL(redisUrl);

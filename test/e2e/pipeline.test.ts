@@ -207,7 +207,7 @@ describe('the AI job pipeline with three worker processes', () => {
     expect(rowsOfKey('key_3').length).toBeGreaterThan(0);
     expect(rowsOfKey('key_3').every((r) => r.response_status === 401)).toBe(true);
     // Only key_4 ever answers 5xx, so the provider's failure set never holds two keys: the key's own
-    // breaker trips (release-4.lua), at exactly the threshold.
+    // breaker trips (lua/includes/release-request.lua), at exactly the threshold.
     expect(keys.get('key_4')).toMatchObject({
       status: 'disabled',
       disabled_reason: '3 consecutive failures',

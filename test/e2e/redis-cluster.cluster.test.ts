@@ -1,7 +1,7 @@
 /**
  * aikeys on a Redis Cluster (three primaries of the test's own, AIKEYS_REDIS_CLUSTER=true):
  * - the lease engine through the ioredis Cluster client: leases, releases with usage records, a
- *   block, and the NOSCRIPT reload on the node that holds the deployment's slot;
+ *   block, and the function library's reload on the node that holds the deployment's slot;
  * - the full pipeline with two worker processes: every job done, every usage record in Postgres,
  *   the usage stream emptied, and every key of the deployment (queue, lease state, usage stream) on
  *   the one primary that serves its hash tag;
@@ -13,6 +13,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AiJobData, AiJobResult } from '../../src/jobs/job-schema.js';
 import { LeaseEngine } from '../../src/lease/engine.js';
+import { leaseLibrary } from '../../src/lease/script-loader.js';
 import { createBullConnection, createCommandConnection } from '../../src/queues/connections.js';
 import { startSimulatedProvider, type SimulatedProvider } from '../../src/simulator/server.js';
 import { openDatabase } from '../../src/store/database.js';
@@ -99,7 +100,7 @@ function clusterQueue(pool: Isolated, prefix: string): Queue<AiJobData, AiJobRes
 }
 
 describe.skipIf(missing !== undefined)('aikeys on a Redis Cluster of three primaries', () => {
-  it('leases and releases through the Cluster client, and reloads its scripts on the node that lost them', async () => {
+  it('leases and releases through the Cluster client, and reloads its function library on the node that lost it', async () => {
     const db = await openDatabase(poolA.databaseUrl);
     closers.push(() => db.destroy());
     const { keyIds } = await seedKeys(db, [{}, {}, { priority: 2 }]);
@@ -154,12 +155,12 @@ describe.skipIf(missing !== undefined)('aikeys on a Redis Cluster of three prima
     expect(await cluster.node(owner).xlen(usageStreamKey(prefix))).toBe(40);
     expect([...(await keysByNode(prefix)).keys()]).toEqual([owner]);
 
-    // A rate-limited key blocks itself; then the node forgets every script (a failover to a
-    // replica that never ran them looks the same) and the next lease still works.
+    // A rate-limited key blocks itself; then the node loses the library (a slot moved to a primary
+    // that never had it looks the same) and the next lease still works.
     const first = await engine.lease({ provider: 'openai', estimatedTokens: 20 });
     if (!first.ok) throw new Error('expected a lease');
     await engine.release(first.lease, { kind: 'rate_limited', retryAfterMs: 60_000 });
-    await cluster.node(owner).script('FLUSH');
+    await cluster.node(owner).call('FUNCTION', 'DELETE', leaseLibrary().name);
     const next = await engine.lease({ provider: 'openai', estimatedTokens: 20 });
     expect(next.ok && next.lease.keyId).not.toBe(first.lease.keyId);
     expect(next.ok).toBe(true);

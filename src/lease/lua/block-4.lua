@@ -13,6 +13,7 @@
 --- @include "includes/key-change"
 --- @include "includes/key-status"
 
+--- @call
 local C, k, code = open_key_change()
 if not C then return { code } end
 local before = k.status

@@ -12,6 +12,7 @@
 ]]
 --- @include "includes/key-change"
 
+--- @call
 local C, k, code = open_key_change()
 if not C then return { code } end
 local before = k.status .. '|' .. k.kind

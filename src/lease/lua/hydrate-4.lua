@@ -32,6 +32,7 @@
 --- @include "includes/ready-sets"
 --- @include "includes/provider-failures"
 
+--- @call
 local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
 local fresh = redis.call('EXISTS', C.meta) == 0
 local n_accounts, n_keys = tonumber(ARGV[4]), tonumber(ARGV[5])

@@ -19,6 +19,7 @@
 --- @include "includes/account-state"
 --- @include "includes/ready-sets"
 
+--- @call
 local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
 if not open_state(C) then return { 0 } end
 local day = ARGV[4] or ''

@@ -11,6 +11,7 @@
 --- @include "includes/clock"
 --- @include "includes/reclaim"
 
+--- @call
 local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
 if not open_state(C) then return { 0 } end
 local reply = { 1 }

@@ -147,22 +147,26 @@ function state(keyId: number, patch: Partial<KeyStateWrite>): KeyStateWrite {
 }
 
 describe('the scripts cap a block themselves, whatever the caller sends', () => {
-  it('release-5 cuts a retry-after of 1e15 ms to its longest-block argument', async () => {
+  it('lease-release cuts a retry-after of 1e15 ms to its longest-block argument', async () => {
     const keyId = await leaseOne();
     const lease = (await engine.openLeases()).find((l) => l.keyId === keyId)!;
     const scripts = createScriptCaller(redis);
     const s = engine.settings;
     await scripts.call(
-      'release',
+      'lease-release',
       [...engine.keys.scriptKeys, engine.keys.leases],
       [
         engine.keys.base,
         0,
+        s.leaseTtlMs,
         s.blockSeconds,
         MAX_BLOCK_SECONDS,
         s.circuitBreakerThreshold,
         s.keyProbeAfterMs,
         s.providerCooldownMs,
+        1,
+        1,
+        'R',
         1,
         lease.leaseId,
         'rate_limited',

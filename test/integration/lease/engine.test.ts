@@ -4,6 +4,7 @@ import { MAX_REASON_LENGTH, type LeaseEngine } from '../../../src/lease/engine.j
 import type { Lease, LeaseResult } from '../../../src/lease/types.js';
 import { openDatabase, type Db } from '../../../src/store/database.js';
 import { usageStreamKey } from '../../../src/usage/usage-stream.js';
+import { leaseLibrary } from '../../../src/lease/script-loader.js';
 import { isolate } from '../../setup/isolation.js';
 import {
   connectRedis,
@@ -432,12 +433,12 @@ describe('breakers', () => {
 });
 
 describe('state', () => {
-  it('rebuilds from Postgres when Redis lost it, and reloads scripts Redis forgot', async () => {
+  it('rebuilds from Postgres when Redis lost it, and reloads the function library Redis forgot', async () => {
     const { engine, ids } = await setup([{ usedToday: 70 }]);
     expect(await env.flushRedis()).toBeGreaterThan(0);
     const l = leased(await engine.lease({ provider: 'openai', estimatedTokens: 30 }));
     expect(l).toMatchObject({ keyId: ids[0], committedTokens: 100 });
-    await redis.script('FLUSH');
+    await redis.call('FUNCTION', 'DELETE', leaseLibrary().name);
     expect(await engine.release(l, { kind: 'success', tokens: 30 })).toMatchObject({ released: true });
     expect((await engine.keyStates([ids[0]!]))[0]).toMatchObject({ usedToday: 100 });
   });

@@ -9,7 +9,7 @@ import type { Lease, LeaseResult } from '../../../src/lease/types.js';
 import { openDatabase, type Db } from '../../../src/store/database.js';
 import { isolate } from '../../setup/isolation.js';
 
-/** SLOW_START_POLL_MS in lua/lease-4.lua. */
+/** SLOW_START_POLL_MS in lua/includes/lease-request.lua. */
 const SLOW_START_POLL_MS = 500;
 import { connectRedis, createEngine, seedKeys, TestClock, type KeySpec } from './fixtures.js';
 

@@ -1,5 +1,9 @@
+--- @include "parsed-cache"
+
 -- An account's state: one string per account (see key-state.lua for why), read once per call.
 local function account_name(C, aid) return C.base .. 'a:' .. aid end
+
+local parsed_accounts = parsed_cache()
 
 -- An account: provider, priority, status, quota (-1 = none), budget (-1 = none), used, reserved,
 -- spent, models (the models of its keys, for leases of any model). Its counters exist for its limits
@@ -9,11 +13,15 @@ local function account_name(C, aid) return C.base .. 'a:' .. aid end
 local function load_account(C, aid)
   local a = C.account_cache[aid]
   if a then return a end
-  local s = redis.call('GET', account_name(C, aid))
+  local name = account_name(C, aid)
+  local s = redis.call('GET', name)
   if not s then return nil end
-  local t = cmsgpack.unpack(s)
-  a = { id = aid, provider = t[1], priority = t[2], status = t[3], quota = t[4], budget = t[5], used = t[6],
-        reserved = t[7], spent = t[8], models = t[9] }
+  a = take_parsed(parsed_accounts, name, s)
+  if not a then
+    local t = cmsgpack.unpack(s)
+    a = { id = aid, provider = t[1], priority = t[2], status = t[3], quota = t[4], budget = t[5], used = t[6],
+          reserved = t[7], spent = t[8], models = t[9], name = name, packed = s }
+  end
   C.account_cache[aid] = a
   return a
 end

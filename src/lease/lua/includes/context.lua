@@ -26,25 +26,25 @@
     probes   zset  keyId by half-open probe time ms
 
   Includes: each script names the helpers it uses (`--- @include "includes/<name>"`, as in BullMQ),
-  and the loader places each once, ahead of its first user. A script carries only what it uses:
-  every helper is a new closure on every call (callgrind on Redis 7.0.15: about 850 instructions
-  each, a tenth of a redis.call, 37,000 for all 43 helpers).
+  and the loader places each once, ahead of its first user. The lines of a script up to its
+  `--- @call` line run once, when Redis loads the function library (library-source.ts); the lines
+  after it run on every call, so a helper is built once per load, not per call.
 ]]
 --- @include "int-arg"
-
--- Library functions stay globals (redis.call, string.find, ...). Copying them into locals makes each
--- use cheaper but each call dearer: a helper's closure (rebuilt per call, above) pays per local it
--- captures (callgrind: no gain at batches of 8, 4% worse for single calls).
 
 -- One script call's context. A call may carry a batch of requests (lease, release), so what the
 -- requests share is read once per call and kept here: key and account states (every change goes
 -- through save_key / save_account, which keep the cached object), providers' account lists and
 -- breakers, and a block of lease sequence numbers.
+-- One table serves every call (Redis runs one at a time; the library builds its helpers once per
+-- load), each of its fields set afresh here: a new table of this size per call cost more.
+local current = {}
 local function context(keys, base, now)
-  return { meta = keys[1], leases = keys[2], blocked = keys[3], probes = keys[4],
-           base = base, now = now, next_due = 0, key_cache = {}, account_cache = {},
-           accounts_of = {}, breakers = {}, seq_next = 0, seq_last = -1, write_back = false,
-           dirty_keys = {}, dirty_accounts = {}, ready_names = {} }
+  local C = current
+  C.meta, C.leases, C.blocked, C.probes = keys[1], keys[2], keys[3], keys[4]
+  C.base, C.now, C.next_due, C.seq_next, C.seq_last, C.write_back = base, now, 0, 0, -1, false
+  C.key_cache, C.account_cache, C.accounts_of, C.breakers, C.dirty_keys, C.dirty_accounts = {}, {}, {}, {}, {}, {}
+  return C
 end
 
 -- Write-back (lease and release, which may touch a key many times in one batch): save_key and

@@ -9,7 +9,7 @@
 -- not yet synced), the record and the account (marked dirty when changed).
 local function end_lease(C, lid, removed, rec)
   if not removed then redis.call('ZREM', C.leases, lid) end
-  rec = rec or parse_lease(lid)
+  rec = rec or lease_record(lid)
   if not rec then return nil end
   local aid, tokens = rec.aid, rec.tokens
   local k = load_key(C, rec.kid)
@@ -25,10 +25,13 @@ local function end_lease(C, lid, removed, rec)
     a.reserved = math.max(0, a.reserved - tokens)
     a.dirty = true
   end
-  if string.find(rec.flags, 's', 1, true) then redis.call('HINCRBY', C.meta, 'slow', -1) end
-  if string.find(rec.flags, 'p', 1, true) then
-    local pv = breaker(C, rec.provider)
-    if pv.probe == lid then save_breaker(C, rec.provider, pv['until'], '') end
+  -- Most leases carry no flag: no search then.
+  if rec.flags ~= '' then
+    if string.find(rec.flags, 's', 1, true) then redis.call('HINCRBY', C.meta, 'slow', -1) end
+    if string.find(rec.flags, 'p', 1, true) then
+      local pv = breaker(C, rec.provider)
+      if pv.probe == lid then save_breaker(C, rec.provider, pv['until'], '') end
+    end
   end
   return k, rec, a
 end

@@ -8,7 +8,11 @@
   read once per call, keep MessagePack for their list of models. src/lease/packed-state.ts reads both.
 ]]
 
+--- @include "parsed-cache"
+
 local function key_name(C, kid) return C.base .. 'k:' .. kid end
+
+local parsed_keys = parsed_cache()
 
 -- Ready = may be leased now, capacity permitting: active and below its cap, or a breaker-disabled key
 -- whose half-open probe is due (one lease at a time). Limits per request are checked at lease time.
@@ -45,7 +49,7 @@ local function parse_key(kid, s)
   local k = { id = kid, provider = provider, model = model, account = account, limit = limit, cap = cap, used = used,
               reserved = reserved, inflight = inflight, status = status, kind = kind, block_until = block_until,
               failures = failures, probe_at = probe_at, probing = probing, last_used = last_used, proven = proven,
-              member = member, reason = reason, in_ready = false }
+              member = member, reason = reason, in_ready = false, packed = s }
   k.in_ready = is_ready(k)
   return k
 end
@@ -57,8 +61,11 @@ local function load_key(C, kid)
   local name = key_name(C, kid)
   local s = redis.call('GET', name)
   if not s then return nil end
-  k = parse_key(kid, s)
-  k.name = name
+  k = take_parsed(parsed_keys, name, s)
+  if not k then
+    k = parse_key(kid, s)
+    k.name = name
+  end
   C.key_cache[kid] = k
   return k
 end

@@ -9,13 +9,23 @@ local function member_for(seq_txt, kid) return seq_txt .. ':' .. kid end
 -- The key id inside a ready-set member ('%012d:keyId').
 local function member_key(member) return string.sub(member, string.find(member, ':', 1, true) + 1) end
 
--- Built once per call for each (provider, account, model): a lease or release names its key's set up to
--- three times.
+-- Ready-set names by base, provider, account and model, kept between calls (a name depends on
+-- nothing else, and the library builds its helpers once per load): a lease or release names its
+-- key's set up to three times. Bounded: after READY_NAMES_LIMIT names the table starts again.
+local READY_NAMES_LIMIT = 10000
+local ready_names = { by_base = {}, count = 0 }
+
 local function ready_set(C, provider, aid, model)
-  local by_account = C.ready_names[provider]
+  local by_provider = ready_names.by_base[C.base]
+  if not by_provider then
+    if ready_names.count >= READY_NAMES_LIMIT then ready_names.by_base, ready_names.count = {}, 0 end
+    by_provider = {}
+    ready_names.by_base[C.base] = by_provider
+  end
+  local by_account = by_provider[provider]
   if not by_account then
     by_account = {}
-    C.ready_names[provider] = by_account
+    by_provider[provider] = by_account
   end
   local by_model = by_account[aid]
   if not by_model then
@@ -26,6 +36,7 @@ local function ready_set(C, provider, aid, model)
   if not name then
     name = C.base .. 'r:' .. provider .. ':' .. aid .. ':m:' .. model
     by_model[model] = name
+    ready_names.count = ready_names.count + 1
   end
   return name
 end

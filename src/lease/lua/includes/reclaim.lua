@@ -7,7 +7,7 @@
 local RECLAIM_BATCH = 1000
 
 -- How long an expired lease is remembered (base..'expired', scored by when it expired), so that its
--- release, arriving late, still counts a success's tokens exactly once (release-5.lua): a release is
+-- release, arriving late, still counts a success's tokens exactly once (release-request.lua): a release is
 -- late by its call's overrun, or by as long as its process held it while Redis was unreachable.
 local EXPIRED_KEEP_MS = 24 * 3600 * 1000
 

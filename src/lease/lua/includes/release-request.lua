@@ -1,5 +1,6 @@
 --[[
-  release: ends a lease and applies what the provider call did to its key (and provider).
+  A release: ends a lease and applies what the provider call did to its key (and provider)
+  (lease-release-5.lua runs a moment's releases in one atomic step).
 
   success          reservation reconciled to the actual tokens, failures reset, last_used set, the key
                    proven (slow start over: its cap applies again, see is_ready); a
@@ -24,44 +25,33 @@
   whatever the lease's state (the call happened): a worker killed after its release reached Redis
   can then never leave tokens counted on the key without their usage record, or the reverse.
 
-  One call carries a batch of releases (gathered by the engine like leases), applied in order, each
-  exactly as if it were a call of its own at the same moment.
-
-  KEYS[1] meta        KEYS[2] leases     KEYS[3] blocked    KEYS[4] probes
-  KEYS[5] usage stream (written only for releases that carry a usage record)
-  ARGV[1] base key prefix            ARGV[2] now, epoch ms (0 = Redis TIME)
-  ARGV[3] default block, seconds     ARGV[4] longest block, seconds (caps every retry-after)
-  ARGV[5] breaker threshold (consecutive failures)
-  ARGV[6] key probe delay, ms        ARGV[7] provider cool-down, ms
-  ARGV[8] number of releases, then 7 values per release:
-          lease id, outcome kind (as above), actual tokens (success; a failure's billed tokens, else
-          0), cost USD (likewise; decimal string), retry-after ms (-1 = use the default), HTTP status (0 = no response),
-          usage record for the stream's 'r' field ('' = none)
-
-  Returns {1, reply per release...}, the replies one after another in one flat array (a nested table
-  per release would cost Redis a table walk each), each one of
-          1, seq, 1, providerEvent ('' | opened | reopened | closed), key reply (11)   status changed
-          1, seq, 0, providerEvent, keyId                counters changed only
-          4                                              unknown lease
-          5, 0                                           expired lease, nothing counted
-          5, 1, 1, key reply (11)                        expired lease, tokens counted, status changed
-          5, 1, 0, keyId                                 expired lease, tokens counted
-       or {0} state missing
+  One call carries a moment's releases (gathered by the engine with its leases), applied in order,
+  each exactly as if it were a call of its own at the same moment.
 ]]
---- @include "includes/context"
---- @include "includes/clock"
---- @include "includes/provider-breaker"
---- @include "includes/provider-failures"
---- @include "includes/account-state"
---- @include "includes/key-state"
---- @include "includes/key-status"
---- @include "includes/ready-sets"
---- @include "includes/end-lease"
---- @include "includes/reclaim"
---- @include "includes/key-reply"
---- @include "includes/flush-state"
+--- @include "context"
+--- @include "provider-breaker"
+--- @include "provider-failures"
+--- @include "account-state"
+--- @include "key-state"
+--- @include "key-status"
+--- @include "ready-sets"
+--- @include "end-lease"
+--- @include "reclaim"
+--- @include "key-reply"
+--- @include "lease-record"
 
-local S -- settings shared by the batch
+-- The settings a moment's releases share, from ARGV[settings_at] on (default block, seconds; longest
+-- block, seconds, which caps every retry-after; breaker threshold, consecutive failures; key probe
+-- delay, ms; provider cool-down, ms), parsed on first use: a success needs none of them.
+local S, settings_at
+local function settings()
+  if not S then
+    local at = settings_at
+    S = { block_seconds = tonumber(ARGV[at]), max_block_ms = tonumber(ARGV[at + 1]) * 1000,
+          threshold = tonumber(ARGV[at + 2]), probe_after = tonumber(ARGV[at + 3]), cooldown = tonumber(ARGV[at + 4]) }
+  end
+  return S
+end
 
 local function close_provider_breaker(C, provider, ev)
   local pv = breaker(C, provider)
@@ -78,23 +68,23 @@ local function server_error(C, k, lease, key_probe, provider_probe)
   local event = ''
   k.failures = k.failures + 1
   if provider_probe then
-    save_breaker(C, lease.provider, C.now + S.cooldown, '')
+    save_breaker(C, lease.provider, C.now + settings().cooldown, '')
     return 'reopened'
   end
   if key_probe and k.status == 'disabled' and k.kind == 'breaker' then
-    set_disabled(C, k, 'breaker', k.failures .. ' consecutive failures', S.probe_after)
+    set_disabled(C, k, 'breaker', k.failures .. ' consecutive failures', settings().probe_after)
     return event
   end
   if k.status == 'disabled' then return event end
   local pvfail = pvfail_name(C, lease.provider)
   redis.call('SADD', pvfail, k.id)
   if not pv.present then save_breaker(C, lease.provider, 0, '') end
-  if k.failures >= S.threshold then
+  if k.failures >= settings().threshold then
     if redis.call('SCARD', pvfail) >= 2 then
       if not pv.opened then event = 'opened' end
-      save_breaker(C, lease.provider, C.now + S.cooldown, '')
+      save_breaker(C, lease.provider, C.now + settings().cooldown, '')
     else
-      set_disabled(C, k, 'breaker', k.failures .. ' consecutive failures', S.probe_after)
+      set_disabled(C, k, 'breaker', k.failures .. ' consecutive failures', settings().probe_after)
     end
   end
   return event
@@ -120,8 +110,9 @@ end
 -- Applies the outcome to the key (and account, provider); returns the provider breaker event.
 local function apply_outcome(C, k, lease, account, at)
   local outcome = ARGV[at + 1]
-  local key_probe = string.find(lease.flags, 'k', 1, true) ~= nil
-  local provider_probe = string.find(lease.flags, 'p', 1, true) ~= nil
+  local flagged = lease.flags ~= ''
+  local key_probe = flagged and string.find(lease.flags, 'k', 1, true) ~= nil
+  local provider_probe = flagged and string.find(lease.flags, 'p', 1, true) ~= nil
   local event = ''
   -- Numbers are parsed only where the outcome uses them (tonumber goes through strtod).
   if outcome == 'success' then
@@ -136,12 +127,12 @@ local function apply_outcome(C, k, lease, account, at)
     event = close_provider_breaker(C, lease.provider, event)
   elseif outcome == 'rate_limited' then
     local retry_after = tonumber(ARGV[at + 4])
-    local ms = retry_after >= 0 and retry_after or S.block_seconds * 1000
+    local ms = retry_after >= 0 and retry_after or settings().block_seconds * 1000
     -- A provider's header can name any time at all; the key rests at most the longest block.
-    if ms > S.max_block_ms then ms = S.max_block_ms end
+    if ms > settings().max_block_ms then ms = settings().max_block_ms end
     set_block(C, k, C.now + ms)
   elseif outcome == 'auth_failed' then
-    set_disabled(C, k, 'invalid_key', 'invalid key (HTTP ' .. ARGV[at + 5] .. ')', S.probe_after)
+    set_disabled(C, k, 'invalid_key', 'invalid key (HTTP ' .. ARGV[at + 5] .. ')', settings().probe_after)
   elseif outcome == 'quota_exhausted' then
     if k.status ~= 'disabled' then k.status = 'exhausted' end
   elseif outcome == 'server_error' then
@@ -156,6 +147,17 @@ local function apply_outcome(C, k, lease, account, at)
     event = close_provider_breaker(C, lease.provider, event)
   end
   return event
+end
+
+-- The end of a release's reply: 0, keyId when the key's status stayed, else 1, key reply (11). The
+-- 0 or 1 goes at out[flag_at], the rest after position n. Returns the new end of out.
+local function put_key_outcome(out, flag_at, n, k, changed)
+  if not changed then
+    out[flag_at], out[n + 1] = 0, k.id
+    return n + 1
+  end
+  out[flag_at] = 1
+  return put_key_reply(out, n, k)
 end
 
 -- The release of an expired lease (record rec): its tokens (a success's, or a failure's billed
@@ -174,12 +176,7 @@ local function late_release(C, out, n, at, rec)
   save_key(C, k)
   if account and account.dirty then save_account(C, account) end
   out[n + 1], out[n + 2] = 5, 1
-  if k.status == status_before then
-    out[n + 3], out[n + 4] = 0, k.id
-    return n + 4
-  end
-  out[n + 3] = 1
-  return put_key_reply(out, n + 3, k)
+  return put_key_outcome(out, n + 3, n + 3, k, k.status ~= status_before)
 end
 
 -- The release whose 7 values start at ARGV[at]; its reply goes into out after position n. Returns
@@ -190,7 +187,7 @@ local function release_one(C, out, n, at)
   -- Taken out of leases before reclaim could end it, to tell 'expired' (still there, past its
   -- expiry, which the id carries) from 'unknown' (never there, released, or reclaimed earlier).
   local open = redis.call('ZREM', C.leases, lid) == 1
-  local rec = open and parse_lease(lid) or nil
+  local rec = open and lease_record(lid) or nil
   local expired = open and (not rec or rec.expires <= C.now)
   -- Still open past its expiry: ended as reclaim would end it.
   if expired then expire_lease(C, lid, true, rec) end
@@ -198,7 +195,7 @@ local function release_one(C, out, n, at)
   if not open then
     -- Reclaimed at its expiry by an earlier call, which remembered it; else unknown.
     if redis.call('ZREM', expired_set(C), lid) == 0 then out[n + 1] = 4; return n + 1 end
-    return late_release(C, out, n, at, parse_lease(lid))
+    return late_release(C, out, n, at, lease_record(lid))
   end
   if expired then return late_release(C, out, n, at, rec) end
 
@@ -218,22 +215,18 @@ local function release_one(C, out, n, at)
   -- The key's whole state goes back only when its status changed (the engine writes that to Postgres
   -- at once); counters reach Postgres with the engine's next counter flush.
   out[n + 1], out[n + 2], out[n + 4] = 1, next_seq(C), event
-  if k.status == status_before and k.kind == kind_before then
-    out[n + 3], out[n + 5] = 0, k.id
-    return n + 5
-  end
-  out[n + 3] = 1
-  return put_key_reply(out, n + 4, k)
+  return put_key_outcome(out, n + 3, n + 4, k, k.status ~= status_before or k.kind ~= kind_before)
 end
 
-local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
-if not open_state(C) then return { 0 } end
-write_back(C)
-S = { block_seconds = tonumber(ARGV[3]), max_block_ms = tonumber(ARGV[4]) * 1000,
-      threshold = tonumber(ARGV[5]), probe_after = tonumber(ARGV[6]), cooldown = tonumber(ARGV[7]) }
-local count = tonumber(ARGV[8])
-reserve_seq(C, count)
-local out, n = { 1 }, 1
-for i = 0, count - 1 do n = release_one(C, out, n, 9 + i * 7) end
-flush_state(C)
-return out
+-- The settings of this call's releases start at ARGV[at] (see settings()).
+local function release_settings_at(at) S, settings_at = nil, at end
+
+-- Applies the count releases whose 7 values each start at ARGV[at] (lease id, outcome kind, actual
+-- tokens (a success's; a failure's billed tokens, else 0), cost USD (likewise; decimal string),
+-- retry-after ms (-1 = use the default), HTTP status (0 = no response), usage record for the
+-- stream's 'r' field ('' = none)), in order; their replies go into out after position n (see
+-- lease-release-5.lua). Returns the new end of out.
+local function release_requests(C, count, at, out, n)
+  for i = 0, count - 1 do n = release_one(C, out, n, at + i * 7) end
+  return n
+end

@@ -1,5 +1,6 @@
 --[[
-  lease: picks the best key for a request and reserves its estimated tokens, in one atomic step.
+  A lease request: picks the best key and reserves its estimated tokens (lease-release-5.lua runs
+  a moment's requests in one atomic step).
 
   Order: accounts of the provider by priority (1 first); within an account the ready key with the
   lowest used + reserved tokens, ties to the least recently leased (the member's sequence prefix).
@@ -9,38 +10,25 @@
   first, since it nearly always serves. An account over its daily quota or monthly budget is skipped
   as a whole.
 
-  One call carries a batch of requests (the engine gathers the leases its callers ask for while its
-  previous call is under way). They are served in order, each exactly as if it were a call of its
-  own at the same moment; what they share (the generation, account lists, account and key states,
-  breakers, a block of sequence numbers) is read once.
-
-  KEYS[1] meta        KEYS[2] leases     KEYS[3] blocked    KEYS[4] probes
-  ARGV[1] base key prefix (starts with the hash tag; derived keys, see includes/context.lua)
-  ARGV[2] now, epoch ms (0 = Redis TIME)
-  ARGV[3] lease TTL, ms
-  ARGV[4] number of requests, then per request:
-          provider, model ('' = any model of the provider), fallback model ('' = none),
-          estimated tokens (integer >= 0), n, then n key ids it must not get (already tried)
-
-  Returns {1, reply per request...}, the replies one after another in one flat array (a nested table
-  per request would cost Redis a table walk each), each one of
-          1, leaseId, model, inflight, usedPlusReserved   granted; the id carries key, account, seq,
-                                                          flags and expiry (LEASE_ID_FORMAT)
-          2, retryAtMs | -1, onlyTriedKeysAvailable 0|1   no key can serve now
-          3, retryAtMs                                    provider paused by its breaker
-       or {0}                                             state missing: hydrate and retry
+  One call carries a moment's requests (the engine gathers the leases and releases its callers ask
+  for while its previous call is under way). They are served in order, after the moment's
+  releases, each exactly as if it were a call of its own at the same moment; what they share (the
+  generation, account lists, account and key states, breakers, a block of sequence numbers) is read
+  once.
 ]]
---- @include "includes/context"
---- @include "includes/clock"
---- @include "includes/provider-breaker"
---- @include "includes/account-state"
---- @include "includes/key-state"
---- @include "includes/ready-sets"
---- @include "includes/reclaim"
---- @include "includes/flush-state"
+--- @include "context"
+--- @include "provider-breaker"
+--- @include "account-state"
+--- @include "key-state"
+--- @include "ready-sets"
+--- @include "reclaim"
+--- @include "lease-record"
 
 -- Heads of a ready set examined per model when the first cannot serve (limits differ per key).
 local LOOKAHEAD = 8
+
+-- No key excluded (a request's default; never written).
+local NONE = {}
 
 -- How soon a caller told "no key" should ask again while a key is held to one call by slow start
 -- (see is_ready): that call's release frees the key, usually long before its lease would expire.
@@ -191,6 +179,8 @@ local function lease_one(C, gen, ttl, R, out, n)
     ':' .. expires_text .. ':' .. R.provider
   if provider_probe then save_breaker(C, R.provider, pv['until'], lid) end
   schedule(C, C.leases, expires, lid, expires_text)
+  remember_lease(lid, { kid = k.id, aid = k.account, tokens = R.estimate, flags = flags, expires = expires,
+                        provider = R.provider })
 
   -- Invariant check on values the grant just produced: counted, never expected to move.
   if (k.cap > 0 and k.inflight > k.cap) or k.used + k.reserved > k.limit
@@ -201,25 +191,29 @@ local function lease_one(C, gen, ttl, R, out, n)
   return n + 5
 end
 
-local C = context(KEYS, ARGV[1], now_ms(ARGV[2]))
-local gen = open_state(C)
-if not gen then return { 0 } end
-write_back(C)
-local ttl, n = tonumber(ARGV[3]), tonumber(ARGV[4])
-reserve_seq(C, n)
-local NONE = {}
-local out, size, at = { 1 }, 1, 5
-for _ = 1, n do
-  local n_excluded = ARGV[at + 4] == '0' and 0 or tonumber(ARGV[at + 4])
-  local R = { provider = ARGV[at], model = ARGV[at + 1], fallback = ARGV[at + 2], estimate = tonumber(ARGV[at + 3]),
-              estimate_text = ARGV[at + 3],
-              excluded = NONE, only_excluded = false, window = LOOKAHEAD + n_excluded }
-  if n_excluded > 0 then
-    R.excluded = {}
-    for i = at + 5, at + 4 + n_excluded do R.excluded[ARGV[i]] = true end
+-- One request object, refilled per request (nothing keeps it past its request).
+local shared_request = {}
+
+-- Serves the n lease requests whose values start at ARGV[at] (provider, model ('' = any model of the
+-- provider), fallback model ('' = none), estimated tokens (integer >= 0), m, then m key ids it must
+-- not get (already tried)), in order; their replies go into out after position size (one of
+--   1, leaseId, model, inflight, usedPlusReserved   granted; the id carries key, account, seq, flags
+--                                                   and expiry (LEASE_ID_FORMAT)
+--   2, retryAtMs | -1, onlyTriedKeysAvailable 0|1   no key can serve now
+--   3, retryAtMs                                    provider paused by its breaker
+-- each). Returns the new end of out and the position after the requests' values.
+local function lease_requests(C, gen, ttl, n, at, out, size)
+  local R = shared_request
+  for _ = 1, n do
+    local n_excluded = ARGV[at + 4] == '0' and 0 or tonumber(ARGV[at + 4])
+    R.provider, R.model, R.fallback, R.estimate = ARGV[at], ARGV[at + 1], ARGV[at + 2], tonumber(ARGV[at + 3])
+    R.estimate_text, R.excluded, R.only_excluded, R.window = ARGV[at + 3], NONE, false, LOOKAHEAD + n_excluded
+    if n_excluded > 0 then
+      R.excluded = {}
+      for i = at + 5, at + 4 + n_excluded do R.excluded[ARGV[i]] = true end
+    end
+    size = lease_one(C, gen, ttl, R, out, size)
+    at = at + 5 + n_excluded
   end
-  size = lease_one(C, gen, ttl, R, out, size)
-  at = at + 5 + n_excluded
+  return size, at
 end
-flush_state(C)
-return out
