@@ -5,6 +5,11 @@
  * had it) answers that the function is not found: the library is loaded (FUNCTION LOAD REPLACE) on
  * every primary and the call repeated once. Functions, unlike cached scripts, are replicated and
  * persisted, so a failover keeps them.
+ *
+ * Each version of the code loads a library of its own, so a load also deletes the other versions'
+ * libraries: persisted, they would otherwise pile up with every deploy. A replica still running an
+ * older version meanwhile finds its function missing and loads its library again, the same path
+ * as after a FUNCTION FLUSH; the newer replicas delete it only when they load theirs again.
  */
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -62,6 +67,28 @@ export interface ScriptCaller {
   ): Promise<ScriptReply>;
 }
 
+/** The names in a FUNCTION LIST reply (RESP2: per library, a flat list of field, value). */
+function libraryNames(reply: unknown): string[] {
+  if (!Array.isArray(reply)) return [];
+  return reply.flatMap((entry: unknown) => {
+    if (!Array.isArray(entry)) return [];
+    const at = entry.indexOf('library_name');
+    const name: unknown = at >= 0 ? entry[at + 1] : undefined;
+    return typeof name === 'string' ? [name] : [];
+  });
+}
+
+/** Loads `library` on one node and deletes the other versions of it there. */
+async function loadOn(node: Redis, library: LeaseLibrary): Promise<void> {
+  await node.call('FUNCTION', 'LOAD', 'REPLACE', library.source);
+  const listed = await node.call('FUNCTION', 'LIST', 'LIBRARYNAME', `${LIBRARY_PREFIX}_*`);
+  for (const name of libraryNames(listed)) {
+    if (name === library.name || !name.startsWith(`${LIBRARY_PREFIX}_`)) continue;
+    // Another process may have deleted it first.
+    await node.call('FUNCTION', 'DELETE', name).catch(() => undefined);
+  }
+}
+
 function isFunctionMissing(error: unknown): boolean {
   return error instanceof Error && error.message.includes('Function not found');
 }
@@ -75,9 +102,7 @@ export function createScriptCaller(redis: Redis): ScriptCaller {
     (redis as unknown) instanceof Cluster ? (redis as unknown as Cluster).nodes('master') : [redis];
   let loading: Promise<void> | undefined;
   const load = () =>
-    (loading ??= Promise.all(
-      primaries().map((node) => node.call('FUNCTION', 'LOAD', 'REPLACE', library.source)),
-    ).then(
+    (loading ??= Promise.all(primaries().map((node) => loadOn(node, library))).then(
       () => {
         loading = undefined;
       },
