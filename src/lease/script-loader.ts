@@ -6,10 +6,11 @@
  * every primary and the call repeated once. Functions, unlike cached scripts, are replicated and
  * persisted, so a failover keeps them.
  *
- * Each version of the code loads a library of its own, so a load also deletes the other versions'
- * libraries: persisted, they would otherwise pile up with every deploy. A replica still running an
- * older version meanwhile finds its function missing and loads its library again, the same path
- * as after a FUNCTION FLUSH; the newer replicas delete it only when they load theirs again.
+ * Each version of the code loads a library of its own, so the first load of a caller also deletes
+ * the other versions' libraries: persisted, they would otherwise pile up with every deploy. A
+ * replica still running another version finds its function missing and loads its library again
+ * (the path after a FUNCTION FLUSH), without deleting anything if it had loaded before: each caller
+ * deletes at most once, so two versions side by side never take turns deleting each other.
  */
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -78,9 +79,10 @@ function libraryNames(reply: unknown): string[] {
   });
 }
 
-/** Loads `library` on one node and deletes the other versions of it there. */
-async function loadOn(node: Redis, library: LeaseLibrary): Promise<void> {
+/** Loads `library` on one node and, with `prune`, deletes the other versions of it there. */
+async function loadOn(node: Redis, library: LeaseLibrary, prune: boolean): Promise<void> {
   await node.call('FUNCTION', 'LOAD', 'REPLACE', library.source);
+  if (!prune) return;
   const listed = await node.call('FUNCTION', 'LIST', 'LIBRARYNAME', `${LIBRARY_PREFIX}_*`);
   for (const name of libraryNames(listed)) {
     if (name === library.name || !name.startsWith(`${LIBRARY_PREFIX}_`)) continue;
@@ -101,9 +103,11 @@ export function createScriptCaller(redis: Redis): ScriptCaller {
   const primaries = (): Redis[] =>
     (redis as unknown) instanceof Cluster ? (redis as unknown as Cluster).nodes('master') : [redis];
   let loading: Promise<void> | undefined;
+  let pruned = false;
   const load = () =>
-    (loading ??= Promise.all(primaries().map((node) => loadOn(node, library))).then(
+    (loading ??= Promise.all(primaries().map((node) => loadOn(node, library, !pruned))).then(
       () => {
+        pruned = true;
         loading = undefined;
       },
       (error: unknown) => {

@@ -443,28 +443,6 @@ describe('state', () => {
     expect((await engine.keyStates([ids[0]!]))[0]).toMatchObject({ usedToday: 100 });
   });
 
-  it("a load deletes older versions' libraries, and only those", async () => {
-    const { engine } = await setup([{}]);
-    const older = 'aikeys_lease_00000000deadbeef';
-    const unrelated = `other_lib_${env.prefix.replace(/\W/g, '')}`;
-    const minimal = (name: string) =>
-      `#!lua name=${name}\nredis.register_function('${name}_noop', function() return 1 end)`;
-    await redis.call('FUNCTION', 'LOAD', 'REPLACE', minimal(older));
-    await redis.call('FUNCTION', 'LOAD', 'REPLACE', minimal(unrelated));
-    const names = async () =>
-      ((await redis.call('FUNCTION', 'LIST')) as unknown[][]).map(
-        (entry) => entry[entry.indexOf('library_name') + 1],
-      );
-    // This version's library missing: the next call loads it, and clears the older one out.
-    await redis.call('FUNCTION', 'DELETE', leaseLibrary().name);
-    expect((await engine.lease({ provider: 'openai', estimatedTokens: 1 })).ok).toBe(true);
-    const after = await names();
-    expect(after).toContain(leaseLibrary().name);
-    expect(after).not.toContain(older);
-    expect(after).toContain(unrelated);
-    await redis.call('FUNCTION', 'DELETE', unrelated);
-  });
-
   it('resets daily counters and returns exhausted keys', async () => {
     const { engine, ids } = await setup([{ dailyLimit: 10, usedToday: 10, status: 'exhausted' }]);
     expect((await engine.lease({ provider: 'openai', estimatedTokens: 1 })).ok).toBe(false);
