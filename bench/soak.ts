@@ -139,6 +139,7 @@ export async function soak(options: {
             jobsPerSecond: (window.latencies.length * 1000) / (now - window.began),
             latencies: window.latencies,
             rss: workers.map((w) => w.rss()),
+            heapAfterGc: await Promise.all(workers.map((w) => w.heapAfterGc())),
             redisMemory: await memory(),
             streamLength: await redis.xlen(usageStreamKey(prefix)),
           };

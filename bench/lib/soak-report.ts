@@ -8,6 +8,8 @@ export interface Checkpoint {
   readonly latencies: readonly number[];
   /** RSS of each worker process, bytes. */
   readonly rss: readonly number[];
+  /** V8 heap in use of each worker right after a full collection, bytes (NaN: no answer). */
+  readonly heapAfterGc: readonly number[];
   readonly redisMemory: number;
   readonly streamLength: number;
 }
@@ -24,7 +26,7 @@ export function formatCheckpoint(c: Checkpoint): string {
   return (
     `${c.settled} settled (${c.failed} failed): ${c.jobsPerSecond.toFixed(0)} jobs/s, ` +
     `p50 ${percentile(c.latencies, 50).toFixed(0)} ms, p99 ${percentile(c.latencies, 99).toFixed(0)} ms; ` +
-    `worker RSS ${c.rss.map(mb).join(', ')}; Redis used_memory ${mb(c.redisMemory)}; usage stream ${c.streamLength}`
+    `worker RSS ${c.rss.map(mb).join(', ')}; heap after GC ${c.heapAfterGc.map(mb).join(', ')}; Redis used_memory ${mb(c.redisMemory)}; usage stream ${c.streamLength}`
   );
 }
 
@@ -49,6 +51,7 @@ export function growth(
   return [
     `latency over all jobs: p50 ${percentile(end.latencies, 50).toFixed(0)} ms, p99 ${percentile(end.latencies, 99).toFixed(0)} ms`,
     `worker RSS growth ${warm.settled} -> ${last.settled} jobs: ${warm.rss.map((r, i) => pct(r, last.rss[i] ?? Number.NaN)).join(', ')}`,
+    `worker heap after GC growth ${warm.settled} -> ${last.settled} jobs: ${warm.heapAfterGc.map((h, i) => pct(h, last.heapAfterGc[i] ?? Number.NaN)).join(', ')}`,
     `Redis used_memory: ${mb(end.baselineRedis)} before jobs, ${mb(warm.redisMemory)} at ${warm.settled}, ${mb(last.redisMemory)} at ${last.settled} (${pct(warm.redisMemory, last.redisMemory)}), ${mb(end.finalRedis)} after the usage stream drained`,
     `jobs kept by policy: ${end.kept.completed ?? 0} completed, ${end.kept.failed ?? 0} failed; usage stream length at the end: ${end.streamLength}`,
   ];

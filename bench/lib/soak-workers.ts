@@ -2,18 +2,22 @@
  * Worker replicas as the soak runs them: `workers/worker.ts` (what `npm run worker` starts) in
  * child processes of their own under `node --import tsx`, pointed at the soak's Redis, database,
  * prefix and env file through their environment, their logs drained and dropped. RSS is read from
- * /proc (Linux), which is where the soak runs.
+ * /proc (Linux), which is where the soak runs; the V8 heap after a full collection is asked of the
+ * worker over IPC (soak-heap-probe.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const WORKER = fileURLToPath(new URL('../../workers/worker.ts', import.meta.url));
+const HEAP_PROBE = fileURLToPath(new URL('./soak-heap-probe.ts', import.meta.url));
 
 export interface SoakWorker {
   readonly pid: number;
   /** Resident set size in bytes, or NaN when the process is gone. */
   rss(): number;
+  /** V8 heap in use right after a full collection, in bytes; NaN when the worker does not answer. */
+  heapAfterGc(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -40,9 +44,9 @@ function stopChild(child: ChildProcess): Promise<void> {
 }
 
 export async function startSoakWorker(env: Readonly<Record<string, string>>): Promise<SoakWorker> {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER], {
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--import', HEAP_PROBE, WORKER], {
     env: { ...process.env, ...env, PORT: '0', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let head = '';
   await new Promise<void>((resolve, reject) => {
@@ -65,5 +69,27 @@ export async function startSoakWorker(env: Readonly<Record<string, string>>): Pr
   // Keep reading (and dropping) its logs so it never blocks on a full pipe.
   child.stdout!.removeAllListeners('data').resume();
   child.stderr!.removeAllListeners('data').resume();
-  return { pid: child.pid ?? -1, rss: () => rssOf(child.pid ?? -1), stop: () => stopChild(child) };
+  const heapAfterGc = () =>
+    new Promise<number>((resolve) => {
+      const timer = setTimeout(() => (child.off('message', onMessage), resolve(Number.NaN)), 10_000);
+      const onMessage = (message: unknown) => {
+        const heap = (message as { heapAfterGc?: unknown } | null)?.heapAfterGc;
+        if (typeof heap !== 'number') return;
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        resolve(heap);
+      };
+      child.on('message', onMessage);
+      if (!child.connected || !child.send('heap-after-gc')) {
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        resolve(Number.NaN);
+      }
+    });
+  return {
+    pid: child.pid ?? -1,
+    rss: () => rssOf(child.pid ?? -1),
+    heapAfterGc,
+    stop: () => stopChild(child),
+  };
 }
