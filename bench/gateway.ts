@@ -33,6 +33,8 @@ export interface GatewayBenchOptions {
   readonly durationMs?: number;
   readonly rounds?: number;
   readonly warmupMs?: number;
+  /** The paths to run (default: all); one alone suits a CPU profile of that path. */
+  readonly paths?: readonly GatewayPath[];
   readonly log?: (line: string) => void;
 }
 
@@ -42,6 +44,7 @@ const JOB: AiJobData = {
   maxTokens: 16,
 };
 const CLIENT_TOKEN = `bench-client-token-${'x'.repeat(24)}`;
+const ALL_PATHS: readonly GatewayPath[] = ['direct', 'pipeline', 'frontDoor', 'frontDoorStream'];
 const LOAD = fileURLToPath(new URL('./lib/gateway-load.ts', import.meta.url));
 
 /** One closed-loop sample of the openai client in a child process. */
@@ -123,7 +126,7 @@ export async function benchGateway(options: GatewayBenchOptions = {}): Promise<G
       frontDoor: client(`${gateway.url}/v1`, CLIENT_TOKEN, 'whole'),
       frontDoorStream: client(`${gateway.url}/v1`, CLIENT_TOKEN, 'stream'),
     } as const;
-    const paths: GatewayPath[] = ['direct', 'pipeline', 'frontDoor', 'frontDoorStream'];
+    const paths = options.paths ?? ALL_PATHS;
     const samples = Object.fromEntries(paths.map((p) => [p, [] as LoopSample[]])) as Record<
       GatewayPath,
       LoopSample[]
@@ -191,6 +194,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       'latency-ms': { type: 'string' },
       redis: { type: 'string' },
       database: { type: 'string' },
+      paths: { type: 'string' },
     },
   });
   const number = (v: string | undefined) => (v === undefined ? undefined : Number(v));
@@ -201,6 +205,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     durationMs: number(values['duration-ms']),
     rounds: number(values.rounds),
     latencyMs: number(values['latency-ms']),
+    paths: values.paths?.split(',').filter((p): p is GatewayPath => (ALL_PATHS as string[]).includes(p)),
     log: (line) => console.error(`[gateway] ${line}`),
   });
   console.log(formatGatewayBench(result));
