@@ -106,6 +106,8 @@ export async function benchGateway(options: GatewayBenchOptions = {}): Promise<G
       concurrency,
       job: JOB,
       extraEnv: { AIKEYS_GATEWAY_TOKENS: `bench:${CLIENT_TOKEN}` },
+      // Its own database: other benches (and other runs of this one) may be running beside it.
+      databaseName: `aikeys_bench_gateway_${process.pid}`,
     });
     closers.unshift(() => system.close());
     const gateway = await startGatewayServer(system.container, { port: 0 });
