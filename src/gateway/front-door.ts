@@ -8,6 +8,7 @@ import type { AikeysConfig } from '../config/types.js';
 import { createProducer } from '../queues/producer.js';
 import type { Db } from '../store/database.js';
 import { checkGatewayClients, createClientAuth } from './client-auth.js';
+import { createJobEnqueuer } from './enqueue-batch.js';
 import { createJobWaiter, type JobWaiter } from './job-waiter.js';
 import { createModelCatalogue } from './model-catalogue.js';
 import { gatewayBodyLimit, type GatewayPluginOptions } from './plugin.js';
@@ -35,9 +36,10 @@ export async function createFrontDoor(config: AikeysConfig, db: Db, connection: 
   const waiter = await createJobWaiter(producer.queue, connection, services.prefix);
   const reader = await createReplyReader(connection, services.prefix);
   const timeoutMs = services.gatewayTimeoutMs;
+  const enqueuer = createJobEnqueuer(producer);
   const options: GatewayPluginOptions = {
-    relay: createRelay({ producer, waiter, timeoutMs }),
-    streams: createStreamRelay({ producer, waiter, reader, timeoutMs }),
+    relay: createRelay({ producer, enqueuer, waiter, timeoutMs }),
+    streams: createStreamRelay({ producer, enqueuer, waiter, reader, timeoutMs }),
     catalogue: createModelCatalogue(db, config.providers, system.fallbackModel),
     translate: services.gatewayTranslate,
     auth: createClientAuth(clients),

@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { describeJobDataError } from '../jobs/job-schema.js';
 import { messagesJobData, messagesRequest, messagesResponse } from './anthropic-messages.js';
 import { presentedToken, type ClientAuth } from './client-auth.js';
+import { lazyChildLogger } from './lazy-request-logger.js';
 import type { ModelCatalogue } from './model-catalogue.js';
 import { chatCompletionRequest, chatCompletionResponse, chatJobData } from './openai-chat.js';
 import type { Relay } from './relay.js';
@@ -22,6 +23,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Which provider's error shape the route answers in (front door routes only). */
     wireFormat?: WireFormat;
+  }
+  interface FastifyRequest {
+    /** The front door's client (AIKEYS_GATEWAY_TOKENS name) once its token is checked. */
+    gatewayClient: string;
   }
 }
 
@@ -84,21 +89,22 @@ export async function gatewayPlugin(app: FastifyInstance, options: GatewayPlugin
     await sendEventStream(reply, streams, start, writer);
     return reply;
   }
-  const clients = new WeakMap<FastifyRequest, string>();
-  const clientOf = (request: FastifyRequest): string => clients.get(request)!;
-
-  app.addHook('onRequest', async (request, reply) => {
+  app.setChildLoggerFactory(lazyChildLogger);
+  // The client's name rides on the request (a decorated field: no per-request map entry); the hook
+  // is synchronous, as nothing in it waits.
+  app.decorateRequest('gatewayClient', '');
+  app.addHook('onRequest', (request, reply, done) => {
     const token = presentedToken(request.headers);
     const name = token === undefined ? undefined : auth.identify(token);
     if (name !== undefined) {
-      clients.set(request, name);
-      return;
+      request.gatewayClient = name;
+      return done();
     }
     const message =
       token === undefined
         ? 'No API key: send Authorization: Bearer <token> or x-api-key: <token> (a token of AIKEYS_GATEWAY_TOKENS)'
         : 'Invalid API key: it is not one of AIKEYS_GATEWAY_TOKENS';
-    return send(reply, formatOf(request), gatewayError('unauthorized', 401, message));
+    send(reply, formatOf(request), gatewayError('unauthorized', 401, message));
   });
 
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
@@ -132,7 +138,7 @@ export async function gatewayPlugin(app: FastifyInstance, options: GatewayPlugin
       const { model } = parsed.value;
       const provider = await catalogue.providerFor(model, 'openai');
       if (provider === undefined) return send(reply, 'openai', notServed(model, ''));
-      const data = chatJobData(parsed.value, provider, clientOf(request));
+      const data = chatJobData(parsed.value, provider, request.gatewayClient);
       if (parsed.value.stream === true) {
         const includeUsage = parsed.value.stream_options?.include_usage === true;
         return stream(reply, 'openai', data, openAiSse(model, includeUsage));
@@ -159,7 +165,7 @@ export async function gatewayPlugin(app: FastifyInstance, options: GatewayPlugin
           : ' in Anthropic format (AIKEYS_GATEWAY_TRANSLATE=true lets OpenAI-format keys serve it)';
         return send(reply, 'anthropic', notServed(model, which));
       }
-      const data = messagesJobData(parsed.value, provider, clientOf(request));
+      const data = messagesJobData(parsed.value, provider, request.gatewayClient);
       if (parsed.value.stream === true) return stream(reply, 'anthropic', data, anthropicSse(model));
       const answer = await relay.run(data);
       if (!answer.ok) return send(reply, 'anthropic', answer.error);

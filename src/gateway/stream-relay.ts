@@ -13,6 +13,7 @@
 import type { AiJobData } from '../jobs/job-schema.js';
 import type { ReplyEntry } from '../jobs/reply-stream.js';
 import type { AiJobProducer } from '../queues/producer.js';
+import type { JobEnqueuer } from './enqueue-batch.js';
 import type { JobWaiter } from './job-waiter.js';
 import { enqueueJob, errorForOutcome } from './relay.js';
 import type { ReplyReader, ReplySubscription } from './reply-reader.js';
@@ -48,6 +49,7 @@ export type PumpEnd = 'done' | 'client_gone' | 'timeout' | 'lost';
 
 export interface StreamRelayOptions {
   readonly producer: AiJobProducer;
+  readonly enqueuer: JobEnqueuer;
   readonly waiter: JobWaiter;
   readonly reader: ReplyReader;
   readonly timeoutMs: number;
@@ -62,11 +64,11 @@ const within = <T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> =>
   Promise.race([promise, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), ms))]);
 
 export function createStreamRelay(options: StreamRelayOptions): StreamRelay {
-  const { producer, waiter, reader, timeoutMs, now = Date.now } = options;
+  const { producer, enqueuer, waiter, reader, timeoutMs, now = Date.now } = options;
 
   async function start(data: AiJobData): Promise<StreamStart> {
     const deadline = now() + timeoutMs;
-    const enqueued = await enqueueJob(producer, { ...data, stream: true });
+    const enqueued = await enqueueJob(enqueuer, { ...data, stream: true });
     if (!enqueued.ok) return enqueued;
     const { jobId } = enqueued;
     const subscription = reader.follow(jobId);
