@@ -8,7 +8,9 @@
  * time out: the reader also follows a wake stream of its own, and a new reply adds an entry there
  * (one XADD per blocked round, however many replies start in it). Unlike CLIENT UNBLOCK, this
  * cannot lose the race with the XREAD it is meant to end: an entry added before the XREAD arrives
- * makes it return at once.
+ * makes it return at once. The wake waits WAKE_DELAY_MS first: under load a round ends sooner than
+ * that on its own (any reply's entry ends it), and a new reply's first entry takes a worker's pick-up
+ * and a provider call to be written, so the XREAD that names it is rarely later than that entry.
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -21,10 +23,14 @@ const BLOCK_MS = 5_000;
 const COUNT = 512;
 /** A reader whose process died leaves its wake stream for this long. */
 const WAKE_TTL_MS = 3_600_000;
+/** How long a new reply waits for the blocked round to end by itself before it is woken. */
+export const WAKE_DELAY_MS = 1;
 
 export interface ReplySubscription {
   /** The next entry, or `timeout` when none came by `deadlineMs` (epoch ms). */
   next(deadlineMs: number): Promise<ReplyEntry | 'timeout'>;
+  /** The next entry if one has been read already (several are written to the client at once). */
+  take(): ReplyEntry | undefined;
   /** Stop following; a pending `next` answers `timeout` (the entries stay until their TTL, or `discard`). */
   close(): void;
 }
@@ -46,6 +52,12 @@ class Subscription implements ReplySubscription {
   lastId = '0-0';
   private readonly queue: ReplyEntry[] = [];
   private waiter: ((entry: ReplyEntry | 'timeout') => void) | undefined;
+  private deadlineMs = 0;
+  // One timer per subscription, not one per entry waited for: set for the first deadline, it is
+  // set again for what is left when it fires before a later one (the deadline moves on with each
+  // entry), and replaced only when a deadline comes before it.
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = 0;
 
   constructor(private readonly onClose: () => void) {}
 
@@ -59,26 +71,40 @@ class Subscription implements ReplySubscription {
     waiter(entry);
   }
 
+  take(): ReplyEntry | undefined {
+    return this.queue.shift();
+  }
+
   next(deadlineMs: number): Promise<ReplyEntry | 'timeout'> {
     const queued = this.queue.shift();
     if (queued !== undefined) return Promise.resolve(queued);
     return new Promise((resolve) => {
-      const timer = setTimeout(
-        () => {
-          this.waiter = undefined;
-          resolve('timeout');
-        },
-        Math.max(0, deadlineMs - Date.now()),
-      );
-      this.waiter = (entry) => {
-        clearTimeout(timer);
-        resolve(entry);
-      };
+      this.waiter = resolve;
+      this.deadlineMs = deadlineMs;
+      if (this.timer === undefined || deadlineMs < this.timerAt) this.arm();
     });
+  }
+
+  private arm(): void {
+    clearTimeout(this.timer);
+    this.timerAt = this.deadlineMs;
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        if (this.waiter === undefined) return;
+        if (Date.now() < this.deadlineMs) return this.arm();
+        const waiter = this.waiter;
+        this.waiter = undefined;
+        waiter('timeout');
+      },
+      Math.max(0, this.deadlineMs - Date.now()),
+    );
   }
 
   close(): void {
     this.onClose();
+    clearTimeout(this.timer);
+    this.timer = undefined;
     const waiter = this.waiter;
     this.waiter = undefined;
     waiter?.('timeout');
@@ -95,6 +121,9 @@ export async function createReplyReader(connection: Redis, prefix: string): Prom
   let wakeSent = false;
   let closed = false;
   let idle: (() => void) | undefined;
+  let wakeTimer: NodeJS.Timeout | undefined;
+  let round = 0;
+  let discards: string[] = [];
 
   function wake(): void {
     if (idle !== undefined) {
@@ -103,7 +132,16 @@ export async function createReplyReader(connection: Redis, prefix: string): Prom
       resume();
       return;
     }
-    if (!blocked || wakeSent) return;
+    if (!blocked || wakeSent || wakeTimer !== undefined) return;
+    const blockedRound = round;
+    wakeTimer = setTimeout(() => {
+      wakeTimer = undefined;
+      if (blocked && round === blockedRound) sendWake();
+    }, WAKE_DELAY_MS);
+  }
+
+  function sendWake(): void {
+    if (wakeSent) return;
     wakeSent = true;
     connection
       .pipeline()
@@ -142,6 +180,7 @@ export async function createReplyReader(connection: Redis, prefix: string): Prom
       const ids = [wakeLastId, ...[...subs.values()].map((s) => s.lastId)];
       blocked = true;
       wakeSent = false;
+      round += 1;
       try {
         dispatch(
           (await blocking.xread('COUNT', COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', ...keys, ...ids)) as XreadReply,
@@ -168,13 +207,22 @@ export async function createReplyReader(connection: Redis, prefix: string): Prom
     },
     length: (jobId) => connection.xlen(replyStreamKey(prefix, jobId)),
     discard(jobId) {
-      connection.unlink(replyStreamKey(prefix, jobId)).catch(() => undefined); // Its TTL ends it anyway.
+      // The replies relayed in one turn go in one UNLINK.
+      if (discards.length === 0) {
+        setImmediate(() => {
+          const keys = discards;
+          discards = [];
+          connection.unlink(...keys).catch(() => undefined); // Their TTL ends them anyway.
+        });
+      }
+      discards.push(replyStreamKey(prefix, jobId));
     },
     get following() {
       return subs.size;
     },
     async close() {
       closed = true;
+      clearTimeout(wakeTimer);
       idle?.();
       // Requests still relaying end now (their pump sees `timeout`) rather than at their deadline.
       for (const sub of [...subs.values()]) sub.close();

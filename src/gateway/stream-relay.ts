@@ -57,7 +57,11 @@ export interface StreamRelayOptions {
 }
 
 function replay(entries: ReplyEntry[]): ReplySubscription {
-  return { next: async () => entries.shift() ?? 'timeout', close: () => undefined };
+  return {
+    next: async () => entries.shift() ?? 'timeout',
+    take: () => entries.shift(),
+    close: () => undefined,
+  };
 }
 
 const within = <T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> =>
@@ -100,29 +104,37 @@ export function createStreamRelay(options: StreamRelayOptions): StreamRelay {
   ): Promise<PumpEnd> {
     let entry: ReplyEntry | 'timeout' = first;
     let expected = 0;
+    // The frames of every entry read already, written to the client in one go.
+    let frames = '';
+    const end = (last: string, how: PumpEnd): PumpEnd => {
+      out.write(frames + last);
+      return how;
+    };
     try {
       for (;;) {
         if (out.gone()) return 'client_gone';
         if (entry === 'timeout') {
-          out.write(
-            writer.error(`No further part of the reply within ${timeoutMs} ms (AIKEYS_GATEWAY_TIMEOUT_MS)`),
-          );
-          return 'timeout';
+          const message = `No further part of the reply within ${timeoutMs} ms (AIKEYS_GATEWAY_TIMEOUT_MS)`;
+          return end(writer.error(message), 'timeout');
         }
         if (entry.r !== first.r || entry.n !== expected) {
-          out.write(
-            writer.error(
-              'Part of the reply was lost (its worker restarted mid-stream); send the request again',
-            ),
-          );
-          return 'lost';
+          const message =
+            'Part of the reply was lost (its worker restarted mid-stream); send the request again';
+          return end(writer.error(message), 'lost');
         }
         expected += 1;
-        out.write(writer.entry(entry));
+        frames += writer.entry(entry);
         if (entry.t !== 'd') {
           discard();
-          return 'done';
+          return end('', 'done');
         }
+        const read = subscription.take();
+        if (read !== undefined) {
+          entry = read;
+          continue;
+        }
+        out.write(frames);
+        frames = '';
         entry = await subscription.next(now() + timeoutMs);
       }
     } finally {
