@@ -11,6 +11,7 @@ import { messagesJobData, messagesRequest, messagesResponse } from './anthropic-
 import { presentedToken, type ClientAuth } from './client-auth.js';
 import { lazyChildLogger } from './lazy-request-logger.js';
 import type { ModelCatalogue } from './model-catalogue.js';
+import { plainChatRequest, plainMessagesRequest } from './plain-requests.js';
 import { chatCompletionRequest, chatCompletionResponse, chatJobData } from './openai-chat.js';
 import type { Relay } from './relay.js';
 import { anthropicSse, openAiSse, type SseWriter } from './sse-frames.js';
@@ -56,11 +57,17 @@ function formatOf(request: FastifyRequest): WireFormat {
   return request.routeOptions.config.wireFormat ?? 'openai';
 }
 
-/** The body checked against `schema`, or the 400 that names each bad field (never its value). */
+/**
+ * The body checked against `schema`, or the 400 that names each bad field (never its value). The
+ * common shape is read by `plain` (plain-requests.ts) without the schema.
+ */
 function parse<S extends z.ZodType>(
   schema: S,
+  plain: (body: unknown) => z.output<S> | undefined,
   body: unknown,
 ): { ok: true; value: z.output<S> } | { ok: false; error: GatewayError } {
+  const value = plain(body);
+  if (value !== undefined) return { ok: true, value };
   const parsed = schema.safeParse(body ?? {});
   if (parsed.success) return { ok: true, value: parsed.data };
   return { ok: false, error: gatewayError('invalid_request', 400, describeJobDataError(parsed.error)) };
@@ -95,7 +102,7 @@ export async function gatewayPlugin(app: FastifyInstance, options: GatewayPlugin
   app.decorateRequest('gatewayClient', '');
   app.addHook('onRequest', (request, reply, done) => {
     const token = presentedToken(request.headers);
-    const name = token === undefined ? undefined : auth.identify(token);
+    const name = token === undefined ? undefined : auth.identify(token, request.raw.socket);
     if (name !== undefined) {
       request.gatewayClient = name;
       return done();
@@ -133,7 +140,7 @@ export async function gatewayPlugin(app: FastifyInstance, options: GatewayPlugin
     '/chat/completions',
     { bodyLimit, config: { public: true, wireFormat: 'openai' } },
     async (request, reply) => {
-      const parsed = parse(chatCompletionRequest, request.body);
+      const parsed = parse(chatCompletionRequest, plainChatRequest, request.body);
       if (!parsed.ok) return send(reply, 'openai', parsed.error);
       const { model } = parsed.value;
       const provider = await catalogue.providerFor(model, 'openai');
@@ -153,7 +160,7 @@ export async function gatewayPlugin(app: FastifyInstance, options: GatewayPlugin
     '/messages',
     { bodyLimit, config: { public: true, wireFormat: 'anthropic' } },
     async (request, reply) => {
-      const parsed = parse(messagesRequest, request.body);
+      const parsed = parse(messagesRequest, plainMessagesRequest, request.body);
       if (!parsed.ok) return send(reply, 'anthropic', parsed.error);
       const { model } = parsed.value;
       const provider =
