@@ -41,6 +41,8 @@ export interface StreamRelay {
 
 export interface StreamOutput {
   write(frames: string): void;
+  /** The last frames, with which the response ends (one write for both). */
+  end(frames: string): void;
   /** The client went away. */
   gone(): boolean;
 }
@@ -107,7 +109,7 @@ export function createStreamRelay(options: StreamRelayOptions): StreamRelay {
     // The frames of every entry read already, written to the client in one go.
     let frames = '';
     const end = (last: string, how: PumpEnd): PumpEnd => {
-      out.write(frames + last);
+      out.end(frames + last);
       return how;
     };
     try {

@@ -38,7 +38,11 @@ async function pumped(first: ReplyEntry, rest: ReplyEntry[][]) {
   const end = await relay.pump(
     { ok: true, first, subscription, discard: () => void (discarded += 1) },
     openAiSse('m', true),
-    { write: (frames) => writes.push(frames), gone: () => false },
+    {
+      write: (frames) => writes.push(frames),
+      end: (frames) => void writes.push(`${frames}<end>`),
+      gone: () => false,
+    },
   );
   return { end, writes, discarded, closed: subscription.closed };
 }
@@ -58,7 +62,8 @@ describe('the stream pump', () => {
     expect(writes).toHaveLength(2);
     expect(writes[1]).toContain('"content":"b"');
     expect(writes[1]).toContain('"content":"c"');
-    expect(writes[1]!.endsWith('data: [DONE]\n\n')).toBe(true);
+    // The last frames end the response: one write for both.
+    expect(writes[1]!.endsWith('data: [DONE]\n\n<end>')).toBe(true);
   });
 
   it('writes what it read before a lost part, then the error', async () => {
@@ -74,5 +79,6 @@ describe('the stream pump', () => {
     expect(writes[1]).toContain('"content":"b"');
     expect(writes[1]).not.toContain('"content":"d"');
     expect(writes[1]).toContain('Part of the reply was lost');
+    expect(writes[1]!.endsWith('<end>')).toBe(true);
   });
 });
