@@ -5,7 +5,14 @@
  */
 import type { LoopResult } from './closed-loop.js';
 
-export type GatewayPath = 'direct' | 'pipeline' | 'frontDoor' | 'frontDoorStream';
+export type GatewayPath =
+  | 'direct'
+  | 'pipeline'
+  | 'frontDoor'
+  | 'frontDoorStream'
+  /** The same two through another checkout's front door (`--other`). */
+  | 'frontDoorOther'
+  | 'frontDoorStreamOther';
 
 export interface GatewayBenchResult {
   readonly concurrency: number;
@@ -15,7 +22,12 @@ export interface GatewayBenchResult {
   readonly paths: Readonly<Partial<Record<GatewayPath, GatewayPathResult>>>;
 }
 
-export type GatewayPathResult = LoopResult & { readonly failed: number; readonly cpuUsPerRequest: number };
+export type GatewayPathResult = LoopResult & {
+  readonly failed: number;
+  readonly cpuUsPerRequest: number;
+  /** With --gateway-process, a front door's own process (also counted in cpuUsPerRequest). */
+  readonly gatewayCpuUsPerRequest?: number;
+};
 
 export const RATIO_GOAL = 0.8;
 export const ADDED_P50_GOAL_MS = 3;
@@ -25,6 +37,8 @@ const LABELS: Readonly<Record<GatewayPath, string>> = {
   pipeline: 'BullMQ producer waiting on results (queue pipeline)',
   frontDoor: 'openai client -> front door -> pipeline',
   frontDoorStream: 'openai client -> front door, stream: true',
+  frontDoorOther: "openai client -> other checkout's front door -> pipeline",
+  frontDoorStreamOther: "openai client -> other checkout's front door, stream: true",
 };
 
 export interface GatewayFigures {
@@ -57,17 +71,20 @@ export function formatGatewayBench(result: GatewayBenchResult): string {
   const n = (x: number) => Math.round(x).toLocaleString('en-US');
   const ms = (x: number) => x.toFixed(2);
   const overDirect = (x: number, d: number | undefined) => (d === undefined ? '-' : ms(x - d));
+  const own = Object.values(result.paths).some((r) => r.gatewayCpuUsPerRequest !== undefined);
+  const ownCell = (r: GatewayPathResult) =>
+    own ? ` ${r.gatewayCpuUsPerRequest === undefined ? '-' : n(r.gatewayCpuUsPerRequest)} |` : '';
   const rows = (Object.keys(LABELS) as GatewayPath[]).flatMap((path) => {
     const r = result.paths[path];
     if (r === undefined) return [];
     const failed = r.failed > 0 ? ` (${r.failed} failed)` : '';
-    return `| ${LABELS[path]} | ${n(r.perSecond)}${failed} | ${ms(r.p50Ms)} | ${ms(r.p99Ms)} | ${overDirect(r.p50Ms, direct?.p50Ms)} | ${overDirect(r.p99Ms, direct?.p99Ms)} | ${n(r.cpuUsPerRequest)} | ${cpuRatio(result, path)} |`;
+    return `| ${LABELS[path]} | ${n(r.perSecond)}${failed} | ${ms(r.p50Ms)} | ${ms(r.p99Ms)} | ${overDirect(r.p50Ms, direct?.p50Ms)} | ${overDirect(r.p99Ms, direct?.p99Ms)} | ${n(r.cpuUsPerRequest)} | ${cpuRatio(result, path)} |${ownCell(r)}`;
   });
   const lines = [
     `Concurrency ${result.concurrency}, provider latency ${result.latencyMs} ms, ${result.rounds} interleaved rounds.`,
     '',
-    '| path | requests/s | p50 ms | p99 ms | added p50 over direct | added p99 over direct | aikeys-process CPU µs / request | requests per CPU-second / pipeline |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    `| path | requests/s | p50 ms | p99 ms | added p50 over direct | added p99 over direct | aikeys-process CPU µs / request | requests per CPU-second / pipeline |${own ? ' of which the front-door process |' : ''}`,
+    `|---|---:|---:|---:|---:|---:|---:|---:|${own ? '---:|' : ''}`,
     ...rows,
   ];
   const figures = gatewayFigures(result);

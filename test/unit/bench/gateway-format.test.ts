@@ -57,6 +57,17 @@ describe('the gateway bench table', () => {
     ).toBeUndefined();
   });
 
+  it("adds the front door's own process to the table when it ran in one", () => {
+    const base = result(900, 62);
+    const text = formatGatewayBench({
+      ...base,
+      paths: { ...base.paths, frontDoor: { ...base.paths.frontDoor!, gatewayCpuUsPerRequest: 210 } },
+    });
+    expect(text).toContain('| of which the front-door process |');
+    expect(text).toContain('| 650 | 0.62 | 210 |');
+    expect(text).toContain('| 400 | 1.00 | - |');
+  });
+
   it('says MISSED when a goal is missed', () => {
     const text = formatGatewayBench(result(500, 90));
     expect(text).toContain('0.50 requests/s (goal >= 0.8: MISSED)');
