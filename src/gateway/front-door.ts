@@ -1,6 +1,6 @@
 /**
  * Builds what the front door needs in one process: a producer on the pool's queue, the one job
- * waiter (one QueueEvents reader), the model catalogue and the client check. Both the admin server
+ * waiter (one events reader), the model catalogue and the client check. Both the admin server
  * and `npm run gateway` mount the plugin with these options.
  */
 import type { Redis } from 'ioredis';
@@ -33,7 +33,7 @@ export async function createFrontDoor(config: AikeysConfig, db: Db, connection: 
     queueName: services.queueName,
     maxPromptBytes: system.maxPromptBytes,
   });
-  const waiter = await createJobWaiter(producer.queue, connection, services.prefix);
+  const waiter = await createJobWaiter(producer.queue, connection);
   const reader = await createReplyReader(connection, services.prefix);
   const timeoutMs = services.gatewayTimeoutMs;
   const enqueuer = createJobEnqueuer(producer);
