@@ -8,9 +8,7 @@
  * time out: the reader also follows a wake stream of its own, and a new reply adds an entry there
  * (one XADD per blocked round, however many replies start in it). Unlike CLIENT UNBLOCK, this
  * cannot lose the race with the XREAD it is meant to end: an entry added before the XREAD arrives
- * makes it return at once. The wake waits WAKE_DELAY_MS first: under load a round ends sooner than
- * that on its own (any reply's entry ends it), and a new reply's first entry takes a worker's pick-up
- * and a provider call to be written, so the XREAD that names it is rarely later than that entry.
+ * makes it return at once.
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -23,8 +21,6 @@ const BLOCK_MS = 5_000;
 const COUNT = 512;
 /** A reader whose process died leaves its wake stream for this long. */
 const WAKE_TTL_MS = 3_600_000;
-/** How long a new reply waits for the blocked round to end by itself before it is woken. */
-export const WAKE_DELAY_MS = 1;
 
 export interface ReplySubscription {
   /** The next entry, or `timeout` when none came by `deadlineMs` (epoch ms). */
@@ -121,8 +117,6 @@ export async function createReplyReader(connection: Redis, prefix: string): Prom
   let wakeSent = false;
   let closed = false;
   let idle: (() => void) | undefined;
-  let wakeTimer: NodeJS.Timeout | undefined;
-  let round = 0;
   let discards: string[] = [];
 
   function wake(): void {
@@ -132,16 +126,7 @@ export async function createReplyReader(connection: Redis, prefix: string): Prom
       resume();
       return;
     }
-    if (!blocked || wakeSent || wakeTimer !== undefined) return;
-    const blockedRound = round;
-    wakeTimer = setTimeout(() => {
-      wakeTimer = undefined;
-      if (blocked && round === blockedRound) sendWake();
-    }, WAKE_DELAY_MS);
-  }
-
-  function sendWake(): void {
-    if (wakeSent) return;
+    if (!blocked || wakeSent) return;
     wakeSent = true;
     connection
       .pipeline()
@@ -180,7 +165,6 @@ export async function createReplyReader(connection: Redis, prefix: string): Prom
       const ids = [wakeLastId, ...[...subs.values()].map((s) => s.lastId)];
       blocked = true;
       wakeSent = false;
-      round += 1;
       try {
         dispatch(
           (await blocking.xread('COUNT', COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', ...keys, ...ids)) as XreadReply,
@@ -222,7 +206,6 @@ export async function createReplyReader(connection: Redis, prefix: string): Prom
     },
     async close() {
       closed = true;
-      clearTimeout(wakeTimer);
       idle?.();
       // Requests still relaying end now (their pump sees `timeout`) rather than at their deadline.
       for (const sub of [...subs.values()]) sub.close();
