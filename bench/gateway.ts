@@ -9,23 +9,27 @@
  * application would, and the simulated provider in another (bench/lib/pipeline-simulator.ts).
  *
  * `npm run bench -- --only gateway`, or alone:
- * `npx tsx bench/gateway.ts [--concurrency 64] [--duration-ms 9000] [--rounds 3] [--latency-ms 0]`.
+ * `npx tsx bench/gateway.ts [--concurrency 64] [--duration-ms 9000] [--rounds 3] [--latency-ms 0]
+ * [--paths pipeline,frontDoor] [--other ../old-checkout]`. `--other` also mounts the front door of
+ * another checkout (its src/runtime/gateway-server.ts) on the same workers and interleaves its rows
+ * with this one's: a before/after comparison under the same load, where separate runs on a shared
+ * machine differ more than the change.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { AiJobData } from '../src/jobs/job-schema.js';
 import { createProducer } from '../src/queues/producer.js';
-import { startGatewayServer } from '../src/runtime/gateway-server.js';
 import { sampleLoop, summarise, type LoopSample } from './lib/closed-loop.js';
 import { formatGatewayBench, type GatewayBenchResult, type GatewayPath } from './lib/gateway-format.js';
 import { CALL_TIMEOUT_MS, LOAD_MODEL, LOAD_PROMPT, type LoadSample } from './lib/gateway-load.js';
-import { startAikeysBench } from './lib/pipeline-aikeys.js';
+import { startFrontDoorHere, startGatewayProcess, type FrontDoorUnderTest } from './lib/gateway-process.js';
+import { benchDatabaseUrl, startAikeysBench } from './lib/pipeline-aikeys.js';
 import { startSimulatorChild } from './lib/pipeline-simulator.js';
 
 export interface GatewayBenchOptions {
   readonly redisUrl?: string;
-  /** Any database URL on the Postgres server; the bench uses (creates, drops) `aikeys_bench_<pid>` there. */
+  /** Any database URL on the Postgres server; the bench uses (creates, drops) `aikeys_bench_gateway_<pid>` there. */
   readonly databaseUrl?: string;
   readonly concurrency?: number;
   readonly latencyMs?: number;
@@ -33,6 +37,12 @@ export interface GatewayBenchOptions {
   readonly durationMs?: number;
   readonly rounds?: number;
   readonly warmupMs?: number;
+  /** The paths to run (default: all); one alone suits a CPU profile of that path. */
+  readonly paths?: readonly GatewayPath[];
+  /** Another checkout whose front door also runs (the `...Other` paths, added to `paths`). */
+  readonly other?: string;
+  /** Each front door in a process of its own (bench/lib/gateway-process.ts). */
+  readonly gatewayProcess?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -42,7 +52,9 @@ const JOB: AiJobData = {
   maxTokens: 16,
 };
 const CLIENT_TOKEN = `bench-client-token-${'x'.repeat(24)}`;
+const ALL_PATHS: readonly GatewayPath[] = ['direct', 'pipeline', 'frontDoor', 'frontDoorStream'];
 const LOAD = fileURLToPath(new URL('./lib/gateway-load.ts', import.meta.url));
+const THIS_CHECKOUT = fileURLToPath(new URL('..', import.meta.url));
 
 /** One closed-loop sample of the openai client in a child process. */
 function loadChild(args: {
@@ -96,6 +108,7 @@ export async function benchGateway(options: GatewayBenchOptions = {}): Promise<G
     const simulator = await startSimulatorChild(latencyMs);
     closers.unshift(() => simulator.close());
     log('starting aikeys (fresh database and prefix) and its front door');
+    const database = `aikeys_bench_gateway_${process.pid}`;
     const system = await startAikeysBench({
       redisUrl: options.redisUrl ?? 'redis://127.0.0.1:6379',
       databaseUrl: options.databaseUrl ?? 'postgres://postgres@127.0.0.1:5432/postgres',
@@ -103,12 +116,36 @@ export async function benchGateway(options: GatewayBenchOptions = {}): Promise<G
       concurrency,
       job: JOB,
       extraEnv: { AIKEYS_GATEWAY_TOKENS: `bench:${CLIENT_TOKEN}` },
+      // Its own database: other benches (and other runs of this one) may be running beside it.
+      databaseName: database,
     });
     closers.unshift(() => system.close());
-    const gateway = await startGatewayServer(system.container, { port: 0 });
-    closers.unshift(async () => {
-      for (const step of gateway.closeSteps) await step.close();
-    });
+    const childEnv = {
+      REDIS_URL: options.redisUrl ?? 'redis://127.0.0.1:6379',
+      DATABASE_URL: benchDatabaseUrl(
+        options.databaseUrl ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+        database,
+      ),
+      AIKEYS_PREFIX: system.prefix,
+      AI_PROVIDER_OPENAI_BASE_URL: simulator.openaiBaseUrl,
+      LOG_LEVEL: 'warn',
+      AIKEYS_GATEWAY_TOKENS: `bench:${CLIENT_TOKEN}`,
+    };
+    const startFrontDoor = async (checkout: string): Promise<FrontDoorUnderTest> => {
+      const frontDoor = options.gatewayProcess
+        ? await startGatewayProcess({ checkout, file: system.container.config.file, env: childEnv })
+        : await startFrontDoorHere(checkout, system.container);
+      closers.unshift(() => frontDoor.close());
+      return frontDoor;
+    };
+    const gateway = await startFrontDoor(THIS_CHECKOUT);
+    const other = options.other === undefined ? undefined : await startFrontDoor(options.other);
+    const frontDoorOf = (path: GatewayPath) =>
+      path === 'frontDoor' || path === 'frontDoorStream'
+        ? gateway
+        : path === 'frontDoorOther' || path === 'frontDoorStreamOther'
+          ? other
+          : undefined;
     const producer = createProducer({
       connection: system.container.bullConnection,
       prefix: system.prefix,
@@ -122,8 +159,13 @@ export async function benchGateway(options: GatewayBenchOptions = {}): Promise<G
       direct: client(simulator.openaiBaseUrl, 'sk-bench-direct', 'whole'),
       frontDoor: client(`${gateway.url}/v1`, CLIENT_TOKEN, 'whole'),
       frontDoorStream: client(`${gateway.url}/v1`, CLIENT_TOKEN, 'stream'),
+      frontDoorOther: client(`${other?.url}/v1`, CLIENT_TOKEN, 'whole'),
+      frontDoorStreamOther: client(`${other?.url}/v1`, CLIENT_TOKEN, 'stream'),
     } as const;
-    const paths: GatewayPath[] = ['direct', 'pipeline', 'frontDoor', 'frontDoorStream'];
+    // Another checkout's rows right after this one's: each pair runs back to back in every round.
+    const paths = (options.paths ?? ALL_PATHS).flatMap((p): GatewayPath[] =>
+      other === undefined || !(p === 'frontDoor' || p === 'frontDoorStream') ? [p] : [p, `${p}Other`],
+    );
     const samples = Object.fromEntries(paths.map((p) => [p, [] as LoopSample[]])) as Record<
       GatewayPath,
       LoopSample[]
@@ -132,10 +174,15 @@ export async function benchGateway(options: GatewayBenchOptions = {}): Promise<G
     // This process's CPU (front door, workers, producer) per request: unlike requests/s on a
     // machine shared with other work, it hardly moves with the load around it.
     const cpuMs = Object.fromEntries(paths.map((p) => [p, 0])) as Record<GatewayPath, number>;
+    // With --gateway-process, the front door's own process (added to the column above as well).
+    const gatewayCpuMs = Object.fromEntries(paths.map((p) => [p, 0])) as Record<GatewayPath, number>;
     for (let round = 1; round <= rounds; round++) {
-      for (const path of paths) {
+      // Every other round in reverse order, so no path always follows the same one.
+      for (const path of round % 2 === 1 ? paths : [...paths].reverse()) {
         const warm = round === 1 ? warmupMs : 300;
         let sample: LoopSample;
+        const frontDoorCpu = frontDoorOf(path)?.cpuUs;
+        const gatewayBefore = (await frontDoorCpu?.()) ?? 0;
         const cpuBefore = process.cpuUsage();
         if (path === 'pipeline') {
           sample = await sampleLoop(
@@ -157,8 +204,10 @@ export async function benchGateway(options: GatewayBenchOptions = {}): Promise<G
           sample = load;
         }
         const cpu = process.cpuUsage(cpuBefore);
+        const gatewayCpu = ((await frontDoorCpu?.()) ?? 0) - gatewayBefore;
         // The sample's warm-up and drain are included: charged per request recorded, slightly high.
-        cpuMs[path] += (cpu.user + cpu.system) / 1000;
+        cpuMs[path] += (cpu.user + cpu.system + gatewayCpu) / 1000;
+        gatewayCpuMs[path] += gatewayCpu / 1000;
         samples[path].push(sample);
         log(
           `round ${round}/${rounds}: ${path} ${Math.round(sample.latenciesMs.length / sample.seconds)} requests/s`,
@@ -169,9 +218,16 @@ export async function benchGateway(options: GatewayBenchOptions = {}): Promise<G
       paths.map((p) => {
         const summary = summarise(samples[p]);
         const served = samples[p].reduce((n, x) => n + x.latenciesMs.length, 0);
+        const perRequest = (ms: number) => (ms * 1000) / Math.max(1, served);
+        const own = options.gatewayProcess && frontDoorOf(p) !== undefined;
         return [
           p,
-          { ...summary, failed: failed[p], cpuUsPerRequest: (cpuMs[p] * 1000) / Math.max(1, served) },
+          {
+            ...summary,
+            failed: failed[p],
+            cpuUsPerRequest: perRequest(cpuMs[p]),
+            ...(own ? { gatewayCpuUsPerRequest: perRequest(gatewayCpuMs[p]) } : {}),
+          },
         ];
       }),
     ) as GatewayBenchResult['paths'];
@@ -191,6 +247,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       'latency-ms': { type: 'string' },
       redis: { type: 'string' },
       database: { type: 'string' },
+      paths: { type: 'string' },
+      other: { type: 'string' },
+      'gateway-process': { type: 'boolean' },
     },
   });
   const number = (v: string | undefined) => (v === undefined ? undefined : Number(v));
@@ -201,6 +260,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     durationMs: number(values['duration-ms']),
     rounds: number(values.rounds),
     latencyMs: number(values['latency-ms']),
+    other: values.other,
+    gatewayProcess: values['gateway-process'],
+    paths: values.paths?.split(',').filter((p): p is GatewayPath => (ALL_PATHS as string[]).includes(p)),
     log: (line) => console.error(`[gateway] ${line}`),
   });
   console.log(formatGatewayBench(result));

@@ -1,6 +1,6 @@
 /**
  * Builds what the front door needs in one process: a producer on the pool's queue, the one job
- * waiter (one QueueEvents reader), the model catalogue and the client check. Both the admin server
+ * waiter (one events reader), the model catalogue and the client check. Both the admin server
  * and `npm run gateway` mount the plugin with these options.
  */
 import type { Redis } from 'ioredis';
@@ -8,6 +8,7 @@ import type { AikeysConfig } from '../config/types.js';
 import { createProducer } from '../queues/producer.js';
 import type { Db } from '../store/database.js';
 import { checkGatewayClients, createClientAuth } from './client-auth.js';
+import { createJobEnqueuer } from './enqueue-batch.js';
 import { createJobWaiter, type JobWaiter } from './job-waiter.js';
 import { createModelCatalogue } from './model-catalogue.js';
 import { gatewayBodyLimit, type GatewayPluginOptions } from './plugin.js';
@@ -32,12 +33,13 @@ export async function createFrontDoor(config: AikeysConfig, db: Db, connection: 
     queueName: services.queueName,
     maxPromptBytes: system.maxPromptBytes,
   });
-  const waiter = await createJobWaiter(producer.queue, connection, services.prefix);
+  const waiter = await createJobWaiter(producer.queue, connection);
   const reader = await createReplyReader(connection, services.prefix);
   const timeoutMs = services.gatewayTimeoutMs;
+  const enqueuer = createJobEnqueuer(producer);
   const options: GatewayPluginOptions = {
-    relay: createRelay({ producer, waiter, timeoutMs }),
-    streams: createStreamRelay({ producer, waiter, reader, timeoutMs }),
+    relay: createRelay({ producer, enqueuer, waiter, timeoutMs }),
+    streams: createStreamRelay({ producer, enqueuer, waiter, reader, timeoutMs }),
     catalogue: createModelCatalogue(db, config.providers, system.fallbackModel),
     translate: services.gatewayTranslate,
     auth: createClientAuth(clients),

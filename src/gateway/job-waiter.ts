@@ -1,12 +1,18 @@
 /**
- * Waiting for many jobs' results with one QueueEvents reader per process. A reader holds a blocking
- * Redis connection and parses every event of the queue, so one per request would cost thousands of
- * connections and parse each event thousands of times; here its completed/failed events are fanned
- * out in memory, by job id, to the requests waiting for them.
+ * Waiting for many jobs' results with one events reader per process (job-events.ts). A reader holds
+ * a blocking Redis connection and reads every event of the queue, so one per request would cost
+ * thousands of connections and read each event thousands of times; here its completed/failed
+ * events are fanned out in memory, by job id, to the requests waiting for them.
+ *
+ * A job can finish before its waiter registers (a request's enqueue answer and the job's events
+ * arrive on different connections): the outcomes nobody waited for are kept for RECENT_MS, where a
+ * waiter that registers late finds its own. Both happen on this one thread, so the outcome is
+ * either kept already or still to come when the waiter registers.
  */
-import { Job, type Queue, QueueEvents } from 'bullmq';
+import { Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AiJobData, AiJobResult } from '../jobs/job-schema.js';
+import { readJobEvents } from './job-events.js';
 
 export type JobOutcome =
   | { readonly kind: 'completed'; readonly result: AiJobResult }
@@ -24,30 +30,43 @@ export interface JobWaiter {
 
 type Settle = (outcome: JobOutcome) => void;
 
-/** When a waiter looks whether its job finished before it registered (see `wait`). */
-export const FINISHED_CHECK_MS = 250;
+/**
+ * When a waiter looks in Redis whether its job finished: for an event the reader missed while it
+ * reconnected to Redis (a job that finished before the waiter registered is in `recent`).
+ */
+export const FINISHED_CHECK_MS = 5_000;
+/** How long an outcome nobody waited for is kept, and how many at most. */
+export const RECENT_MS = 10_000;
+const RECENT_MAX = 20_000;
 
 export async function createJobWaiter(
   queue: Queue<AiJobData, AiJobResult>,
   connection: Redis,
-  prefix: string,
 ): Promise<JobWaiter> {
-  // QueueEvents blocks its connection (XREAD BLOCK), so it gets a duplicate that is ours to close.
-  const eventsConnection = connection.duplicate();
-  const events = new QueueEvents(queue.name, { connection: eventsConnection, prefix });
   const waiters = new Map<string, Settle[]>();
+  // In insertion order, so the oldest are dropped first.
+  const recent = new Map<string, { readonly at: number; readonly outcome: JobOutcome }>();
+
+  function keep(jobId: string, outcome: JobOutcome): void {
+    const now = Date.now();
+    recent.set(jobId, { at: now, outcome });
+    for (const [id, kept] of recent) {
+      if (recent.size <= RECENT_MAX && now - kept.at < RECENT_MS) break;
+      recent.delete(id);
+    }
+  }
 
   const settle = (jobId: string, outcome: JobOutcome): void => {
     const list = waiters.get(jobId);
-    if (list === undefined) return;
+    if (list === undefined) return keep(jobId, outcome);
     waiters.delete(jobId);
     for (const resolve of list) resolve(outcome);
   };
-  events.on('completed', ({ jobId, returnvalue }) =>
-    settle(jobId, { kind: 'completed', result: returnvalue as unknown as AiJobResult }),
+  const events = await readJobEvents(connection, queue.keys.events!, (event) =>
+    event.kind === 'completed'
+      ? settle(event.jobId, { kind: 'completed', result: event.returnvalue as AiJobResult })
+      : settle(event.jobId, { kind: 'failed', reason: event.failedReason }),
   );
-  events.on('failed', ({ jobId, failedReason }) => settle(jobId, { kind: 'failed', reason: failedReason }));
-  await events.waitUntilReady();
 
   /** The outcome of a job that finished before its waiter registered, read once from the queue. */
   async function finishedAlready(jobId: string): Promise<JobOutcome | undefined> {
@@ -71,6 +90,11 @@ export async function createJobWaiter(
 
   return {
     wait(jobId, deadlineMs) {
+      const early = recent.get(jobId);
+      if (early !== undefined) {
+        recent.delete(jobId);
+        return Promise.resolve(early.outcome);
+      }
       return new Promise<JobOutcome>((resolve) => {
         let settled = false;
         // Runs only from the timers and the events, after both timers below exist.
@@ -102,11 +126,9 @@ export async function createJobWaiter(
           },
           Math.max(0, deadlineMs - Date.now()),
         );
-        // The job may have finished before this waiter was in the map (its event already read):
-        // look once, a little later, when any later event is sure to find the waiter. Not at once:
-        // a front-door job takes a provider call to finish, so an immediate look (a round trip and
-        // a job parse per request) nearly always finds it unfinished; the rare early finish is
-        // answered up to FINISHED_CHECK_MS later instead.
+        // An event the reader missed (reconnecting) is looked for in Redis once, FINISHED_CHECK_MS
+        // on: not at once, a round trip and a job parse per request that nearly always finds the
+        // job unfinished.
         const check = setTimeout(() => {
           finishedAlready(jobId).then(
             (outcome) => {
@@ -127,7 +149,6 @@ export async function createJobWaiter(
         settle(jobId, { kind: 'failed', reason: 'the front door is shutting down' });
       }
       await events.close();
-      eventsConnection.disconnect();
     },
   };
 }

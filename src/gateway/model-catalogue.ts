@@ -26,6 +26,9 @@ export function createModelCatalogue(
   now: () => number = Date.now,
 ): ModelCatalogue {
   let cached: { at: number; models: Promise<ServedModel[]> } | undefined;
+  // providerFor's answers for the list read last, by api and model: a request for a model asked
+  // before is a map lookup rather than a scan of the list.
+  let answered: { models: readonly ServedModel[]; byKey: Map<string, string | undefined> } | undefined;
   const apiOf = (provider: string): ProviderApi =>
     providers[provider]?.api ?? (provider === 'anthropic' ? 'anthropic' : 'openai');
 
@@ -45,14 +48,22 @@ export function createModelCatalogue(
     list,
     async providerFor(model, api) {
       const models = await list();
-      const servedBy = (name: string): string[] =>
-        models
-          .filter((m) => m.model === name && m.usable && apiOf(m.provider) === api)
-          .map((m) => m.provider);
-      let candidates = servedBy(model);
-      if (candidates.length === 0) candidates = servedBy(fallbackModel);
-      if (candidates.includes(api)) return api;
-      return candidates.sort()[0];
+      if (answered?.models !== models) answered = { models, byKey: new Map() };
+      const key = `${api}\n${model}`;
+      if (answered.byKey.has(key)) return answered.byKey.get(key);
+      const provider = choose(models, model, api);
+      // Bounded: a client sending a new model name each time must not grow it past the list's life.
+      if (answered.byKey.size < 10_000) answered.byKey.set(key, provider);
+      return provider;
     },
   };
+
+  function choose(models: readonly ServedModel[], model: string, api: ProviderApi): string | undefined {
+    const servedBy = (name: string): string[] =>
+      models.filter((m) => m.model === name && m.usable && apiOf(m.provider) === api).map((m) => m.provider);
+    let candidates = servedBy(model);
+    if (candidates.length === 0) candidates = servedBy(fallbackModel);
+    if (candidates.includes(api)) return api;
+    return candidates.sort()[0];
+  }
 }

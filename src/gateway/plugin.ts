@@ -9,7 +9,9 @@ import type { z } from 'zod';
 import { describeJobDataError } from '../jobs/job-schema.js';
 import { messagesJobData, messagesRequest, messagesResponse } from './anthropic-messages.js';
 import { presentedToken, type ClientAuth } from './client-auth.js';
+import { lazyChildLogger } from './lazy-request-logger.js';
 import type { ModelCatalogue } from './model-catalogue.js';
+import { plainChatRequest, plainMessagesRequest } from './plain-requests.js';
 import { chatCompletionRequest, chatCompletionResponse, chatJobData } from './openai-chat.js';
 import type { Relay } from './relay.js';
 import { anthropicSse, openAiSse, type SseWriter } from './sse-frames.js';
@@ -22,6 +24,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Which provider's error shape the route answers in (front door routes only). */
     wireFormat?: WireFormat;
+  }
+  interface FastifyRequest {
+    /** The front door's client (AIKEYS_GATEWAY_TOKENS name) once its token is checked. */
+    gatewayClient: string;
   }
 }
 
@@ -51,11 +57,17 @@ function formatOf(request: FastifyRequest): WireFormat {
   return request.routeOptions.config.wireFormat ?? 'openai';
 }
 
-/** The body checked against `schema`, or the 400 that names each bad field (never its value). */
+/**
+ * The body checked against `schema`, or the 400 that names each bad field (never its value). The
+ * common shape is read by `plain` (plain-requests.ts) without the schema.
+ */
 function parse<S extends z.ZodType>(
   schema: S,
+  plain: (body: unknown) => z.output<S> | undefined,
   body: unknown,
 ): { ok: true; value: z.output<S> } | { ok: false; error: GatewayError } {
+  const value = plain(body);
+  if (value !== undefined) return { ok: true, value };
   const parsed = schema.safeParse(body ?? {});
   if (parsed.success) return { ok: true, value: parsed.data };
   return { ok: false, error: gatewayError('invalid_request', 400, describeJobDataError(parsed.error)) };
@@ -84,21 +96,22 @@ export async function gatewayPlugin(app: FastifyInstance, options: GatewayPlugin
     await sendEventStream(reply, streams, start, writer);
     return reply;
   }
-  const clients = new WeakMap<FastifyRequest, string>();
-  const clientOf = (request: FastifyRequest): string => clients.get(request)!;
-
-  app.addHook('onRequest', async (request, reply) => {
+  app.setChildLoggerFactory(lazyChildLogger);
+  // The client's name rides on the request (a decorated field: no per-request map entry); the hook
+  // is synchronous, as nothing in it waits.
+  app.decorateRequest('gatewayClient', '');
+  app.addHook('onRequest', (request, reply, done) => {
     const token = presentedToken(request.headers);
-    const name = token === undefined ? undefined : auth.identify(token);
+    const name = token === undefined ? undefined : auth.identify(token, request.raw.socket);
     if (name !== undefined) {
-      clients.set(request, name);
-      return;
+      request.gatewayClient = name;
+      return done();
     }
     const message =
       token === undefined
         ? 'No API key: send Authorization: Bearer <token> or x-api-key: <token> (a token of AIKEYS_GATEWAY_TOKENS)'
         : 'Invalid API key: it is not one of AIKEYS_GATEWAY_TOKENS';
-    return send(reply, formatOf(request), gatewayError('unauthorized', 401, message));
+    send(reply, formatOf(request), gatewayError('unauthorized', 401, message));
   });
 
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
@@ -127,12 +140,12 @@ export async function gatewayPlugin(app: FastifyInstance, options: GatewayPlugin
     '/chat/completions',
     { bodyLimit, config: { public: true, wireFormat: 'openai' } },
     async (request, reply) => {
-      const parsed = parse(chatCompletionRequest, request.body);
+      const parsed = parse(chatCompletionRequest, plainChatRequest, request.body);
       if (!parsed.ok) return send(reply, 'openai', parsed.error);
       const { model } = parsed.value;
       const provider = await catalogue.providerFor(model, 'openai');
       if (provider === undefined) return send(reply, 'openai', notServed(model, ''));
-      const data = chatJobData(parsed.value, provider, clientOf(request));
+      const data = chatJobData(parsed.value, provider, request.gatewayClient);
       if (parsed.value.stream === true) {
         const includeUsage = parsed.value.stream_options?.include_usage === true;
         return stream(reply, 'openai', data, openAiSse(model, includeUsage));
@@ -147,7 +160,7 @@ export async function gatewayPlugin(app: FastifyInstance, options: GatewayPlugin
     '/messages',
     { bodyLimit, config: { public: true, wireFormat: 'anthropic' } },
     async (request, reply) => {
-      const parsed = parse(messagesRequest, request.body);
+      const parsed = parse(messagesRequest, plainMessagesRequest, request.body);
       if (!parsed.ok) return send(reply, 'anthropic', parsed.error);
       const { model } = parsed.value;
       const provider =
@@ -159,7 +172,7 @@ export async function gatewayPlugin(app: FastifyInstance, options: GatewayPlugin
           : ' in Anthropic format (AIKEYS_GATEWAY_TRANSLATE=true lets OpenAI-format keys serve it)';
         return send(reply, 'anthropic', notServed(model, which));
       }
-      const data = messagesJobData(parsed.value, provider, clientOf(request));
+      const data = messagesJobData(parsed.value, provider, request.gatewayClient);
       if (parsed.value.stream === true) return stream(reply, 'anthropic', data, anthropicSse(model));
       const answer = await relay.run(data);
       if (!answer.ok) return send(reply, 'anthropic', answer.error);

@@ -7,6 +7,7 @@
 import { AikeysError } from '../core/errors.js';
 import type { AiJobData, AiJobResult } from '../jobs/job-schema.js';
 import type { AiJobProducer } from '../queues/producer.js';
+import type { JobEnqueuer } from './enqueue-batch.js';
 import { errorForFailure, errorForTimeout } from './job-outcome.js';
 import type { JobOutcome, JobWaiter } from './job-waiter.js';
 import { gatewayError, type GatewayError } from './wire-errors.js';
@@ -23,6 +24,8 @@ const NOT_STARTED = new Set(['waiting', 'delayed', 'prioritized', 'waiting-child
 
 export interface RelayOptions {
   readonly producer: AiJobProducer;
+  /** Enqueues for the producer, several requests' jobs in one write. */
+  readonly enqueuer: JobEnqueuer;
   readonly waiter: JobWaiter;
   readonly timeoutMs: number;
   readonly now?: () => number;
@@ -30,11 +33,11 @@ export interface RelayOptions {
 
 /** The job's id, or the 400 its data earned (the producer checks it against the workers' limits). */
 export async function enqueueJob(
-  producer: AiJobProducer,
+  enqueuer: JobEnqueuer,
   data: AiJobData,
 ): Promise<{ ok: true; jobId: string } | { ok: false; error: GatewayError }> {
   try {
-    return { ok: true, jobId: await producer.enqueue(data) };
+    return { ok: true, jobId: await enqueuer.enqueue(data) };
   } catch (error) {
     if (error instanceof AikeysError && error.code === 'JOB_DATA_INVALID') {
       return { ok: false, error: gatewayError('invalid_request', 400, error.message) };
@@ -59,11 +62,11 @@ export async function errorForOutcome(
   return errorForTimeout(outcome.state, outcome.retryAtMs, timeoutMs, now);
 }
 
-export function createRelay({ producer, waiter, timeoutMs, now = Date.now }: RelayOptions): Relay {
+export function createRelay({ producer, enqueuer, waiter, timeoutMs, now = Date.now }: RelayOptions): Relay {
   return {
     async run(data) {
       const deadline = now() + timeoutMs;
-      const enqueued = await enqueueJob(producer, data);
+      const enqueued = await enqueueJob(enqueuer, data);
       if (!enqueued.ok) return enqueued;
       const outcome = await waiter.wait(enqueued.jobId, deadline);
       if (outcome.kind === 'completed') return { ok: true, result: outcome.result };

@@ -25,6 +25,8 @@ const WAKE_TTL_MS = 3_600_000;
 export interface ReplySubscription {
   /** The next entry, or `timeout` when none came by `deadlineMs` (epoch ms). */
   next(deadlineMs: number): Promise<ReplyEntry | 'timeout'>;
+  /** The next entry if one has been read already (several are written to the client at once). */
+  take(): ReplyEntry | undefined;
   /** Stop following; a pending `next` answers `timeout` (the entries stay until their TTL, or `discard`). */
   close(): void;
 }
@@ -46,6 +48,12 @@ class Subscription implements ReplySubscription {
   lastId = '0-0';
   private readonly queue: ReplyEntry[] = [];
   private waiter: ((entry: ReplyEntry | 'timeout') => void) | undefined;
+  private deadlineMs = 0;
+  // One timer per subscription, not one per entry waited for: set for the first deadline, it is
+  // set again for what is left when it fires before a later one (the deadline moves on with each
+  // entry), and replaced only when a deadline comes before it.
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = 0;
 
   constructor(private readonly onClose: () => void) {}
 
@@ -59,26 +67,40 @@ class Subscription implements ReplySubscription {
     waiter(entry);
   }
 
+  take(): ReplyEntry | undefined {
+    return this.queue.shift();
+  }
+
   next(deadlineMs: number): Promise<ReplyEntry | 'timeout'> {
     const queued = this.queue.shift();
     if (queued !== undefined) return Promise.resolve(queued);
     return new Promise((resolve) => {
-      const timer = setTimeout(
-        () => {
-          this.waiter = undefined;
-          resolve('timeout');
-        },
-        Math.max(0, deadlineMs - Date.now()),
-      );
-      this.waiter = (entry) => {
-        clearTimeout(timer);
-        resolve(entry);
-      };
+      this.waiter = resolve;
+      this.deadlineMs = deadlineMs;
+      if (this.timer === undefined || deadlineMs < this.timerAt) this.arm();
     });
+  }
+
+  private arm(): void {
+    clearTimeout(this.timer);
+    this.timerAt = this.deadlineMs;
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        if (this.waiter === undefined) return;
+        if (Date.now() < this.deadlineMs) return this.arm();
+        const waiter = this.waiter;
+        this.waiter = undefined;
+        waiter('timeout');
+      },
+      Math.max(0, this.deadlineMs - Date.now()),
+    );
   }
 
   close(): void {
     this.onClose();
+    clearTimeout(this.timer);
+    this.timer = undefined;
     const waiter = this.waiter;
     this.waiter = undefined;
     waiter?.('timeout');
@@ -95,6 +117,7 @@ export async function createReplyReader(connection: Redis, prefix: string): Prom
   let wakeSent = false;
   let closed = false;
   let idle: (() => void) | undefined;
+  let discards: string[] = [];
 
   function wake(): void {
     if (idle !== undefined) {
@@ -168,7 +191,15 @@ export async function createReplyReader(connection: Redis, prefix: string): Prom
     },
     length: (jobId) => connection.xlen(replyStreamKey(prefix, jobId)),
     discard(jobId) {
-      connection.unlink(replyStreamKey(prefix, jobId)).catch(() => undefined); // Its TTL ends it anyway.
+      // The replies relayed in one turn go in one UNLINK.
+      if (discards.length === 0) {
+        setImmediate(() => {
+          const keys = discards;
+          discards = [];
+          connection.unlink(...keys).catch(() => undefined); // Their TTL ends them anyway.
+        });
+      }
+      discards.push(replyStreamKey(prefix, jobId));
     },
     get following() {
       return subs.size;

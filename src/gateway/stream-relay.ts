@@ -13,6 +13,7 @@
 import type { AiJobData } from '../jobs/job-schema.js';
 import type { ReplyEntry } from '../jobs/reply-stream.js';
 import type { AiJobProducer } from '../queues/producer.js';
+import type { JobEnqueuer } from './enqueue-batch.js';
 import type { JobWaiter } from './job-waiter.js';
 import { enqueueJob, errorForOutcome } from './relay.js';
 import type { ReplyReader, ReplySubscription } from './reply-reader.js';
@@ -40,6 +41,8 @@ export interface StreamRelay {
 
 export interface StreamOutput {
   write(frames: string): void;
+  /** The last frames, with which the response ends (one write for both). */
+  end(frames: string): void;
   /** The client went away. */
   gone(): boolean;
 }
@@ -48,6 +51,7 @@ export type PumpEnd = 'done' | 'client_gone' | 'timeout' | 'lost';
 
 export interface StreamRelayOptions {
   readonly producer: AiJobProducer;
+  readonly enqueuer: JobEnqueuer;
   readonly waiter: JobWaiter;
   readonly reader: ReplyReader;
   readonly timeoutMs: number;
@@ -55,18 +59,22 @@ export interface StreamRelayOptions {
 }
 
 function replay(entries: ReplyEntry[]): ReplySubscription {
-  return { next: async () => entries.shift() ?? 'timeout', close: () => undefined };
+  return {
+    next: async () => entries.shift() ?? 'timeout',
+    take: () => entries.shift(),
+    close: () => undefined,
+  };
 }
 
 const within = <T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> =>
   Promise.race([promise, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), ms))]);
 
 export function createStreamRelay(options: StreamRelayOptions): StreamRelay {
-  const { producer, waiter, reader, timeoutMs, now = Date.now } = options;
+  const { producer, enqueuer, waiter, reader, timeoutMs, now = Date.now } = options;
 
   async function start(data: AiJobData): Promise<StreamStart> {
     const deadline = now() + timeoutMs;
-    const enqueued = await enqueueJob(producer, { ...data, stream: true });
+    const enqueued = await enqueueJob(enqueuer, { ...data, stream: true });
     if (!enqueued.ok) return enqueued;
     const { jobId } = enqueued;
     const subscription = reader.follow(jobId);
@@ -98,29 +106,37 @@ export function createStreamRelay(options: StreamRelayOptions): StreamRelay {
   ): Promise<PumpEnd> {
     let entry: ReplyEntry | 'timeout' = first;
     let expected = 0;
+    // The frames of every entry read already, written to the client in one go.
+    let frames = '';
+    const end = (last: string, how: PumpEnd): PumpEnd => {
+      out.end(frames + last);
+      return how;
+    };
     try {
       for (;;) {
         if (out.gone()) return 'client_gone';
         if (entry === 'timeout') {
-          out.write(
-            writer.error(`No further part of the reply within ${timeoutMs} ms (AIKEYS_GATEWAY_TIMEOUT_MS)`),
-          );
-          return 'timeout';
+          const message = `No further part of the reply within ${timeoutMs} ms (AIKEYS_GATEWAY_TIMEOUT_MS)`;
+          return end(writer.error(message), 'timeout');
         }
         if (entry.r !== first.r || entry.n !== expected) {
-          out.write(
-            writer.error(
-              'Part of the reply was lost (its worker restarted mid-stream); send the request again',
-            ),
-          );
-          return 'lost';
+          const message =
+            'Part of the reply was lost (its worker restarted mid-stream); send the request again';
+          return end(writer.error(message), 'lost');
         }
         expected += 1;
-        out.write(writer.entry(entry));
+        frames += writer.entry(entry);
         if (entry.t !== 'd') {
           discard();
-          return 'done';
+          return end('', 'done');
         }
+        const read = subscription.take();
+        if (read !== undefined) {
+          entry = read;
+          continue;
+        }
+        out.write(frames);
+        frames = '';
         entry = await subscription.next(now() + timeoutMs);
       }
     } finally {

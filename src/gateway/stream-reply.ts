@@ -34,7 +34,10 @@ export async function sendEventStream(
     write: (frames) => {
       if (!gone) raw.write(frames);
     },
+    end: (frames) => {
+      if (!gone) raw.end(frames);
+    },
     gone: () => gone || raw.destroyed,
   });
-  if (!gone) raw.end();
+  if (!gone && !raw.writableEnded) raw.end();
 }

@@ -6,7 +6,8 @@ import { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/core/logger.js';
-import { createJobWaiter, type JobWaiter } from '../../../src/gateway/job-waiter.js';
+import { jobEventsClientName } from '../../../src/gateway/job-events.js';
+import { createJobWaiter, FINISHED_CHECK_MS, type JobWaiter } from '../../../src/gateway/job-waiter.js';
 import { startGatewayServer, type RunningGateway } from '../../../src/runtime/gateway-server.js';
 import { closeInOrder } from '../../../src/runtime/shutdown.js';
 import { startSimulatedProvider, type SimulatedProvider } from '../../../src/simulator/server.js';
@@ -29,7 +30,7 @@ beforeAll(async () => {
     'KEY_2=sk-waiter-0002',
   ]);
   gateway = await startGatewayServer(s.container, { port: 0 });
-  waiter = await createJobWaiter(s.producer.queue, s.container.bullConnection, env.prefix);
+  waiter = await createJobWaiter(s.producer.queue, s.container.bullConnection);
 }, 60_000);
 
 afterAll(async () => {
@@ -42,13 +43,19 @@ afterAll(async () => {
   await env.cleanup();
 });
 
-/** QueueEvents readers on this test's queue: BullMQ names their connections `<prefix>:<base64 queue>:qe`. */
+/**
+ * Readers of this test's queue events: BullMQ's QueueEvents (connections named
+ * `<prefix>:<base64 queue>:qe`) and the front door's (job-events.ts).
+ */
 async function eventReaders(): Promise<number> {
   const redis = new Redis(env.redisUrl);
   try {
-    const name = `${env.prefix}:${Buffer.from(env.queueName).toString('base64')}:qe`;
+    const names = [
+      `${env.prefix}:${Buffer.from(env.queueName).toString('base64')}:qe`,
+      jobEventsClientName(s.producer.queue.keys.events!),
+    ];
     const list = (await redis.client('LIST')) as string;
-    return list.split('\n').filter((line) => line.includes(` name=${name} `)).length;
+    return list.split('\n').filter((line) => names.some((name) => line.includes(` name=${name} `))).length;
   } finally {
     redis.disconnect();
   }
@@ -62,6 +69,19 @@ describe('waiting for job results', () => {
     const outcome = await waiter.wait(jobId, Date.now() + 2_000);
     expect(outcome).toMatchObject({ kind: 'completed', result: { content: expect.any(String) } });
   });
+
+  it('finds in Redis a result whose event it never read (FINISHED_CHECK_MS on)', async () => {
+    const jobId = await s.producer.enqueue({ messages: [{ role: 'user', content: 'before the reader' }] });
+    await (await s.producer.queue.getJob(jobId))!.waitUntilFinished(s.events, 20_000);
+    // A reader that starts after the event: as if it had been reconnecting to Redis then.
+    const late = await createJobWaiter(s.producer.queue, s.container.bullConnection);
+    try {
+      const outcome = await late.wait(jobId, Date.now() + FINISHED_CHECK_MS + 10_000);
+      expect(outcome).toMatchObject({ kind: 'completed', result: { content: expect.any(String) } });
+    } finally {
+      await late.close();
+    }
+  }, 30_000);
 
   it('answers the job state at the deadline', async () => {
     const jobId = await s.producer.enqueue(

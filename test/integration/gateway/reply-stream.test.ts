@@ -116,6 +116,30 @@ describe('reply streams', () => {
     });
   });
 
+  it('hands over entries read already without waiting, and answers timeout by a deadline nearer than the last', async () => {
+    const sink = createReplyStreams(redis, env.prefix).open('job-5', 1);
+    sink.delta('one ', 'm');
+    await expect.poll(() => reader.length('job-5')).toBe(1);
+    sink.delta('two', 'm');
+    await sink.end('m', 'stop', usage);
+    const sub = reader.follow('job-5');
+    expect(await sub.next(Date.now() + 4_000)).toMatchObject({ t: 'd', x: 'one ', n: 0 });
+    await expect.poll(() => reader.length('job-5')).toBe(3);
+    // The reader reads all three in one round: the rest are there to take at once.
+    await expect.poll(() => sub.take(), { interval: 5 }).toMatchObject({ t: 'd', x: 'two', n: 1 });
+    expect(sub.take()).toMatchObject({ t: 'end', n: 2 });
+    expect(sub.take()).toBeUndefined();
+    sub.close();
+    // The first wait sets the timer for its far deadline; a nearer one later must still be kept.
+    const other = reader.follow('job-6');
+    createReplyStreams(redis, env.prefix).open('job-6', 1).delta('only', 'm');
+    expect(await other.next(Date.now() + 60_000)).toMatchObject({ t: 'd', x: 'only' });
+    const deadline = Date.now() + 50;
+    expect(await other.next(deadline)).toBe('timeout');
+    expect(Date.now()).toBeGreaterThanOrEqual(deadline);
+    other.close();
+  });
+
   it('counts and discards a relayed reply', async () => {
     const sink = createReplyStreams(redis, env.prefix).open('job-4', 1);
     await sink.end('m', 'stop', usage);

@@ -76,6 +76,19 @@ describe('client auth', () => {
     expect(auth.identify('')).toBeUndefined();
   });
 
+  it('accepts the token a connection was accepted with again, and checks any other one in full', () => {
+    const connection = {};
+    expect(auth.identify(LONG_A, connection)).toBe('billing');
+    expect(auth.identify(LONG_A, connection)).toBe('billing');
+    // Same length, one character off; a prefix; another client's token on the same connection.
+    expect(auth.identify(`${LONG_A.slice(0, -1)}!`, connection)).toBeUndefined();
+    expect(auth.identify(LONG_A.slice(0, 39), connection)).toBeUndefined();
+    expect(auth.identify(`${LONG_A}x`, connection)).toBeUndefined();
+    expect(auth.identify(LONG_B, connection)).toBe('web');
+    expect(auth.identify(LONG_A, connection)).toBe('billing');
+    expect(auth.identify('wrong', {})).toBeUndefined();
+  });
+
   it('reads Bearer and x-api-key', () => {
     expect(presentedToken({ authorization: `Bearer ${LONG_A}` })).toBe(LONG_A);
     expect(presentedToken({ authorization: `bearer  ${LONG_A} ` })).toBe(LONG_A);
