@@ -62,6 +62,10 @@ export function createProducer({
     prefix,
     defaultJobOptions: DEFAULT_JOB_OPTIONS,
   });
+  // Each `run` waiting on its job puts a 'closing' listener on the queue (BullMQ's
+  // waitUntilFinished) until the job ends: a producer waiting on many jobs at once is the normal
+  // case, not a leak, so Node's warning past 10 listeners is turned off here.
+  queue.setMaxListeners(0);
   let events: QueueEvents | undefined;
   // QueueEvents blocks its connection, so it gets a duplicate; BullMQ leaves a connection it was
   // given open, so this one is ours to close.

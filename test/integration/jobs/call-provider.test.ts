@@ -66,6 +66,24 @@ describe('the AI job processor', () => {
     });
   });
 
+  it('the producer waits on many jobs at once without a listener-leak warning', async () => {
+    const s = await system([`KEY_1=${secret('sim-ok')}`, `KEY_2=${secret('sim-ok')}`]);
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 24 }, (_, i) => s.producer.run(ask(`many ${i}`), { timeoutMs: 30_000 })),
+      );
+      expect(results.map((r) => r.content)).toEqual(Array.from({ length: 24 }, (_, i) => `echo: many ${i}`));
+      // Warnings are emitted on the next tick.
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
+  });
+
   it('the producer refuses oversized job data before it reaches the queue', async () => {
     const s = await system([`KEY_1=${secret('sim-ok')}`]);
     const waitingBefore = await s.queue.getJobCountByTypes('waiting', 'delayed', 'active', 'failed');
