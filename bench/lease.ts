@@ -18,8 +18,9 @@ import type { LeaseSettings } from '../src/lease/types.js';
 import { runCount, sampleLoop, summarise, type LoopResult, type LoopSample } from './lib/closed-loop.js';
 import { formatSpread } from './lib/spread.js';
 import { redisBenchmarkEvalsha, redisBenchmarkTarget } from './lib/redis-benchmark.js';
-import { benchPrefix, deletePrefix } from './lib/redis-prefix.js';
+import { benchPrefix } from './lib/redis-prefix.js';
 import { syntheticSnapshot } from './lib/synthetic-keys.js';
+import { deleteKeysWithPrefix } from '../src/queues/delete-prefix.js';
 
 export interface LeaseBenchRow {
   readonly keys: number;
@@ -189,7 +190,7 @@ export async function benchLease(options: LeaseBenchOptions = {}): Promise<Lease
       }
     }
   } finally {
-    for (const prefix of prefixes) await deletePrefix(redis, prefix);
+    for (const prefix of prefixes) await deleteKeysWithPrefix(redis, prefix);
     redis.disconnect();
   }
   return rows;

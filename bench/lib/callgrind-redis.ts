@@ -6,11 +6,11 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import { freePort } from './native-redis.js';
 
 const run = promisify(execFile);
 
@@ -19,17 +19,6 @@ export function callgrindTotal(output: string): number {
   const match = /^totals:\s+(\d+)/m.exec(output);
   if (!match) throw new Error('callgrind output has no "totals:" line (was the run cut short?)');
   return Number(match[1]);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitForPing(redis: Redis, child: ChildProcess, redisServer: string): Promise<void> {

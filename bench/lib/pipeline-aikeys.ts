@@ -27,7 +27,8 @@ import { startWorkerReplica, type WorkerReplica } from '../../src/runtime/worker
 import { dropDatabase } from '../../src/store/database.js';
 import { importConfig } from '../../src/store/import-config.js';
 import type { BatchTarget } from './pipeline-batch.js';
-import { benchPrefix, deletePrefix } from './redis-prefix.js';
+import { benchPrefix } from './redis-prefix.js';
+import { deleteKeysWithPrefix } from '../../src/queues/delete-prefix.js';
 
 export const BENCH_KEYS = 16;
 /** One database per run (the process id tells runs apart), so benches can run side by side. */
@@ -103,7 +104,7 @@ export async function startAikeysBench(options: AikeysBenchOptions): Promise<Aik
       close: async () => {
         const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 3 });
         try {
-          await deletePrefix(redis, prefix);
+          await deleteKeysWithPrefix(redis, prefix);
         } finally {
           redis.disconnect();
         }

@@ -16,7 +16,8 @@ import type { AiJobData } from '../../src/jobs/job-schema.js';
 import { DEFAULT_JOB_OPTIONS } from '../../src/queues/producer.js';
 import { sampleLoop, type LoopSample } from './closed-loop.js';
 import type { BatchTarget } from './pipeline-batch.js';
-import { benchPrefix, deletePrefix } from './redis-prefix.js';
+import { benchPrefix } from './redis-prefix.js';
+import { deleteKeysWithPrefix } from '../../src/queues/delete-prefix.js';
 
 export interface RawWorkerBench {
   readonly target: BatchTarget;
@@ -133,7 +134,7 @@ export async function startRawWorker(options: {
       try {
         await worker.close();
         await queue.close();
-        await deletePrefix(connection, prefix);
+        await deleteKeysWithPrefix(connection, prefix);
       } finally {
         connection.disconnect();
       }

@@ -28,15 +28,11 @@ export interface JsonRequest {
 
 class ReplyTooLarge extends Error {}
 
-/** The server declared the body's length, and it is within `limit` (undici holds it to it). */
-function declaredWithin(response: Response, limit: number): boolean {
-  const declared = Number(response.headers.get('content-length') ?? NaN);
-  return Number.isFinite(declared) && declared <= limit;
-}
+/** The body's declared length (undici holds the body to it), or NaN when none was declared. */
+const declaredLength = (response: Response) => Number(response.headers.get('content-length') ?? NaN);
 
 /** The body as text, refused past `limit` bytes whether or not the server declared a length. */
-async function boundedText(response: Response, limit: number): Promise<string> {
-  const declared = Number(response.headers.get('content-length') ?? NaN);
+async function boundedText(response: Response, declared: number, limit: number): Promise<string> {
   if (Number.isFinite(declared)) {
     if (declared > limit) {
       await response.body?.cancel().catch(() => undefined);
@@ -96,8 +92,10 @@ export async function callForJson(
       signal: deadline.signal,
       redirect: 'error',
     });
-    if (response.ok && declaredWithin(response, limit)) {
-      // The common case, read the cheapest way: undici parses the bytes without a string between.
+    const declared = declaredLength(response);
+    if (response.ok && declared <= limit) {
+      // The common case (a length declared within the limit; NaN, none declared, is not), read the
+      // cheapest way: undici parses the bytes without a string between.
       let reply: unknown;
       try {
         reply = await response.json();
@@ -112,7 +110,7 @@ export async function callForJson(
       }
       return read(reply);
     }
-    const text = await boundedText(response, limit);
+    const text = await boundedText(response, declared, limit);
     const parsed = parseJson(text);
     if (!response.ok) {
       const body = parsed.ok ? parsed.value : text;

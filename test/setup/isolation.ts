@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { deleteKeysWithPrefix } from '../../src/queues/delete-prefix.js';
 
 export interface Isolated {
   readonly id: string;
@@ -31,20 +32,11 @@ export function testDatabaseUrl(adminUrl: string, name: string): string {
 export async function deleteByPrefix(redisUrl: string, prefix: string): Promise<number> {
   const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();
-  let deleted = 0;
   try {
-    // Braces are glob-literal; only [ ] * ? \ need escaping.
-    const pattern = `${prefix.replace(/[[\]*?\\]/g, '\\$&')}*`;
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) deleted += await redis.unlink(...keys);
-    } while (cursor !== '0');
+    return await deleteKeysWithPrefix(redis, prefix);
   } finally {
     redis.disconnect();
   }
-  return deleted;
 }
 
 async function dropDatabase(adminUrl: string, name: string): Promise<void> {
