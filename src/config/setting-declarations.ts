@@ -261,7 +261,7 @@ const SYSTEM_SETTINGS = [
     group: 'system',
     type: wholeNumber(1, 90),
     description:
-      'Days `ai_request_logs` rows are kept; the daily `prune-logs` task removes older ones (the daily history in `ai_key_daily_usage` is kept).',
+      'Days `ai_request_logs` rows are kept; the daily `prune-logs` task removes older ones (the daily history in `ai_key_daily_usage` and `ai_key_daily_usage_detail` is kept).',
     reloadable: true,
   },
   {

@@ -1,6 +1,6 @@
 /**
- * The daily reset's Postgres side: closing a day rolls its usage log into `ai_key_daily_usage` and
- * zeroes the key counters, in one transaction that first claims the day in `ai_maintenance_periods`.
+ * The daily reset's Postgres side: closing a day rolls its usage log into `ai_key_daily_usage` (per
+ * key) and `ai_key_daily_usage_detail` (per key, model and client) and zeroes the key counters, in one transaction that first claims the day in `ai_maintenance_periods`.
  * The claim's primary key makes it exclusive: a second close of the same day (run again, or by
  * another replica at the same moment, which waits on the first's row and then finds it) changes
  * nothing. Days are calendar days in AI_TIMEZONE (`YYYY-MM-DD`, see core/time-zone.ts).
@@ -17,6 +17,14 @@ export const RESET_TASK = 'reset-daily';
 /** `ai_request_logs` rows of local day `:day` in zone `:tz` (bind both), through the created_at index. */
 export const LOGS_OF_DAY = `l.created_at >= (:day::date)::timestamp AT TIME ZONE :tz
    AND l.created_at < (:day::date + 1)::timestamp AT TIME ZONE :tz`;
+
+/** requests, tokens, cost, failures of a group of log rows `l`, as both rollups store them. */
+const LOG_SUMS = `COUNT(*), COALESCE(SUM(l.tokens_used), 0), COALESCE(SUM(l.estimated_cost), 0),
+  COUNT(*) FILTER (WHERE l.response_status NOT BETWEEN 200 AND 299)`;
+
+/** A rollup row `t` recomputed: each figure the larger of the stored and the new one. */
+const NEVER_LOWER = `requests = GREATEST(t.requests, EXCLUDED.requests), tokens = GREATEST(t.tokens, EXCLUDED.tokens),
+  cost = GREATEST(t.cost, EXCLUDED.cost), failures = GREATEST(t.failures, EXCLUDED.failures)`;
 
 /** Whether the reset has closed `day` already. */
 export async function isDayClosed(db: Db | Knex.Transaction, day: string): Promise<boolean> {
@@ -35,22 +43,35 @@ export async function lastClosedDayBefore(db: Db, day: string): Promise<string |
 }
 
 /**
- * Writes (or rewrites) the rollup of `day` from the usage log. Idempotent: recomputing a day gives
- * the same rows, plus any usage record of that day that reached Postgres since.
+ * Writes (or rewrites) the rollups of closed day `day` from the usage log: per key
+ * (`ai_key_daily_usage`) and per key, model and client (`ai_key_daily_usage_detail`), and marks the
+ * day as detailed. Idempotent: recomputing a day gives the same rows, plus any usage record of that
+ * day that reached Postgres since. A recomputation never lowers a figure: with a short
+ * AI_LOG_RETENTION_DAYS the day before may have lost log rows to pruning by the time it is rolled
+ * up again, and only late records (which add) are what that second pass is for. Returns the number
+ * of keys with a row for the day.
  */
 export async function rollUpDay(db: Db | Knex.Transaction, day: string, timeZone: string): Promise<number> {
+  const bindings = { day, tz: timeZone };
   const result = await db.raw<{ rowCount: number }>(
-    `INSERT INTO ai_key_daily_usage (key_id, day, requests, tokens, cost, failures)
-     SELECT l.key_id, :day::date, COUNT(*), COALESCE(SUM(l.tokens_used), 0), COALESCE(SUM(l.estimated_cost), 0),
-            COUNT(*) FILTER (WHERE l.response_status NOT BETWEEN 200 AND 299)
+    `INSERT INTO ai_key_daily_usage AS t (key_id, day, requests, tokens, cost, failures)
+     SELECT l.key_id, :day::date, ${LOG_SUMS}
        FROM ai_request_logs l
       WHERE ${LOGS_OF_DAY}
       GROUP BY l.key_id
-     ON CONFLICT (key_id, day) DO UPDATE
-        SET requests = EXCLUDED.requests, tokens = EXCLUDED.tokens, cost = EXCLUDED.cost,
-            failures = EXCLUDED.failures`,
-    { day, tz: timeZone },
+     ON CONFLICT (key_id, day) DO UPDATE SET ${NEVER_LOWER}`,
+    bindings,
   );
+  await db.raw(
+    `INSERT INTO ai_key_daily_usage_detail AS t (day, key_id, model, client, requests, tokens, cost, failures)
+     SELECT :day::date, l.key_id, l.model, COALESCE(l.client, ''), ${LOG_SUMS}
+       FROM ai_request_logs l
+      WHERE ${LOGS_OF_DAY}
+      GROUP BY l.key_id, l.model, COALESCE(l.client, '')
+     ON CONFLICT (day, key_id, model, client) DO UPDATE SET ${NEVER_LOWER}`,
+    bindings,
+  );
+  await db('ai_maintenance_periods').where({ task: RESET_TASK, period: day }).update({ detailed: true });
   return result.rowCount;
 }
 

@@ -5,13 +5,13 @@
  *
  * Where the numbers come from, and what is exact:
  * - Hours: `ai_request_logs`, exact for as long as the rows are kept (AI_LOG_RETENTION_DAYS).
- * - Days, grouped by nothing, key or account: a day the daily reset closed comes from its rollup in
- *   `ai_key_daily_usage` (kept forever); a day it did not close (today, or a day whose reset did not
- *   run) from the logs. A day is read from exactly one of the two, by whether
- *   `ai_maintenance_periods` holds it, so nothing is counted twice. Rollups count for the key's
- *   current account, as the monthly budget does.
- * - Days with a model or client (grouped or filtered): the rollups have neither, so every day comes
- *   from the logs; days older than the retention show only what is left of them.
+ * - Days: a day the daily reset closed comes from its rollup (kept forever); a day it did not close
+ *   (today, or a day whose reset did not run) from the logs. A day is read from exactly one of the
+ *   two, by what `ai_maintenance_periods` says of it, so nothing is counted twice. Grouped by
+ *   nothing, key or account, the rollup is `ai_key_daily_usage`; with a model or client (grouped or
+ *   filtered) it is `ai_key_daily_usage_detail`, which days closed before it existed lack: those
+ *   days come from what is left of their logs. Rollups count for the key's current account, as the
+ *   monthly budget does.
  * Errors are calls without a 2xx answer (status 0: no answer), the rollups' `failures`.
  */
 import type { Db } from './database.js';
@@ -63,18 +63,50 @@ const LOG_GROUP: Readonly<Record<UsageGroup, string>> = {
   client: 'l.client',
 };
 
-/** The same over a rollup row (its key `k` and the key's account `a`); no model, no client. */
-const ROLLUP_GROUP: Partial<Readonly<Record<UsageGroup, string>>> = {
-  none: 'NULL::text',
-  key: 'k.key_name',
-  account: 'a.account_name',
+/** One of the daily rollups, as a day's source: its table, which days it holds, its groups, filters. */
+interface Rollup {
+  readonly table: string;
+  /** SQL ending in a day expression: a row exists when the rollup holds that day. */
+  readonly holds: string;
+  /** The group expression over a rollup row `d` (its key `k` and the key's account `a`). */
+  readonly group: Partial<Readonly<Record<UsageGroup, string>>>;
+  readonly filters: (filter: UsageFilter) => string;
+}
+
+const CLOSED = `SELECT 1 FROM ai_maintenance_periods p WHERE p.task = 'reset-daily' AND p.period = `;
+const DETAILED = `SELECT 1 FROM ai_maintenance_periods p
+  WHERE p.task = 'reset-daily' AND p.detailed AND p.period = `;
+
+const keyFilters = (filter: UsageFilter) =>
+  [
+    filter.key ? ' AND k.key_name = :key' : '',
+    filter.accountId !== undefined ? ' AND k.account_id = :accountId' : '',
+  ].join('');
+
+/** Per key and closed day. */
+const KEY_ROLLUP: Rollup = {
+  table: 'ai_key_daily_usage',
+  holds: CLOSED,
+  group: { none: 'NULL::text', key: 'k.key_name', account: 'a.account_name' },
+  filters: keyFilters,
 };
 
-const IS_CLOSED = `SELECT 1 FROM ai_maintenance_periods p WHERE p.task = 'reset-daily' AND p.period = `;
+/** Per key, model and client and closed day, for the days closed since it exists. */
+const DETAIL_ROLLUP: Rollup = {
+  table: 'ai_key_daily_usage_detail',
+  holds: DETAILED,
+  group: { ...KEY_ROLLUP.group, model: 'd.model', client: "NULLIF(d.client, '')" },
+  filters: (filter) =>
+    keyFilters(filter) +
+    (filter.model ? ' AND d.model = :model' : '') +
+    (filter.client ? ' AND d.client = :client' : ''),
+};
 
-/** Whether the rollups can answer for closed days: they have no model or client dimension. */
-export function rollupsServe(query: Pick<UsageSeriesQuery, 'groupBy' | 'filter'>): boolean {
-  return ROLLUP_GROUP[query.groupBy] !== undefined && !query.filter.model && !query.filter.client;
+/** The rollup that answers a query's closed days: per key unless a model or client is asked for. */
+function rollupOf(query: Pick<UsageSeriesQuery, 'groupBy' | 'filter'>): Rollup {
+  return KEY_ROLLUP.group[query.groupBy] !== undefined && !query.filter.model && !query.filter.client
+    ? KEY_ROLLUP
+    : DETAIL_ROLLUP;
 }
 
 function logFilters(filter: UsageFilter): string {
@@ -83,13 +115,6 @@ function logFilters(filter: UsageFilter): string {
     filter.accountId !== undefined ? ' AND l.account_id = :accountId' : '',
     filter.model ? ' AND l.model = :model' : '',
     filter.client ? ' AND l.client = :client' : '',
-  ].join('');
-}
-
-function rollupFilters(filter: UsageFilter): string {
-  return [
-    filter.key ? ' AND k.key_name = :key' : '',
-    filter.accountId !== undefined ? ' AND k.account_id = :accountId' : '',
   ].join('');
 }
 
@@ -111,22 +136,14 @@ function sourceSql(query: UsageSeriesQuery): string {
       ${logFilters(filter)}
       GROUP BY 1, 2`;
   }
-  const logDay = `(l.created_at AT TIME ZONE :tz)::date`;
-  const rollups = rollupsServe(query);
-  if (!rollups) {
-    return `SELECT ${logDay} AS t, ${LOG_GROUP[groupBy]} AS grp, ${LOG_TOTALS}
-      ${LOG_FROM}
-      WHERE l.created_at >= (:from::date)::timestamp AT TIME ZONE :tz
-        AND l.created_at < (:to::date + 1)::timestamp AT TIME ZONE :tz
-        ${logFilters(filter)}
-      GROUP BY 1, 2`;
-  }
-  // The log is read only for the open days, each through the created_at index; filtering a scan of
-  // the whole window by "day not closed" read every row of it. At 1M log rows over 30 days (29 closed),
-  // 30 days by day: 778-1886 ms before, 61-94 ms this way with JIT off (below), on a loaded 2-core box.
+  const rollup = rollupOf(query);
+  // The log is read only for the days the rollup does not hold, each through the created_at index;
+  // filtering a scan of the whole window by "day not closed" read every row of it. At 1M log rows
+  // over 30 days (29 closed), 30 days by day: 778-1886 ms before, 61-94 ms this way with JIT off
+  // (below), on a loaded 2-core box.
   const logs = `SELECT o.day AS t, ${LOG_GROUP[groupBy]} AS grp, ${LOG_TOTALS}
       FROM (SELECT g::date AS day FROM generate_series(:from::date, :to::date, interval '1 day') AS g
-             WHERE NOT EXISTS (${IS_CLOSED}g::date)) AS o
+             WHERE NOT EXISTS (${rollup.holds}g::date)) AS o
       JOIN ai_request_logs l
         ON l.created_at >= (o.day)::timestamp AT TIME ZONE :tz
        AND l.created_at < (o.day + 1)::timestamp AT TIME ZONE :tz
@@ -136,13 +153,13 @@ function sourceSql(query: UsageSeriesQuery): string {
       GROUP BY 1, 2`;
   return `${logs}
     UNION ALL
-    SELECT d.day AS t, ${ROLLUP_GROUP[groupBy]} AS grp, SUM(d.requests) AS requests, SUM(d.tokens) AS tokens,
+    SELECT d.day AS t, ${rollup.group[groupBy]} AS grp, SUM(d.requests) AS requests, SUM(d.tokens) AS tokens,
            SUM(d.cost) AS cost, SUM(d.failures) AS errors
-      FROM ai_key_daily_usage d
+      FROM ${rollup.table} d
       LEFT JOIN ai_api_keys k ON k.key_id = d.key_id
       LEFT JOIN ai_accounts a ON a.account_id = k.account_id
-     WHERE d.day >= :from::date AND d.day <= :to::date AND EXISTS (${IS_CLOSED}d.day)
-       ${rollupFilters(filter)}
+     WHERE d.day >= :from::date AND d.day <= :to::date AND EXISTS (${rollup.holds}d.day)
+       ${rollup.filters(filter)}
      GROUP BY 1, 2`;
 }
 

@@ -55,6 +55,11 @@ describe('openDatabase', () => {
         .where({ tablename: 'ai_request_logs', indexname: 'ai_request_logs_failures' })
         .pluck<string[]>('indexname');
     expect(await failuresIndex()).toEqual(['ai_request_logs_failures']);
+    expect(await db!.schema.hasTable('ai_key_daily_usage_detail')).toBe(true);
+    expect(await db!.schema.hasColumn('ai_maintenance_periods', 'detailed')).toBe(true);
+    await db!.migrate.down(source); // 013: daily usage per model and client
+    expect(await db!.schema.hasTable('ai_key_daily_usage_detail')).toBe(false);
+    expect(await db!.schema.hasColumn('ai_maintenance_periods', 'detailed')).toBe(false);
     await db!.migrate.down(source); // 012: the failures index
     expect(await failuresIndex()).toEqual([]);
     const triggers = () =>

@@ -60,9 +60,9 @@ export function registerUsageRoutes(app: FastifyInstance, deps: AdminAppDeps): v
   const schema = routeSchema({
     summary: 'Usage over time',
     description:
-      'Per hour (from the request log) or per calendar day in AI_TIMEZONE (closed days from the daily ' +
-      'rollups, open days from the log; with a model or client, every day from the log, so only ' +
-      'days within AI_LOG_RETENTION_DAYS are complete). Without group_by every bucket appears. ' +
+      'Per hour (from the request log, kept AI_LOG_RETENTION_DAYS) or per calendar day in AI_TIMEZONE ' +
+      '(closed days from the daily rollups, kept forever, per key or per key, model and client; open ' +
+      'days from the log). Without group_by every bucket appears. ' +
       `At most ${MAX_BUCKETS.hour} hours or ${MAX_BUCKETS.day} days.`,
     tags: ['usage'],
     querystring: UsageQuery,

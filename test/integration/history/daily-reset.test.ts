@@ -91,6 +91,18 @@ async function usedToday(): Promise<{ redis: number; postgres: number }> {
   return { redis: states.reduce((n, s) => n + s.usedToday, 0), postgres: Number(rows?.s ?? 0) };
 }
 
+/** The per key, model and client rollups, with whether their day is marked detailed. */
+async function detail(): Promise<Record<string, unknown>[]> {
+  const { rows } = await replicas[0]!.db.raw<{ rows: Record<string, unknown>[] }>(
+    `SELECT to_char(d.day, 'YYYY-MM-DD') AS day, d.key_id, d.model, d.client, d.requests,
+            d.tokens::int AS tokens, d.cost::float AS cost, d.failures, p.detailed
+       FROM ai_key_daily_usage_detail d
+       LEFT JOIN ai_maintenance_periods p ON p.task = 'reset-daily' AND p.period = d.day
+      ORDER BY d.day, d.key_id, d.model, d.client`,
+  );
+  return rows;
+}
+
 async function rollups(): Promise<Record<string, unknown>[]> {
   return replicas[0]!
     .db('ai_key_daily_usage')
@@ -123,6 +135,19 @@ describe('the daily reset', () => {
     expect(await rollups()).toEqual([
       { key_id: key1, day: '2026-03-29', requests: 2, tokens: 110, cost: 0.25, failures: 1 },
     ]);
+    expect(await detail()).toEqual([
+      {
+        day: '2026-03-29',
+        key_id: key1,
+        model: 'gpt-4-turbo',
+        client: '',
+        requests: 2,
+        tokens: 110,
+        cost: 0.25,
+        failures: 1,
+        detailed: true,
+      },
+    ]);
     expect(await usedToday()).toEqual({ redis: 0, postgres: 0 });
     const periods = await replicas[0]!
       .db('ai_maintenance_periods')
@@ -132,16 +157,18 @@ describe('the daily reset', () => {
 
   it('changes nothing when it runs again for the same day', async () => {
     await spend(7);
-    const before = await rollups();
+    const before = { rollups: await rollups(), detail: await detail() };
     clock = new Date(AFTER_DST_DAY.getTime() + 3_600_000); // a late second run, an hour on
     expect(await targets[1]!.resetDaily()).toEqual({ keysReset: 0, day: '2026-03-29', closed: false });
-    expect(await rollups()).toEqual(before);
+    expect({ rollups: await rollups(), detail: await detail() }).toEqual(before);
     expect(await usedToday()).toEqual({ redis: 7, postgres: 7 });
   });
 
   it('runs once when two replicas run the next reset at the same moment', async () => {
     const key2 = keyIds.get('key_2')!;
-    await insertLogs(replicas[0]!.db, [{ keyId: key2, at: '2026-03-30T10:00:00Z', tokens: 3, cost: 0.5 }]);
+    await insertLogs(replicas[0]!.db, [
+      { keyId: key2, at: '2026-03-30T10:00:00Z', tokens: 3, cost: 0.5, model: 'gpt-4o', client: 'app-a' },
+    ]);
     clock = NEXT_MIDNIGHT;
     const results = await Promise.all(targets.map((t) => t.resetDaily()));
     expect(results.map((r) => r.closed).sort()).toEqual([false, true]);
@@ -155,6 +182,16 @@ describe('the daily reset', () => {
     expect((await rollups()).filter((r) => r.day === '2026-03-30')).toEqual([
       { key_id: keyIds.get('key_1'), day: '2026-03-30', requests: 1, tokens: 1000, cost: 0, failures: 0 },
       { key_id: key2, day: '2026-03-30', requests: 1, tokens: 3, cost: 0.5, failures: 0 },
+    ]);
+    // Split by model and application too, each combination once though both replicas ran.
+    expect((await detail()).filter((r) => r.day === '2026-03-30')).toEqual([
+      expect.objectContaining({
+        key_id: keyIds.get('key_1'),
+        model: 'gpt-4-turbo',
+        client: '',
+        tokens: 1000,
+      }),
+      expect.objectContaining({ key_id: key2, model: 'gpt-4o', client: 'app-a', tokens: 3, cost: 0.5 }),
     ]);
   });
 

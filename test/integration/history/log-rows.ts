@@ -8,6 +8,8 @@ export interface LogRow {
   readonly tokens?: number;
   readonly cost?: number;
   readonly status?: number;
+  readonly model?: string;
+  readonly client?: string;
 }
 
 export async function insertLogs(db: Db, rows: readonly LogRow[]): Promise<void> {
@@ -23,13 +25,14 @@ export async function insertLogs(db: Db, rows: readonly LogRow[]): Promise<void>
       key_id: r.keyId,
       account_id: accounts.get(r.keyId),
       provider: 'openai',
-      model: 'gpt-4-turbo',
+      model: r.model ?? 'gpt-4-turbo',
       prompt_tokens: r.tokens ?? 0,
       completion_tokens: 0,
       tokens_used: r.tokens ?? 0,
       estimated_cost: r.cost ?? 0,
       response_status: r.status ?? 200,
       job_id: randomUUID(),
+      client: r.client ?? null,
       created_at: new Date(r.at),
     })),
   );

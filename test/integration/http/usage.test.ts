@@ -2,9 +2,10 @@
  * `GET /api/usage`, `GET /api/failures`, `GET /api/keys/:name` usage and `GET /api/accounts/:id`
  * against real Postgres, in a zone with a half-hour offset (Asia/Kolkata, UTC+5:30) so that local
  * days and hours differ from UTC ones. Three days of calls: the day before yesterday (its reset did
- * not run: open, read from the log), yesterday (closed by the reset: read from its rollup; one of
- * its log rows is then pruned, so the rollup and the log disagree and each answer shows which it
- * read) and today (open).
+ * not run: open, read from the log), yesterday (closed by the reset: read from its rollups; one of
+ * its log rows is then pruned, so the rollups and the log disagree and each answer shows which it
+ * read) and today (open). And a day a week ago, closed before the rollups per model and client
+ * existed: only its per-key rollup is there.
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +24,7 @@ const now = Date.now();
 const today = localDate(now, TZ);
 const yesterday = addDays(today, -1);
 const dayBefore = addDays(today, -2);
+const weekAgo = addDays(today, -7);
 const noonOf = (day: string) => new Date(localMidnight(day, TZ) + 12 * 3_600_000);
 // Today's calls: half an hour ago, or just after local midnight when the day is younger than that.
 const todayAt = new Date(Math.max(localMidnight(today, TZ) + 1000, now - 30 * 60_000));
@@ -44,6 +46,7 @@ const CALLS: Call[] = [
   { key: 3, model: 'gpt-4o', client: 'app-b', tokens: 50, status: 500, at: noonOf(yesterday), error: 'boom' },
   { key: 1, model: 'gpt-4o', client: 'app-a', tokens: 20, status: 200, at: todayAt },
   { key: 2, model: 'gpt-4o-mini', client: null, tokens: 30, status: 429, at: todayAt, error: 'rate limited' },
+  { key: 2, model: 'gpt-4o-mini', client: 'app-c', tokens: 7, status: 200, at: noonOf(weekAgo) },
 ];
 const cost = (tokens: number) => tokens / 10_000;
 
@@ -74,6 +77,16 @@ beforeAll(async () => {
   await f.db('ai_maintenance_periods').insert({ task: RESET_TASK, period: yesterday });
   await rollUpDay(f.db, yesterday, TZ);
   await f.db('ai_request_logs').where({ tokens_used: 50 }).del();
+  // A week ago: closed, with the per-key rollup only (as days closed before migration 013 are).
+  await f.db('ai_maintenance_periods').insert({ task: RESET_TASK, period: weekAgo });
+  await f.db('ai_key_daily_usage').insert({
+    key_id: byNumber.get(2)!.key_id,
+    day: weekAgo,
+    requests: 1,
+    tokens: 7,
+    cost: cost(7),
+    failures: 0,
+  });
   await f.db('ai_accounts').where({ account_name: 'Primary Account' }).update({ monthly_budget: 50 });
   app = await buildApp(f, { config: { ...f.config, system: { ...f.config.system, timeZone: TZ } } });
 });
@@ -117,7 +130,7 @@ describe('GET /api/usage by day', () => {
       cost: 0,
       errors: 0,
     });
-    expect(body.totals.requests).toBe(5);
+    expect(body.totals.requests).toBe(6);
   });
 
   it('groups by key and account through the rollups', async () => {
@@ -134,26 +147,45 @@ describe('GET /api/usage by day', () => {
     expect(accounts).toEqual({ 'Primary Account': 160, 'Secondary Account (Fallback)': 50 });
   });
 
-  it('groups by client and model from the log, where the pruned call is gone', async () => {
+  it('groups by client and model through the detailed rollups, the pruned call included', async () => {
     const byClient = await get(`/api/usage?${days}&group_by=client`);
     expect(byClient.body.series).toEqual([
       { time: dayBefore, group: 'app-a', requests: 1, tokens: 10, cost: 0.001, errors: 0 },
       { time: yesterday, group: 'app-a', requests: 1, tokens: 100, cost: 0.01, errors: 0 },
+      { time: yesterday, group: 'app-b', requests: 1, tokens: 50, cost: 0.005, errors: 1 },
       { time: today, group: 'app-a', requests: 1, tokens: 20, cost: 0.002, errors: 0 },
       { time: today, group: null, requests: 1, tokens: 30, cost: 0.003, errors: 1 },
     ]);
     const byModel = await get(`/api/usage?${days}&group_by=model`);
-    expect(byModel.body.totals).toEqual({ requests: 4, tokens: 160, cost: 0.016, errors: 1 });
-    expect(byModel.body.series.filter((p: { time: string }) => p.time === today)).toEqual([
+    expect(byModel.body.totals).toEqual({ requests: 5, tokens: 210, cost: 0.021, errors: 2 });
+    expect(byModel.body.series.filter((p: { time: string }) => p.time !== dayBefore)).toEqual([
+      { time: yesterday, group: 'gpt-4o', requests: 1, tokens: 50, cost: 0.005, errors: 1 },
+      { time: yesterday, group: 'gpt-4o-mini', requests: 1, tokens: 100, cost: 0.01, errors: 0 },
       { time: today, group: 'gpt-4o', requests: 1, tokens: 20, cost: 0.002, errors: 0 },
       { time: today, group: 'gpt-4o-mini', requests: 1, tokens: 30, cost: 0.003, errors: 1 },
     ]);
+  });
+
+  it('answers by client for a day closed before the detailed rollups from what its log keeps', async () => {
+    const week = `bucket=day&from=${weekAgo}&to=${weekAgo}`;
+    const byClient = await get(`/api/usage?${week}&group_by=client`);
+    expect(byClient.body.series).toEqual([
+      { time: weekAgo, group: 'app-c', requests: 1, tokens: 7, cost: 0.0007, errors: 0 },
+    ]);
+    // The same day by key still comes from its rollup, once.
+    expect((await get(`/api/usage?${week}&group_by=key`)).body.totals.tokens).toBe(7);
+    await f.db('ai_request_logs').where({ tokens_used: 7 }).del();
+    expect((await get(`/api/usage?${week}&client=app-c`)).body.totals.tokens).toBe(0);
+    expect((await get(`/api/usage?${week}`)).body.totals.tokens).toBe(7);
   });
 
   it('answers what one application spent on one model', async () => {
     const { body } = await get(`/api/usage?${days}&client=app-a&model=gpt-4o-mini`);
     expect(body.series.map((p: { tokens: number }) => p.tokens)).toEqual([10, 100, 0]);
     expect(body.totals).toEqual({ requests: 2, tokens: 110, cost: 0.011, errors: 0 });
+    // Yesterday's call whose log row was pruned: the rollup still holds it.
+    const pruned = await get(`/api/usage?${days}&client=app-b&model=gpt-4o`);
+    expect(pruned.body.totals).toEqual({ requests: 1, tokens: 50, cost: 0.005, errors: 1 });
   });
 
   it('filters by key and account', async () => {
