@@ -9,6 +9,8 @@ export interface DailyResetResult {
   readonly day?: string;
   /** False when that day was closed already (an earlier run or another replica): nothing changed. */
   readonly closed?: boolean;
+  /** Earlier days no reset had closed, closed and rolled up with this one (absent: none). */
+  readonly missedDaysClosed?: readonly string[];
 }
 
 export interface MaintenanceTarget {

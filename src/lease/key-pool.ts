@@ -193,7 +193,8 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
     async resetDay(day, { monthly, timeZone }) {
       // Closed in Postgres means done everywhere: Redis is reset first, so a run that stopped
       // between the two finds the Redis reset done (its marker) and only closes the day here.
-      if (await isDayClosed(db, day)) return { keysReset: 0, closed: false, keysRolledUp: 0 };
+      if (await isDayClosed(db, day))
+        return { keysReset: 0, closed: false, keysRolledUp: 0, missedDaysClosed: [] };
       await flush();
       const keysReset = await engine.resetDaily({ monthly, day });
       writes.forgetCounters();

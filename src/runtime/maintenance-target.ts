@@ -37,8 +37,13 @@ export function createMaintenanceTarget(deps: {
     async resetDaily() {
       const day = dayClosedAt(now().getTime(), timeZone);
       const monthly = await startsMonth(db, day);
-      const { keysReset, closed } = await pool.resetDay(day, { monthly, timeZone });
-      return { keysReset, day, closed };
+      const { keysReset, closed, missedDaysClosed } = await pool.resetDay(day, { monthly, timeZone });
+      if (missedDaysClosed.length === 0) return { keysReset, day, closed };
+      logger.warn(
+        { day, missedDaysClosed },
+        'the daily reset had not run at the end of these days (no replica was up): they are closed and rolled up from their usage logs now',
+      );
+      return { keysReset, day, closed, missedDaysClosed };
     },
     async pruneLogs() {
       const { deleted } = await pruneRequestLogs(db, {

@@ -33,7 +33,7 @@ export async function isDayClosed(db: Db | Knex.Transaction, day: string): Promi
 }
 
 /** The latest day the reset closed before `day` (null: none). */
-export async function lastClosedDayBefore(db: Db, day: string): Promise<string | null> {
+export async function lastClosedDayBefore(db: Db | Knex.Transaction, day: string): Promise<string | null> {
   const row = await db('ai_maintenance_periods')
     .where('task', RESET_TASK)
     .andWhere('period', '<', day)
@@ -80,12 +80,37 @@ export interface CloseDayResult {
   readonly closed: boolean;
   /** Keys with a rollup row for the day. */
   readonly keysRolledUp: number;
+  /** Earlier days no reset had closed (the fleet was down at their end), closed with this one. */
+  readonly missedDaysClosed: readonly string[];
+}
+
+/**
+ * How far back a close looks for days no reset closed: the longest AI_LOG_RETENTION_DAYS, beyond
+ * which their log rows are gone in any case.
+ */
+export const MAX_MISSED_DAYS = 90;
+
+/**
+ * The days after the last closed day before `day` and before `day` itself (at most the latest
+ * MAX_MISSED_DAYS); none when no day was ever closed (nothing ran before the first reset).
+ */
+async function missedDaysBefore(db: Knex.Transaction, day: string): Promise<string[]> {
+  const last = await lastClosedDayBefore(db, day);
+  if (last === null) return [];
+  const missed: string[] = [];
+  for (let d = addDays(day, -1); d > last && missed.length < MAX_MISSED_DAYS; d = addDays(d, -1)) {
+    missed.unshift(d);
+  }
+  return missed;
 }
 
 /**
  * Claims `day`, rolls it up, and does the reset in Postgres (used_today to 0, exhausted keys back
  * to active, as an operator's reset does), all or nothing. The day before is rolled up again too:
- * usage records of its last seconds may have reached Postgres only after it was closed.
+ * usage records of its last seconds may have reached Postgres only after it was closed. Days before
+ * it that no reset closed (no replica ran over their end: the scheduled job runs late after a
+ * short outage, but once only after a long one) are closed and rolled up with it, while their log
+ * rows are still kept; they zero nothing, their counters having gone on into the days after.
  */
 export async function closeDayInDb(db: Db, day: string, timeZone: string): Promise<CloseDayResult> {
   return retryOnDeadlock(() =>
@@ -95,17 +120,25 @@ export async function closeDayInDb(db: Db, day: string, timeZone: string): Promi
         .onConflict(['task', 'period'])
         .ignore()
         .returning('task');
-      if (claimed.length === 0) return { closed: false, keysRolledUp: 0 };
+      if (claimed.length === 0) return { closed: false, keysRolledUp: 0, missedDaysClosed: [] };
       const keysRolledUp = await rollUpDay(trx, day, timeZone);
+      const missedDaysClosed = await missedDaysBefore(trx, day);
+      if (missedDaysClosed.length > 0) {
+        await trx('ai_maintenance_periods').insert(
+          missedDaysClosed.map((period) => ({ task: RESET_TASK, period })),
+        );
+        for (const missed of missedDaysClosed) await rollUpDay(trx, missed, timeZone);
+      }
       const dayBefore = addDays(day, -1);
-      if (await isDayClosed(trx, dayBefore)) await rollUpDay(trx, dayBefore, timeZone);
+      if (!missedDaysClosed.includes(dayBefore) && (await isDayClosed(trx, dayBefore)))
+        await rollUpDay(trx, dayBefore, timeZone);
       await markPoolOrigin(trx);
       await lockKeyRowsInOrder(trx);
       await trx('ai_api_keys').update({ used_today: 0 });
       await trx('ai_api_keys')
         .where('status', 'exhausted')
         .update({ status: 'active', updated_at: trx.fn.now() });
-      return { closed: true, keysRolledUp };
+      return { closed: true, keysRolledUp, missedDaysClosed };
     }),
   );
 }

@@ -207,4 +207,38 @@ describe('the daily reset', () => {
     expect(await targets[0]!.resetDaily()).toMatchObject({ day: '2026-03-31', closed: true });
     expect(await spent()).toBe(0);
   });
+
+  it('closes the days no reset closed (the fleet was down over their ends) with the next one', async () => {
+    const key1 = keyIds.get('key_1')!;
+    await insertLogs(replicas[0]!.db, [
+      { keyId: key1, at: '2026-04-02T10:00:00Z', tokens: 5, model: 'gpt-4o', client: 'app-b' },
+      { keyId: key1, at: '2026-04-03T10:00:00Z', tokens: 6, model: 'gpt-4o', client: 'app-b' },
+    ]);
+    await spend(9);
+    clock = new Date('2026-04-04T22:00:05Z'); // 00:00:05 on 5 April in Berlin (CEST)
+    expect(await targets[1]!.resetDaily()).toEqual({
+      keysReset: 2,
+      day: '2026-04-04',
+      closed: true,
+      missedDaysClosed: ['2026-04-01', '2026-04-02', '2026-04-03'],
+    });
+    expect(await usedToday()).toEqual({ redis: 0, postgres: 0 });
+    expect((await rollups()).filter((r) => String(r.day) > '2026-03-31')).toEqual([
+      { key_id: key1, day: '2026-04-02', requests: 1, tokens: 5, cost: 0, failures: 0 },
+      { key_id: key1, day: '2026-04-03', requests: 1, tokens: 6, cost: 0, failures: 0 },
+    ]);
+    expect((await detail()).filter((r) => String(r.day) > '2026-03-31')).toEqual([
+      expect.objectContaining({ day: '2026-04-02', client: 'app-b', tokens: 5, detailed: true }),
+      expect.objectContaining({ day: '2026-04-03', client: 'app-b', tokens: 6, detailed: true }),
+    ]);
+    const closedDays = await replicas[0]!
+      .db('ai_maintenance_periods')
+      .where('period', '>', '2026-03-31')
+      .orderBy('period')
+      .select<{ day: string }[]>(replicas[0]!.db.raw("to_char(period, 'YYYY-MM-DD') AS day"));
+    expect(closedDays.map((r) => r.day)).toEqual(['2026-04-01', '2026-04-02', '2026-04-03', '2026-04-04']);
+    // The next reset finds nothing missed.
+    clock = new Date('2026-04-05T22:00:05Z');
+    expect(await targets[0]!.resetDaily()).toEqual({ keysReset: 2, day: '2026-04-05', closed: true });
+  });
 });

@@ -36,7 +36,11 @@ describe('spend in AI_TIMEZONE', () => {
       { keyId: b, at: '2026-03-10T10:00:00Z', cost: 0.5 },
     ]);
     // The 10th was closed by its reset, and its log rows pruned since: only the rollup is left.
-    expect(await closeDayInDb(db, '2026-03-10', TZ)).toEqual({ closed: true, keysRolledUp: 2 });
+    expect(await closeDayInDb(db, '2026-03-10', TZ)).toEqual({
+      closed: true,
+      keysRolledUp: 2,
+      missedDaysClosed: [],
+    });
     await db('ai_request_logs').del();
     await insertLogs(db, [
       { keyId: a, at: '2026-03-12T09:00:00Z', cost: 1 }, // the 12th: its reset never ran
