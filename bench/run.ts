@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: runs every bench and prints its table. Each bench uses a Redis prefix of its own
  * and deletes it afterwards. REDIS_URL is read here only as the bench's own entry point argument.
- * `npm run bench -- --only lease|pipeline|gateway|redis-cost|soak` runs one of them; a Redis URL
- * may follow (redis-cost and soak start redis-servers of their own instead).
+ * `npm run bench -- --only lease|pipeline|gateway|redis-cost|soak|sync-counters` runs one of them; a
+ * Redis URL may follow (redis-cost, soak and sync-counters start redis-servers of their own instead).
  * `--keys 10,100,10000` sets the lease bench's pool sizes (default 10, 1,000 and 10,000 keys).
  */
 import { parseArgs } from 'node:util';
@@ -13,6 +13,7 @@ import { formatGatewayBench } from './lib/gateway-format.js';
 import { parseCounts } from './lib/counts-flag.js';
 import { benchRedisCost, formatRedisCost } from './redis-cost.js';
 import { soak } from './soak.js';
+import { benchSyncCounters, formatSyncCounters } from './sync-counters.js';
 
 const { values, positionals } = parseArgs({
   options: { only: { type: 'string' }, keys: { type: 'string' } },
@@ -53,4 +54,10 @@ if (wanted('redis-cost')) {
 if (wanted('soak')) {
   console.log('\n## Soak (private redis-server, 4 worker processes)\n');
   console.log(await soak({ jobs: 50_000, workers: 4, log: (line) => console.error(`[soak] ${line}`) }));
+}
+
+// syncCounters() at 10,000 keys, none and 1,000 trailing: CPU, wall and Redis time (bench/sync-counters.ts).
+if (wanted('sync-counters')) {
+  console.log('\n## Counter sync (private redis-server, 10,000 keys)\n');
+  console.log(formatSyncCounters(await benchSyncCounters({})));
 }
