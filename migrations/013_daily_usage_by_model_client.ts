@@ -14,6 +14,9 @@ import type { Knex } from 'knex';
  * - `ai_maintenance_periods.detailed`: whether a closed day has its detail rollup. Days closed
  *   before this migration have none (the zone their day was cut in is a setting the migration cannot
  *   read), so their model and client figures keep coming from whatever log rows are left of them.
+ * - `ai_maintenance_periods.time_zone`: the AI_TIMEZONE a day was closed in, so a usage record of
+ *   that day reaching Postgres after the close can be added to its rollups by the writer, which
+ *   knows no zone. NULL for days closed before this migration.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('ai_key_daily_usage_detail', (t) => {
@@ -29,11 +32,13 @@ export async function up(knex: Knex): Promise<void> {
   });
   await knex.schema.alterTable('ai_maintenance_periods', (t) => {
     t.boolean('detailed').notNullable().defaultTo(false);
+    t.string('time_zone', 64).nullable();
   });
 }
 
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.alterTable('ai_maintenance_periods', (t) => {
+    t.dropColumn('time_zone');
     t.dropColumn('detailed');
   });
   await knex.schema.dropTable('ai_key_daily_usage_detail');

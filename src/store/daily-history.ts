@@ -1,15 +1,18 @@
 /**
  * The daily reset's Postgres side: closing a day rolls its usage log into `ai_key_daily_usage` (per
- * key) and `ai_key_daily_usage_detail` (per key, model and client) and zeroes the key counters, in one transaction that first claims the day in `ai_maintenance_periods`.
- * The claim's primary key makes it exclusive: a second close of the same day (run again, or by
- * another replica at the same moment, which waits on the first's row and then finds it) changes
- * nothing. Days are calendar days in AI_TIMEZONE (`YYYY-MM-DD`, see core/time-zone.ts).
+ * key) and `ai_key_daily_usage_detail` (per key, model and client) and zeroes the key counters, in
+ * one transaction that first claims the day in `ai_maintenance_periods`. The claim's primary key
+ * makes it exclusive: a second close of the same day (run again, or by another replica at the same
+ * moment, which waits on the first's row and then finds it) changes nothing. Usage records of the
+ * day that reach Postgres after its close are added to its rollups as they are written
+ * (late-usage.ts). Days are calendar days in AI_TIMEZONE (`YYYY-MM-DD`, see core/time-zone.ts).
  */
 import type { Knex } from 'knex';
 import { addDays } from '../core/time-zone.js';
 import type { Db } from './database.js';
 import { retryOnDeadlock } from './deadlock-retry.js';
 import { lockKeyRowsInOrder } from './key-state-writes.js';
+import { lockRollups } from './late-usage.js';
 import { markPoolOrigin } from './pool-origin.js';
 
 export const RESET_TASK = 'reset-daily';
@@ -22,7 +25,11 @@ export const LOGS_OF_DAY = `l.created_at >= (:day::date)::timestamp AT TIME ZONE
 const LOG_SUMS = `COUNT(*), COALESCE(SUM(l.tokens_used), 0), COALESCE(SUM(l.estimated_cost), 0),
   COUNT(*) FILTER (WHERE l.response_status NOT BETWEEN 200 AND 299)`;
 
-/** A rollup row `t` recomputed: each figure the larger of the stored and the new one. */
+/**
+ * A rollup row `t` written again: each figure the larger of the stored and the new one. A day is
+ * rolled up once, when it is closed; again only if its closed period was deleted by hand, when log
+ * rows may have been pruned since, and those must not take from its history.
+ */
 const NEVER_LOWER = `requests = GREATEST(t.requests, EXCLUDED.requests), tokens = GREATEST(t.tokens, EXCLUDED.tokens),
   cost = GREATEST(t.cost, EXCLUDED.cost), failures = GREATEST(t.failures, EXCLUDED.failures)`;
 
@@ -43,13 +50,10 @@ export async function lastClosedDayBefore(db: Db | Knex.Transaction, day: string
 }
 
 /**
- * Writes (or rewrites) the rollups of closed day `day` from the usage log: per key
- * (`ai_key_daily_usage`) and per key, model and client (`ai_key_daily_usage_detail`), and marks the
- * day as detailed. Idempotent: recomputing a day gives the same rows, plus any usage record of that
- * day that reached Postgres since. A recomputation never lowers a figure: with a short
- * AI_LOG_RETENTION_DAYS the day before may have lost log rows to pruning by the time it is rolled
- * up again, and only late records (which add) are what that second pass is for. Returns the number
- * of keys with a row for the day.
+ * Writes the rollups of closed day `day` from the usage log: per key (`ai_key_daily_usage`) and
+ * per key, model and client (`ai_key_daily_usage_detail`), and marks the day as detailed in `zone`,
+ * from which on the usage writer adds the day's late records. Returns the number of keys with a row
+ * for the day.
  */
 export async function rollUpDay(db: Db | Knex.Transaction, day: string, timeZone: string): Promise<number> {
   const bindings = { day, tz: timeZone };
@@ -71,7 +75,9 @@ export async function rollUpDay(db: Db | Knex.Transaction, day: string, timeZone
      ON CONFLICT (day, key_id, model, client) DO UPDATE SET ${NEVER_LOWER}`,
     bindings,
   );
-  await db('ai_maintenance_periods').where({ task: RESET_TASK, period: day }).update({ detailed: true });
+  await db('ai_maintenance_periods')
+    .where({ task: RESET_TASK, period: day })
+    .update({ detailed: true, time_zone: timeZone });
   return result.rowCount;
 }
 
@@ -106,15 +112,16 @@ async function missedDaysBefore(db: Knex.Transaction, day: string): Promise<stri
 
 /**
  * Claims `day`, rolls it up, and does the reset in Postgres (used_today to 0, exhausted keys back
- * to active, as an operator's reset does), all or nothing. The day before is rolled up again too:
- * usage records of its last seconds may have reached Postgres only after it was closed. Days before
- * it that no reset closed (no replica ran over their end: the scheduled job runs late after a
+ * to active, as an operator's reset does), all or nothing, under the rollups' lock (late-usage.ts) so
+ * that every usage record of the day is counted once: by this rollup or, written after it, by its
+ * writer. Days before it that no reset closed (no replica ran over their end: the scheduled job runs late after a
  * short outage, but once only after a long one) are closed and rolled up with it, while their log
  * rows are still kept; they zero nothing, their counters having gone on into the days after.
  */
 export async function closeDayInDb(db: Db, day: string, timeZone: string): Promise<CloseDayResult> {
   return retryOnDeadlock(() =>
     db.transaction(async (trx): Promise<CloseDayResult> => {
+      await lockRollups(trx, 'close');
       const claimed = await trx('ai_maintenance_periods')
         .insert({ task: RESET_TASK, period: day })
         .onConflict(['task', 'period'])
@@ -129,9 +136,6 @@ export async function closeDayInDb(db: Db, day: string, timeZone: string): Promi
         );
         for (const missed of missedDaysClosed) await rollUpDay(trx, missed, timeZone);
       }
-      const dayBefore = addDays(day, -1);
-      if (!missedDaysClosed.includes(dayBefore) && (await isDayClosed(trx, dayBefore)))
-        await rollUpDay(trx, dayBefore, timeZone);
       await markPoolOrigin(trx);
       await lockKeyRowsInOrder(trx);
       await trx('ai_api_keys').update({ used_today: 0 });

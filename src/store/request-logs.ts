@@ -1,5 +1,6 @@
 import type { Db } from './database.js';
 import { retryOnDeadlock } from './deadlock-retry.js';
+import { addLateRows, lockRollups } from './late-usage.js';
 
 /**
  * One provider call's usage: what becomes one `ai_request_logs` row. Declared with the table that
@@ -38,9 +39,11 @@ export interface UsageRecord {
  * statement's text is the same for every batch (parsed and planned once per connection, not once
  * per batch size), and building it costs one JSON.stringify instead of a query builder's work on
  * 17 placeholders per row. Types are Postgres's: a value that does not fit its column is refused
- * as knex's insert would refuse it (SQLSTATE class 22 or 23; see isRecordsFault).
+ * as knex's insert would refuse it (SQLSTATE class 22 or 23; see isRecordsFault). Rows of a day
+ * already closed are added to its rollups in the same statement (late-usage.ts).
  */
-const INSERT_BATCH = `
+const WRITE_BATCH = `
+WITH written AS (
 INSERT INTO ai_request_logs (call_id, key_id, account_id, provider, model, prompt_tokens,
   completion_tokens, tokens_used, usage_estimated, estimated_cost, response_status, error_message,
   job_id, job_run, attempt, created_at, client)
@@ -54,15 +57,17 @@ FROM json_to_recordset(?::json) AS r(call_id uuid, key_id integer, account_id in
   response_status integer, error_message text, job_id varchar(255), job_run integer,
   attempt integer, at_ms bigint, client varchar(64))
 ON CONFLICT (call_id) DO NOTHING
-RETURNING log_id`;
+RETURNING log_id, key_id, model, client, tokens_used, estimated_cost, response_status, created_at
+), ${addLateRows('written')}
+SELECT COUNT(*)::int AS written FROM written`;
 
 /**
  * Writes a batch of usage records as `ai_request_logs` rows in one statement. A record already
  * written (same call id) is skipped, so replaying a batch after a failure never double counts,
  * while a new call whose job id repeats an old one's (BullMQ ids restart after Redis lost its data)
  * is a row of its own. Key counters (used_today, last_used_at) are not touched here: the lease engine
- * owns them and writes their absolute values (src/store/key-state-writes.ts).
- * Returns how many rows were new.
+ * owns them and writes their absolute values (src/store/key-state-writes.ts). One transaction:
+ * the rollups' shared lock, then the statement. Returns how many rows were new.
  */
 export async function writeUsageBatch(db: Db, records: readonly UsageRecord[]): Promise<number> {
   if (records.length === 0) return 0;
@@ -85,10 +90,14 @@ export async function writeUsageBatch(db: Db, records: readonly UsageRecord[]): 
     at_ms: r.at,
     client: r.client ?? null,
   }));
-  const result = await retryOnDeadlock(() =>
-    db.raw<{ rows: unknown[] }>(INSERT_BATCH, [JSON.stringify(rows)]),
+  const json = JSON.stringify(rows);
+  return retryOnDeadlock(() =>
+    db.transaction(async (trx) => {
+      await lockRollups(trx, 'write');
+      const result = await trx.raw<{ rows: { written: number }[] }>(WRITE_BATCH, [json]);
+      return result.rows[0]?.written ?? 0;
+    }),
   );
-  return result.rows.length;
 }
 
 /**

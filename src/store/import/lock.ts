@@ -1,15 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
+import { advisoryLockId } from '../advisory-lock.js';
 
-/**
- * The advisory lock id: the first 8 bytes of SHA-256('aikeys:import') as a signed bigint, so it is
- * fixed across versions and unlikely to collide with another application's lock on the same server.
- */
-export const IMPORT_LOCK_ID: string = createHash('sha256')
-  .update('aikeys:import')
-  .digest()
-  .readBigInt64BE(0)
-  .toString();
+/** The import's advisory lock id (advisory-lock.ts). */
+export const IMPORT_LOCK_ID: string = advisoryLockId('aikeys:import');
 
 /**
  * Serialises everything that writes key material (import, master-key rotation) across replicas.
