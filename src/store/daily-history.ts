@@ -3,7 +3,7 @@
  * key) and `ai_key_daily_usage_detail` (per key, model and client) and zeroes the key counters, in
  * one transaction that first claims the day in `ai_maintenance_periods`. The claim's primary key
  * makes it exclusive: a second close of the same day (run again, or by another replica at the same
- * moment, which waits on the first's row and then finds it) changes nothing. Usage records of the
+ * moment, which waits for the first's lock and then finds its claim) changes nothing. Usage records of the
  * day that reach Postgres after its close are added to its rollups as they are written
  * (late-usage.ts). Days are calendar days in AI_TIMEZONE (`YYYY-MM-DD`, see core/time-zone.ts).
  */
@@ -112,11 +112,12 @@ async function missedDaysBefore(db: Knex.Transaction, day: string): Promise<stri
 
 /**
  * Claims `day`, rolls it up, and does the reset in Postgres (used_today to 0, exhausted keys back
- * to active, as an operator's reset does), all or nothing, under the rollups' lock (late-usage.ts) so
- * that every usage record of the day is counted once: by this rollup or, written after it, by its
- * writer. Days before it that no reset closed (no replica ran over their end: the scheduled job runs late after a
- * short outage, but once only after a long one) are closed and rolled up with it, while their log
- * rows are still kept; they zero nothing, their counters having gone on into the days after.
+ * to active, as an operator's reset does), all or nothing, under the rollups' lock (late-usage.ts)
+ * so that every usage record of the day is counted once: by this rollup or, written after it, by
+ * its writer. Days before it that no reset closed (no replica ran over their end: the scheduled job
+ * runs late after a short outage, but once only after a long one) are closed and rolled up with
+ * it, while their log rows are still kept; they zero nothing, their counters having gone on into
+ * the days after. Usage writes wait while a close runs (a day's rollup: seconds at a million rows).
  */
 export async function closeDayInDb(db: Db, day: string, timeZone: string): Promise<CloseDayResult> {
   return retryOnDeadlock(() =>
