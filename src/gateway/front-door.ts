@@ -36,8 +36,7 @@ export async function createFrontDoor(config: AikeysConfig, db: Db, connection: 
   const waiter = await createJobWaiter(producer.queue, connection);
   const reader = await createReplyReader(connection, services.prefix);
   const timeoutMs = services.gatewayTimeoutMs;
-  // Quiet: no request waits for a job, so one that arrives now is most likely alone in its turn.
-  const enqueuer = createJobEnqueuer(producer, { quiet: () => waiter.waiting === 0 });
+  const enqueuer = createJobEnqueuer(producer);
   const options: GatewayPluginOptions = {
     relay: createRelay({ producer, enqueuer, waiter, timeoutMs }),
     streams: createStreamRelay({ producer, enqueuer, waiter, reader, timeoutMs }),

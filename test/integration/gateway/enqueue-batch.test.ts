@@ -2,7 +2,6 @@
  * The front door's jobs of one event-loop turn go to Redis in one write: each request still gets
  * its own job id, a job with bad data gets its own refusal without costing the others theirs, and
  * the request's span still reaches the job although the batch is sent after the request's turn.
- * A request that finds the front door quiet is added at once, and those behind it are batched.
  */
 import { trace } from '@opentelemetry/api';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
@@ -79,39 +78,6 @@ describe('createJobEnqueuer', () => {
     expect(await contentOf(one!.value)).toBe('fine one');
     expect(await contentOf(two!.value)).toBe('fine two');
     expect(await producer.queue.getJobCountByTypes('waiting')).toBe(23);
-  });
-
-  it('adds the job of a request that finds the front door quiet at once, and batches those behind it', async () => {
-    const calls: string[] = [];
-    const watched: AiJobProducer = {
-      ...producer,
-      enqueue(data, options) {
-        calls.push('one');
-        return producer.enqueue(data, options);
-      },
-      enqueueBulk(items, options) {
-        calls.push(`bulk of ${items.length}`);
-        return producer.enqueueBulk(items, options);
-      },
-    };
-    let quiet = true;
-    const quick = createJobEnqueuer(watched, { quiet: () => quiet });
-    const first = quick.enqueue(job('alone'));
-    // Written within the call, not at the end of the turn.
-    expect(calls).toEqual(['one']);
-    // The first is not answered yet: these wait for the end of the turn, together.
-    const behind = [quick.enqueue(job('behind 1')), quick.enqueue(job('behind 2'))];
-    expect(calls).toEqual(['one']);
-    const ids = await Promise.all([first, ...behind]);
-    expect(calls).toEqual(['one', 'bulk of 2']);
-    expect(await Promise.all(ids.map(contentOf))).toEqual(['alone', 'behind 1', 'behind 2']);
-
-    // Answered, but a request is waiting for a job: batched again.
-    quiet = false;
-    const busy = quick.enqueue(job('busy'));
-    expect(calls).toHaveLength(2);
-    expect(await contentOf(await busy)).toBe('busy');
-    expect(calls).toEqual(['one', 'bulk of 2', 'one']);
   });
 
   it("carries each request's active span into its job", async () => {
