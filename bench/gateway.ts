@@ -209,8 +209,10 @@ export async function benchGateway(options: GatewayBenchOptions = {}): Promise<G
         cpuMs[path] += (cpu.user + cpu.system + gatewayCpu) / 1000;
         gatewayCpuMs[path] += gatewayCpu / 1000;
         samples[path].push(sample);
+        // Each round's p50 too: how far rounds of one path spread says what a difference is worth.
+        const { perSecond, p50Ms } = summarise([sample]);
         log(
-          `round ${round}/${rounds}: ${path} ${Math.round(sample.latenciesMs.length / sample.seconds)} requests/s`,
+          `round ${round}/${rounds}: ${path} ${Math.round(perSecond)} requests/s, p50 ${p50Ms.toFixed(2)} ms`,
         );
       }
     }

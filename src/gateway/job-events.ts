@@ -7,6 +7,12 @@
  *
  * Reading starts at the stream's last entry when the reader starts (not `$` at the first XREAD),
  * so an event written between the start and that XREAD is not missed.
+ *
+ * Each XREAD after the first is sent from `setImmediate`, not as soon as the round's events are
+ * handed out: the HTTP answers those events release (written in this turn's microtasks) and the
+ * turn's other callbacks (a worker's next Redis call, in a process that runs workers) go first, as
+ * each socket write can cost a tenth of a millisecond or more. Nothing is missed meanwhile: the
+ * next XREAD reads on from the last id and returns at once with whatever was written in between.
  */
 import type { Redis } from 'ioredis';
 
@@ -82,6 +88,7 @@ export async function readJobEvents(
             if (event !== undefined) onEvent(event);
           }
         }
+        await new Promise<void>((resolve) => setImmediate(resolve));
       } catch {
         // Redis away: the requests' deadlines still answer them; read on from lastId shortly.
         if (!closed) await new Promise((resolve) => setTimeout(resolve, 100));

@@ -175,6 +175,10 @@ export async function createReplyReader(connection: Redis, prefix: string): Prom
       } finally {
         blocked = false;
       }
+      // The next XREAD waits for the end of the turn: the frames this round released (written in
+      // its microtasks) go to their sockets first. A reply that starts meanwhile needs no wake
+      // entry (not blocked): the next XREAD names it.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
   const running = loop();

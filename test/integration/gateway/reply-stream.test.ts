@@ -1,7 +1,8 @@
 /**
  * The worker's reply sink and the front door's reply reader on a real Redis: entries in order with
  * their TTL, text merged while a write is in flight, and one blocking reader following many
- * replies, woken at once when a new one starts while it is blocked.
+ * replies, woken at once when a new one starts while it is blocked, that hands out what a round
+ * read before it sends its next XREAD.
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -138,6 +139,39 @@ describe('reply streams', () => {
     expect(await other.next(deadline)).toBe('timeout');
     expect(Date.now()).toBeGreaterThanOrEqual(deadline);
     other.close();
+  });
+
+  it("hands out a round's entries, and what they release, before it sends its next XREAD", async () => {
+    const key = replyStreamKey(env.prefix, 'job-order');
+    const order: string[] = [];
+    type SendCommand = (
+      this: Redis,
+      command: { name?: string; args?: unknown[] },
+      ...rest: unknown[]
+    ) => unknown;
+    const proto = Redis.prototype as unknown as { sendCommand: SendCommand };
+    const original = proto.sendCommand;
+    // A command sent before its connection is ready passes here again when it is: counted once.
+    const seen = new WeakSet<object>();
+    proto.sendCommand = function (this: Redis, command, ...rest) {
+      if (command.name === 'xread' && command.args?.includes(key) === true && !seen.has(command)) {
+        seen.add(command);
+        order.push('xread');
+      }
+      return original.call(this, command, ...rest);
+    };
+    const sub = reader.follow('job-order');
+    try {
+      await expect.poll(() => order.length).toBe(1);
+      createReplyStreams(redis, env.prefix).open('job-order', 1).delta('first', 'm');
+      // What a request's pump writes, it writes in the microtasks after the entry.
+      await sub.next(Date.now() + 4_000).then(() => order.push('answered'));
+      await expect.poll(() => order.length).toBeGreaterThanOrEqual(3);
+      expect(order.slice(0, 3)).toEqual(['xread', 'answered', 'xread']);
+    } finally {
+      proto.sendCommand = original;
+      sub.close();
+    }
   });
 
   it('counts and discards a relayed reply', async () => {
