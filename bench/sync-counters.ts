@@ -19,6 +19,7 @@ import { dropDatabase, openDatabase } from '../src/store/database.js';
 import { createEngine, seedKeys } from '../test/integration/lease/fixtures.js';
 import { startNativeRedis, type NativeRedis } from './lib/native-redis.js';
 import { benchDatabaseUrl } from './lib/pipeline-aikeys.js';
+import { median } from './lib/spread.js';
 
 export interface SyncCountersRow {
   readonly trailing: number;
@@ -30,8 +31,6 @@ export interface SyncCountersRow {
   /** That command's name in the run whose slowest command was longest. */
   readonly slowestCommand: string;
 }
-
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function commandUsec(server: NativeRedis): Promise<number> {
   const stats = await server.redis.info('commandstats');

@@ -55,13 +55,8 @@ export function decodePackedKey(keyId: number, packed: Uint8Array): KeyHotState 
   };
 }
 
-/** The numbers a counter sync compares and writes; a KeyHotState in part. */
-export interface KeyCounters {
-  readonly keyId: number;
-  readonly usedToday: number;
-  readonly consecutiveFailures: number;
-  readonly lastUsedAtMs: number | null;
-}
+/** The numbers a counter sync compares and writes. */
+export type KeyCounters = Pick<KeyHotState, 'keyId' | 'usedToday' | 'consecutiveFailures' | 'lastUsedAtMs'>;
 
 /**
  * Only the counters of a packed key state (doubles 2, 6 and 9 of KEY_FORMAT): a sync reads every

@@ -18,7 +18,7 @@ import { markPoolOrigin } from './pool-origin.js';
 export const RESET_TASK = 'reset-daily';
 
 /** `ai_request_logs` rows of local day `:day` in zone `:tz` (bind both), through the created_at index. */
-export const LOGS_OF_DAY = `l.created_at >= (:day::date)::timestamp AT TIME ZONE :tz
+const LOGS_OF_DAY = `l.created_at >= (:day::date)::timestamp AT TIME ZONE :tz
    AND l.created_at < (:day::date + 1)::timestamp AT TIME ZONE :tz`;
 
 /** requests, tokens, cost, failures of a group of log rows `l`, as both rollups store them. */
@@ -94,7 +94,7 @@ export interface CloseDayResult {
  * How far back a close looks for days no reset closed: the longest AI_LOG_RETENTION_DAYS, beyond
  * which their log rows are gone in any case.
  */
-export const MAX_MISSED_DAYS = 90;
+const MAX_MISSED_DAYS = 90;
 
 /**
  * The days after the last closed day before `day` and before `day` itself (at most the latest
