@@ -18,6 +18,7 @@ import type { AiJobData } from '../src/jobs/job-schema.js';
 import { summarise as summariseLoop, type LoopResult, type LoopSample } from './lib/closed-loop.js';
 import { startAikeysBench } from './lib/pipeline-aikeys.js';
 import { batchSize, runBatch, warmUp, type BatchResult, type BatchTarget } from './lib/pipeline-batch.js';
+import { installSocketCounter, type SocketCounter, type SocketCounts } from './lib/socket-count.js';
 import { formatProfile, profile, summarise, type ProfileSummary } from './lib/pipeline-cpu-profile.js';
 import {
   ceilingProcessor,
@@ -39,6 +40,9 @@ import { startSimulatorChild } from './lib/pipeline-simulator.js';
 export interface WorkerRun extends BatchResult {
   readonly commandsPerJob: number;
   readonly roundTripsPerJob: number;
+  /** Socket writes and reads of this process per job (Redis, Postgres, provider: socket-count.ts). */
+  readonly socketWritesPerJob: number;
+  readonly socketReadsPerJob: number;
   /** CPU time of the bench process (producer excluded, worker side included) per job, in µs. */
   readonly cpuUsPerJob: number;
   /** The same, round by round (the variants of one round run back to back, under one load). */
@@ -63,7 +67,10 @@ export interface PipelineBenchRow {
 export interface PipelineBenchResults {
   readonly rows: readonly PipelineBenchRow[];
   readonly rounds: number;
-  /** CPU profile of one extra aikeys batch at the first latency (with `profile: true`). */
+  /**
+   * CPU profile of one extra aikeys batch at the first latency (with `profile: true`), compared per
+   * job with one of the fetch worker.
+   */
   readonly profile?: ProfileSummary;
 }
 
@@ -112,8 +119,13 @@ class Tally {
   cpuMs = 0;
   rounds: number[] = [];
   counts: CommandCounts = NO_COUNTS;
+  sockets: SocketCounts = { writes: 0, reads: 0 };
 
-  add(batch: BatchResult, counts: CommandCounts): void {
+  add(batch: BatchResult, counts: CommandCounts, sockets: SocketCounts): void {
+    this.sockets = {
+      writes: this.sockets.writes + sockets.writes,
+      reads: this.sockets.reads + sockets.reads,
+    };
     this.rounds.push((batch.cpuMs * 1000) / Math.max(1, batch.jobs));
     this.jobs += batch.jobs;
     this.failed += batch.failed;
@@ -134,6 +146,8 @@ class Tally {
       roundCpuUsPerJob: this.rounds,
       commandsPerJob: this.counts.commands / jobs,
       roundTripsPerJob: this.counts.roundTrips / jobs,
+      socketWritesPerJob: this.sockets.writes / jobs,
+      socketReadsPerJob: this.sockets.reads / jobs,
       topCommands: perJob(this.counts, jobs),
     };
   }
@@ -153,6 +167,7 @@ async function benchOneLatency(
     profileFile: string | undefined;
   },
   counter: CommandCounter,
+  sockets: SocketCounter,
   log: (line: string) => void,
 ): Promise<{ row: PipelineBenchRow; profile?: ProfileSummary }> {
   const { redisUrl, concurrency, rounds } = options;
@@ -221,8 +236,9 @@ async function benchOneLatency(
       log(`latency ${latencyMs} ms: round ${round}/${rounds}`);
       for (const variant of Object.keys(targets) as WorkerVariant[]) {
         counter.reset();
+        sockets.reset();
         const batch = await runBatch(targets[variant], sizes[variant]);
-        tallies[variant].add(batch, counter.snapshot());
+        tallies[variant].add(batch, counter.snapshot(), sockets.snapshot());
         log(
           `latency ${latencyMs} ms: ${variant} ${batch.jobs} jobs, ${Math.round(batch.perSecond)} jobs/s, ${Math.round((batch.cpuMs * 1000) / Math.max(1, batch.jobs))} CPU µs/job`,
         );
@@ -233,10 +249,14 @@ async function benchOneLatency(
     }
     let profiled: ProfileSummary | undefined;
     if (options.profile) {
-      log(`latency ${latencyMs} ms: one more aikeys batch, CPU-profiled`);
+      log(`latency ${latencyMs} ms: one more aikeys batch and one of the fetch worker, CPU-profiled`);
       const run = await profile(() => runBatch(system.target, sizes.aikeys));
+      const fetchRun = await profile(() => runBatch(plain.target, sizes.fetch));
       if (options.profileFile) writeFileSync(options.profileFile, JSON.stringify(run.profile));
-      profiled = summarise(run.profile);
+      profiled = summarise({ profile: run.profile, jobs: run.value.jobs }, 15, {
+        profile: fetchRun.profile,
+        jobs: fetchRun.value.jobs,
+      });
     }
     const [a, c, f, n] = [
       tallies.aikeys.result(),
@@ -277,12 +297,14 @@ export async function benchPipeline(options: PipelineBenchOptions = {}): Promise
   const rows: PipelineBenchRow[] = [];
   let profiled: ProfileSummary | undefined;
   const counter = installCommandCounter();
+  const sockets = installSocketCounter();
   try {
     for (const latencyMs of options.latencies ?? [0, 50]) {
       const result = await benchOneLatency(
         latencyMs,
         { ...settings, profile: options.profile === true && profiled === undefined },
         counter,
+        sockets,
         log,
       );
       rows.push(result.row);
@@ -290,6 +312,7 @@ export async function benchPipeline(options: PipelineBenchOptions = {}): Promise
     }
   } finally {
     counter.uninstall();
+    sockets.uninstall();
   }
   return profiled ? { rows, rounds: settings.rounds, profile: profiled } : { rows, rounds: settings.rounds };
 }
@@ -307,12 +330,12 @@ export function formatPipelineBench(results: PipelineBenchResults): string {
     ),
   ];
   const redis = [
-    '| provider latency | worker | jobs measured | bench-process CPU µs / job | Redis commands / job | round trips / job | commands / job (top) |',
-    '|---:|---|---:|---:|---:|---:|---|',
+    '| provider latency | worker | jobs measured | bench-process CPU µs / job | Redis commands / job | round trips / job | socket writes, reads / job | commands / job (top) |',
+    '|---:|---|---:|---:|---:|---:|---|---|',
     ...rows.flatMap((r) =>
       (['aikeys', 'ceiling', 'fetch', 'noop'] as const).map((k) => {
         const w = r[k];
-        return `| ${r.latencyMs} ms | ${k} | ${n(w.jobs)} | ${n(w.cpuUsPerJob)} | ${w.commandsPerJob.toFixed(2)} | ${w.roundTripsPerJob.toFixed(2)} | ${w.topCommands} |`;
+        return `| ${r.latencyMs} ms | ${k} | ${n(w.jobs)} | ${n(w.cpuUsPerJob)} | ${w.commandsPerJob.toFixed(2)} | ${w.roundTripsPerJob.toFixed(2)} | ${w.socketWritesPerJob.toFixed(2)}, ${w.socketReadsPerJob.toFixed(2)} | ${w.topCommands} |`;
       }),
     ),
   ];

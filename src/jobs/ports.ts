@@ -4,7 +4,7 @@
  * tests wire the same real pieces against their own Redis prefix and database.
  */
 import type { ReleaseOutcome } from '../lease/outcome.js';
-import type { LeaseAnswer, LeasedKey, LeaseRequest, NoKey } from '../lease/types.js';
+import type { LeaseAnswer, LeasedKey, LeaseRequest, NoKey, ReleaseOptions } from '../lease/types.js';
 import type { ChatProvider } from '../providers/types.js';
 import type { TokenUsage } from './job-schema.js';
 import type { UsageRecord } from '../store/request-logs.js';
@@ -14,7 +14,12 @@ export interface KeyLeaser {
   /** Why no key of `provider` can serve (all exhausted, disabled, blocked, provider paused, ...), for the job's failure. */
   describeNoKey(provider: string, answer: NoKey): Promise<string>;
   /** Returns the key with what happened; the usage record is written together with the release. */
-  release(key: LeasedKey, outcome: ReleaseOutcome, usage: UsageRecord): Promise<void>;
+  release(
+    key: LeasedKey,
+    outcome: ReleaseOutcome,
+    usage: UsageRecord,
+    options?: ReleaseOptions,
+  ): Promise<void>;
 }
 
 export interface ProviderLookup {

@@ -22,6 +22,7 @@ import {
 import { createHydrator, type CounterEdit, type HydrateResult, type Hydrator } from './hydrate.js';
 import { leaseKeys, type LeaseKeys } from './redis-keys.js';
 import { CallBatcher } from './call-batcher.js';
+import { gatherTurnWrites } from './turn-writes.js';
 import { capBlockMs } from '../core/block-limits.js';
 import { unwrittenKeys, type UnwrittenKeys } from './unwritten-keys.js';
 import { decodeKeyChange, decodeList, LeaseStateMissing } from './replies.js';
@@ -34,12 +35,15 @@ import {
 } from './script-loader.js';
 import type { DisabledKind } from '../store/keys.js';
 import type { KeyChange, KeyHotState, Lease, LeaseRequest, LeaseResult } from './types.js';
-import type { LeaseSettings, ReleaseAppend, ReleaseResult } from './types.js';
+import type { LeaseSettings, ReleaseAppend, ReleaseOptions, ReleaseResult } from './types.js';
 
 // Two calls in flight let Redis run one batch while this process reads the answer of the other;
 // measured with bench/lease.ts (BENCHMARKS.md) against one call of up to 64. Leases and releases
 // share the batches (moment-call.ts).
 const BATCHING = { maxBatch: 32, maxInFlight: 2, minShare: 8 };
+// Releases sent before a job's completion must be written in the turn they are asked for, ahead of
+// BullMQ's completion: no call waits for a free one.
+const BEFORE_COMPLETION_BATCHING = { maxBatch: 32, maxInFlight: Infinity, minShare: 32 };
 
 /** Keys per MGET when reading many keys' state: under a millisecond of Redis each (bench/sync-counters.ts). */
 export const KEY_READ_CHUNK = 1000;
@@ -57,6 +61,12 @@ export interface LeaseEngineDeps {
   readonly loadSnapshot: () => Promise<KeyStateSnapshot>;
   /** These accounts and all their keys; default: the whole snapshot, filtered. */
   readonly loadAccounts?: (accountIds: readonly number[]) => Promise<KeyStateSnapshot>;
+  /**
+   * The connection the worker's BullMQ client uses. A release asked for with `beforeCompletion` is
+   * sent on it, in the same write as the job's completion that follows it (turn-writes.ts); default:
+   * such releases go on `redis` like any other.
+   */
+  readonly completions?: Redis;
   /** A fixed clock (epoch ms) for tests and the model-based test; default: Redis TIME in each script. */
   readonly clock?: () => number;
   readonly logger?: Logger;
@@ -74,6 +84,8 @@ export class LeaseEngine {
   readonly #redis: Redis;
   /** Leases and releases, gathered into calls of lease-release-5.lua. */
   readonly #moments: CallBatcher<MomentItem, MomentResult>;
+  /** Releases that precede their job's completion on the completions connection. */
+  readonly #beforeCompletion: CallBatcher<MomentItem, MomentResult>;
 
   constructor(deps: LeaseEngineDeps) {
     this.keys = leaseKeys(deps.prefix);
@@ -92,7 +104,15 @@ export class LeaseEngine {
       loadAccounts: deps.loadAccounts,
       now: this.#now,
     });
-    this.#moments = new CallBatcher((items) => this.#momentBatch(items), BATCHING);
+    this.#moments = new CallBatcher((items) => this.#momentBatch(items, this.#scripts), BATCHING);
+    const completions = deps.completions;
+    const completionScripts = completions ? createScriptCaller(completions) : this.#scripts;
+    this.#beforeCompletion = completions
+      ? new CallBatcher((items) => {
+          gatherTurnWrites(completions);
+          return this.#momentBatch(items, completionScripts);
+        }, BEFORE_COMPLETION_BATCHING)
+      : this.#moments;
   }
 
   get settings(): LeaseSettings {
@@ -120,9 +140,9 @@ export class LeaseEngine {
     args: readonly (string | number)[],
     decode: (r: ScriptReply) => T,
     keys: readonly string[] = this.keys.scriptKeys,
+    scripts: ScriptCaller = this.#scripts,
   ): Promise<T> {
-    const call = async () =>
-      decode(await this.#scripts.call(op, keys, [this.keys.base, this.#now(), ...args]));
+    const call = async () => decode(await scripts.call(op, keys, [this.keys.base, this.#now(), ...args]));
     try {
       return await call();
     } catch (error) {
@@ -141,12 +161,14 @@ export class LeaseEngine {
   /**
    * Ends the lease with what the call did. `append` (the call's usage record) is added to its stream
    * by the same script, also when the lease had expired: the call happened either way. Concurrent
-   * releases share one script call, with the leases asked for at the same moment.
+   * releases share one script call, with the leases asked for at the same moment; with
+   * `beforeCompletion`, with the other releases of this turn on the completions connection.
    */
   release(
     lease: Pick<Lease, 'leaseId'>,
     outcome: ReleaseOutcome,
     append?: ReleaseAppend,
+    options: ReleaseOptions = {},
   ): Promise<ReleaseResult> {
     const release = {
       leaseId: lease.leaseId,
@@ -154,10 +176,11 @@ export class LeaseEngine {
       entry: append?.entry ?? '',
       stream: append?.stream ?? '',
     };
-    return this.#moments.submit({ kind: 'release', release }) as Promise<ReleaseResult>;
+    const batcher = options.beforeCompletion === true ? this.#beforeCompletion : this.#moments;
+    return batcher.submit({ kind: 'release', release }) as Promise<ReleaseResult>;
   }
 
-  async #momentBatch(items: readonly MomentItem[]): Promise<MomentResult[]> {
+  async #momentBatch(items: readonly MomentItem[], scripts: ScriptCaller): Promise<MomentResult[]> {
     const results: MomentResult[] = new Array(items.length);
     await Promise.all(
       momentCalls(items).map((call) =>
@@ -167,6 +190,7 @@ export class LeaseEngine {
           (reply) => decodeMoment(call, reply, results),
           // Without a stream the fifth key is never written; leases stands in for it (same hash tag).
           [...this.keys.scriptKeys, call.stream || this.keys.leases],
+          scripts,
         ),
       ),
     );

@@ -18,7 +18,15 @@ import { HeldReleases, isConnectionError, type HeldRelease } from './held-releas
 import { createKeyOpener } from './key-opener.js';
 import { undecryptableReason } from './undecryptable.js';
 import { createKeyWrites } from './key-writes.js';
-import type { KeyChange, Lease, LeaseAnswer, LeaseRequest, ReleaseAppend, ReleaseResult } from './types.js';
+import type {
+  KeyChange,
+  Lease,
+  LeaseAnswer,
+  LeaseRequest,
+  ReleaseAppend,
+  ReleaseOptions,
+  ReleaseResult,
+} from './types.js';
 
 export interface KeyPoolDeps {
   readonly db: Db;
@@ -39,12 +47,13 @@ export interface KeyPool {
   /**
    * Releases the lease with what the call did; `append` (its usage record) goes in the same step.
    * When Redis cannot be reached the release is held and retried ('held'), never thrown away
-   * unless too many are held ('dropped').
+   * unless too many are held ('dropped'). `close` waits for releases under way.
    */
   release(
     lease: Pick<Lease, 'leaseId'>,
     outcome: ReleaseOutcome,
     append?: ReleaseAppend,
+    options?: ReleaseOptions,
   ): Promise<ReleaseResult>;
   block(keyId: number, seconds: number): Promise<KeyChange | null>;
   unblock(keyId: number): Promise<KeyChange | null>;
@@ -86,8 +95,14 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
     ...(deps.heldReleasesRetryMs === undefined ? {} : { firstRetryMs: deps.heldReleasesRetryMs }),
   });
 
-  async function releaseNow({ lease, outcome, append }: HeldRelease): Promise<ReleaseResult> {
-    const result = await engine.release(lease, outcome, append);
+  // Releases sent and not answered yet: a job does not wait for its last one (ReleaseOptions).
+  const underWay = new Set<Promise<unknown>>();
+
+  async function releaseNow(
+    { lease, outcome, append }: HeldRelease,
+    options?: ReleaseOptions,
+  ): Promise<ReleaseResult> {
+    const result = await engine.release(lease, outcome, append, options);
     if (!result.released) {
       if (result.reason === 'expired' && result.counted) {
         logger.warn(
@@ -154,11 +169,15 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
       }
     },
 
-    async release(lease, outcome, append) {
+    async release(lease, outcome, append, options) {
       // Behind releases already held, to keep their order (held-releases.ts).
       if (held.size > 0) return holdRelease({ lease, outcome, append });
+      const sent = releaseNow({ lease, outcome, append }, options);
+      underWay.add(sent);
+      const done = () => underWay.delete(sent);
+      sent.then(done, done);
       try {
-        return await releaseNow({ lease, outcome, append });
+        return await sent;
       } catch (error) {
         if (!isConnectionError(error)) throw error;
         return holdRelease({ lease, outcome, append });
@@ -215,7 +234,15 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
     flush,
 
     async close() {
-      const undelivered = await held.deliver(deps.heldReleasesExitMs ?? 5000);
+      const exitMs = deps.heldReleasesExitMs ?? 5000;
+      // Sent on a connection that queues while Redis is away, a release may still be unanswered.
+      const unanswered = await settledWithin(underWay, exitMs);
+      if (unanswered > 0)
+        logger.error(
+          { unanswered },
+          'releases sent before exit were not answered by Redis: if it did not run them, their usage records are lost',
+        );
+      const undelivered = await held.deliver(exitMs);
       if (undelivered > 0) {
         logger.error(
           { undelivered },
@@ -225,4 +252,16 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
       await writes.close();
     },
   };
+}
+
+/** Waits up to `timeoutMs` for these promises to settle; returns how many have not. */
+async function settledWithin(promises: ReadonlySet<Promise<unknown>>, timeoutMs: number): Promise<number> {
+  if (promises.size === 0) return 0;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.allSettled(promises),
+    new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+  ]);
+  clearTimeout(timer);
+  return promises.size;
 }

@@ -42,9 +42,9 @@ export function createKeyLeaser(deps: {
       return answer;
     },
     describeNoKey: (provider, answer) => describeNoKey(db, provider, answer.reason === 'provider_paused'),
-    async release(key, outcome, record) {
+    async release(key, outcome, record, options) {
       // One script: a worker killed mid-release leaves both the count and the record, or neither.
-      const released = await pool.release({ leaseId: key.leaseId }, outcome, usage.entryFor(record));
+      const released = await pool.release({ leaseId: key.leaseId }, outcome, usage.entryFor(record), options);
       if (released.released && (released.providerEvent === 'opened' || released.providerEvent === 'reopened'))
         events?.emit({ kind: 'breaker_opened', provider: key.provider });
       // A release held for later delivery (Redis unreachable), or dropped, is logged by the pool.
