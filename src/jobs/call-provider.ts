@@ -122,24 +122,23 @@ export async function callProvider(
       { id: jobId, run: job.attemptsStarted, attempt: call, callId, client: data.client },
       now(),
     );
-    // The job ends with this call unless another key is tried next. Its last release is sent ahead
-    // of the job's completion, in the same write, and not waited for (ReleaseOptions).
+    // The job ends with this call unless another key is tried next: its release may then go ahead
+    // of the job's completion, in the same write (ReleaseOptions).
     const last =
       result.ok ||
       replyError !== undefined ||
       sink?.started === true ||
       !isKeyCausedFailure(result.outcome) ||
       call > settings.maxRetries;
-    const released = deps.leaser
-      .release(key, outcomeOf(result, cost), record, { beforeCompletion: last })
-      .catch((error: unknown) => {
-        // The call happened; failing the job now would lose its answer. The lease expires by itself.
-        deps.logger.error(
-          { jobId, keyName: key.keyName, err: error },
-          'could not release the key after its call',
-        );
-      });
-    if (!last) await released;
+    try {
+      await deps.leaser.release(key, outcomeOf(result, cost), record, { beforeCompletion: last });
+    } catch (error) {
+      // The call happened; failing the job now would lose its answer. The lease expires by itself.
+      deps.logger.error(
+        { jobId, keyName: key.keyName, err: error },
+        'could not release the key after its call',
+      );
+    }
     attempts.push(attempt);
     if (replyError !== undefined) throw replyError;
 

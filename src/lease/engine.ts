@@ -35,15 +35,12 @@ import {
 } from './script-loader.js';
 import type { DisabledKind } from '../store/keys.js';
 import type { KeyChange, KeyHotState, Lease, LeaseRequest, LeaseResult } from './types.js';
-import type { LeaseSettings, ReleaseAppend, ReleaseOptions, ReleaseResult } from './types.js';
+import type { LeaseSettings, ReleaseAppend, ReleaseResult } from './types.js';
 
 // Two calls in flight let Redis run one batch while this process reads the answer of the other;
 // measured with bench/lease.ts (BENCHMARKS.md) against one call of up to 64. Leases and releases
 // share the batches (moment-call.ts).
 const BATCHING = { maxBatch: 32, maxInFlight: 2, minShare: 8 };
-// Releases sent before a job's completion must be written in the turn they are asked for, ahead of
-// BullMQ's completion: no call waits for a free one.
-const BEFORE_COMPLETION_BATCHING = { maxBatch: 32, maxInFlight: Infinity, minShare: 32 };
 
 /** Keys per MGET when reading many keys' state: under a millisecond of Redis each (bench/sync-counters.ts). */
 export const KEY_READ_CHUNK = 1000;
@@ -62,11 +59,13 @@ export interface LeaseEngineDeps {
   /** These accounts and all their keys; default: the whole snapshot, filtered. */
   readonly loadAccounts?: (accountIds: readonly number[]) => Promise<KeyStateSnapshot>;
   /**
-   * The connection the worker's BullMQ client uses. A release asked for with `beforeCompletion` is
-   * sent on it, in the same write as the job's completion that follows it (turn-writes.ts); default:
-   * such releases go on `redis` like any other.
+   * The worker's BullMQ connection. Leases and releases go on it (admin operations and hydration
+   * stay on `redis`), each turn's writes held into one (turn-writes.ts), so that a job's last
+   * release leaves ahead of the job's completion, in the same write. BullMQ's connection keeps
+   * commands while Redis is away instead of failing them: a release then waits there, not among
+   * the key pool's held releases. Default: `redis`.
    */
-  readonly completions?: Redis;
+  readonly jobConnection?: Redis;
   /** A fixed clock (epoch ms) for tests and the model-based test; default: Redis TIME in each script. */
   readonly clock?: () => number;
   readonly logger?: Logger;
@@ -82,10 +81,9 @@ export class LeaseEngine {
   readonly #now: () => number;
   readonly #logger: Logger;
   readonly #redis: Redis;
-  /** Leases and releases, gathered into calls of lease-release-5.lua. */
+  /** Leases and releases, gathered into calls of lease-release-5.lua on the job connection. */
   readonly #moments: CallBatcher<MomentItem, MomentResult>;
-  /** Releases that precede their job's completion on the completions connection. */
-  readonly #beforeCompletion: CallBatcher<MomentItem, MomentResult>;
+  readonly #jobConnection: Redis | undefined;
 
   constructor(deps: LeaseEngineDeps) {
     this.keys = leaseKeys(deps.prefix);
@@ -104,15 +102,13 @@ export class LeaseEngine {
       loadAccounts: deps.loadAccounts,
       now: this.#now,
     });
-    this.#moments = new CallBatcher((items) => this.#momentBatch(items, this.#scripts), BATCHING);
-    const completions = deps.completions;
-    const completionScripts = completions ? createScriptCaller(completions) : this.#scripts;
-    this.#beforeCompletion = completions
-      ? new CallBatcher((items) => {
-          gatherTurnWrites(completions);
-          return this.#momentBatch(items, completionScripts);
-        }, BEFORE_COMPLETION_BATCHING)
-      : this.#moments;
+    const jobConnection = deps.jobConnection;
+    this.#jobConnection = jobConnection;
+    const jobScripts = jobConnection ? createScriptCaller(jobConnection) : this.#scripts;
+    this.#moments = new CallBatcher((items) => {
+      if (jobConnection) gatherTurnWrites(jobConnection);
+      return this.#momentBatch(items, jobScripts);
+    }, BATCHING);
   }
 
   get settings(): LeaseSettings {
@@ -161,14 +157,15 @@ export class LeaseEngine {
   /**
    * Ends the lease with what the call did. `append` (the call's usage record) is added to its stream
    * by the same script, also when the lease had expired: the call happened either way. Concurrent
-   * releases share one script call, with the leases asked for at the same moment; with
-   * `beforeCompletion`, with the other releases of this turn on the completions connection.
+   * releases share one script call, with the leases asked for at the same moment. With `ahead`
+   * (when `canReleaseAhead`) it is written in this turn, ahead of what its caller sends next on the
+   * job connection.
    */
   release(
     lease: Pick<Lease, 'leaseId'>,
     outcome: ReleaseOutcome,
     append?: ReleaseAppend,
-    options: ReleaseOptions = {},
+    options: { ahead?: boolean } = {},
   ): Promise<ReleaseResult> {
     const release = {
       leaseId: lease.leaseId,
@@ -176,8 +173,19 @@ export class LeaseEngine {
       entry: append?.entry ?? '',
       stream: append?.stream ?? '',
     };
-    const batcher = options.beforeCompletion === true ? this.#beforeCompletion : this.#moments;
-    return batcher.submit({ kind: 'release', release }) as Promise<ReleaseResult>;
+    return this.#moments.submit(
+      { kind: 'release', release },
+      { now: options.ahead === true },
+    ) as Promise<ReleaseResult>;
+  }
+
+  /**
+   * Whether a release asked for now would be written in this turn on the job connection: there is
+   * one, and a script call is free. When every call is under way the release waits for one like
+   * any other (a busy moment: it will share that call with many).
+   */
+  canReleaseAhead(): boolean {
+    return this.#jobConnection !== undefined && this.#moments.hasFreeCall;
   }
 
   async #momentBatch(items: readonly MomentItem[], scripts: ScriptCaller): Promise<MomentResult[]> {

@@ -18,15 +18,7 @@ import { HeldReleases, isConnectionError, type HeldRelease } from './held-releas
 import { createKeyOpener } from './key-opener.js';
 import { undecryptableReason } from './undecryptable.js';
 import { createKeyWrites } from './key-writes.js';
-import type {
-  KeyChange,
-  Lease,
-  LeaseAnswer,
-  LeaseRequest,
-  ReleaseAppend,
-  ReleaseOptions,
-  ReleaseResult,
-} from './types.js';
+import type { KeyChange, Lease, LeaseAnswer, LeaseRequest, ReleaseAppend, ReleaseResult } from './types.js';
 
 export interface KeyPoolDeps {
   readonly db: Db;
@@ -47,14 +39,24 @@ export interface KeyPool {
   /**
    * Releases the lease with what the call did; `append` (its usage record) goes in the same step.
    * When Redis cannot be reached the release is held and retried ('held'), never thrown away
-   * unless too many are held ('dropped'). `close` waits for releases under way.
+   * unless too many are held ('dropped').
    */
   release(
     lease: Pick<Lease, 'leaseId'>,
     outcome: ReleaseOutcome,
     append?: ReleaseAppend,
-    options?: ReleaseOptions,
   ): Promise<ReleaseResult>;
+  /**
+   * A job's last release, written at once on the worker's BullMQ connection, ahead of the job's
+   * completion (LeaseEngine.canReleaseAhead): the job may complete without waiting for the
+   * answer, which the pool handles as `release` does. Null when it cannot be written ahead now
+   * (call `release` and wait). `close` waits for answers still under way.
+   */
+  releaseAhead(
+    lease: Pick<Lease, 'leaseId'>,
+    outcome: ReleaseOutcome,
+    append?: ReleaseAppend,
+  ): Promise<ReleaseResult> | null;
   block(keyId: number, seconds: number): Promise<KeyChange | null>;
   unblock(keyId: number): Promise<KeyChange | null>;
   disable(keyId: number, reason: string): Promise<KeyChange | null>;
@@ -95,12 +97,12 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
     ...(deps.heldReleasesRetryMs === undefined ? {} : { firstRetryMs: deps.heldReleasesRetryMs }),
   });
 
-  // Releases sent and not answered yet: a job does not wait for its last one (ReleaseOptions).
+  // Releases written ahead of their job's completion and not answered yet.
   const underWay = new Set<Promise<unknown>>();
 
   async function releaseNow(
     { lease, outcome, append }: HeldRelease,
-    options?: ReleaseOptions,
+    options?: { ahead?: boolean },
   ): Promise<ReleaseResult> {
     const result = await engine.release(lease, outcome, append, options);
     if (!result.released) {
@@ -169,19 +171,27 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
       }
     },
 
-    async release(lease, outcome, append, options) {
+    async release(lease, outcome, append) {
       // Behind releases already held, to keep their order (held-releases.ts).
       if (held.size > 0) return holdRelease({ lease, outcome, append });
-      const sent = releaseNow({ lease, outcome, append }, options);
-      underWay.add(sent);
-      const done = () => underWay.delete(sent);
-      sent.then(done, done);
       try {
-        return await sent;
+        return await releaseNow({ lease, outcome, append });
       } catch (error) {
         if (!isConnectionError(error)) throw error;
         return holdRelease({ lease, outcome, append });
       }
+    },
+
+    releaseAhead(lease, outcome, append) {
+      if (held.size > 0 || !engine.canReleaseAhead()) return null;
+      const answer = releaseNow({ lease, outcome, append }, { ahead: true }).catch((error: unknown) => {
+        if (!isConnectionError(error)) throw error;
+        return holdRelease({ lease, outcome, append });
+      });
+      underWay.add(answer);
+      const done = () => underWay.delete(answer);
+      answer.then(done, done);
+      return answer;
     },
 
     get heldReleases() {

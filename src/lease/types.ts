@@ -75,15 +75,6 @@ export interface ReleaseAppend {
   readonly entry: string;
 }
 
-export interface ReleaseOptions {
-  /**
-   * The job's last release: its completion (or failure) follows at once on the worker's BullMQ
-   * connection. The release is sent on that connection, ahead of the completion and in the same
-   * write, and the job does not wait for its answer (Redis runs the two in order).
-   */
-  readonly beforeCompletion?: boolean;
-}
-
 /** The answer when no key can serve a lease request: the engine's, the pool's and the job's. */
 export interface NoKey {
   readonly ok: false;

@@ -68,8 +68,8 @@ export async function buildContainer(config: AikeysConfig, logger: Logger): Prom
   const ring = keyRingOf(system);
   const engine = new LeaseEngine({
     redis: commandConnection,
-    // The worker's BullMQ client: a job's last release goes out in one write with its completion.
-    completions: bullConnection,
+    // Leases and releases on the worker's BullMQ client: a job's last release leaves in one write with its completion.
+    jobConnection: bullConnection,
     prefix: services.prefix,
     settings: leaseSettingsFromConfig(config),
     loadSnapshot: () => loadKeyStateSnapshot(db, { timeZone: config.system.timeZone }),

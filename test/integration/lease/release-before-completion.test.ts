@@ -16,18 +16,18 @@ import { connectRedis, seedKeys, TEST_SETTINGS } from './fixtures.js';
 const env = isolate('lease-completion');
 let db: Db;
 let redis: Redis;
-let completions: Redis;
+let jobConnection: Redis;
 let engine: LeaseEngine;
 
 beforeAll(async () => {
   db = await openDatabase(env.databaseUrl);
   redis = connectRedis(env.redisUrl);
-  completions = createBullConnection(env.redisUrl);
-  await completions.ping();
+  jobConnection = createBullConnection(env.redisUrl);
+  await jobConnection.ping();
   await seedKeys(db, [{}, {}]);
   engine = new LeaseEngine({
     redis,
-    completions,
+    jobConnection,
     prefix: env.prefix,
     settings: TEST_SETTINGS,
     loadSnapshot: () => loadKeyStateSnapshot(db),
@@ -37,7 +37,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   redis.disconnect();
-  completions.disconnect();
+  jobConnection.disconnect();
   await db.destroy();
   await env.cleanup();
 });
@@ -54,47 +54,59 @@ function recordCommands(connection: Redis): { names: string[]; stop(): void } {
 }
 
 describe('a release before its job completion', () => {
-  it('runs before the command that follows it on the completions connection, sent in one write', async () => {
+  it('runs before the command that follows it on the job connection, sent in one write', async () => {
     const stream = `${env.prefix}:usage:test`;
     for (let round = 0; round < 20; round++) {
       const leased = await engine.lease({ provider: 'openai', estimatedTokens: 10 });
       if (!leased.ok) throw new Error(`no key: ${leased.reason}`);
+      expect(engine.canReleaseAhead()).toBe(true);
       const own = recordCommands(redis);
-      const onCompletions = recordCommands(completions);
+      const onJob = recordCommands(jobConnection);
       const released = engine.release(
         leased.lease,
         { kind: 'success', tokens: 7 },
         { stream, entry: `record ${round}` },
-        { beforeCompletion: true },
+        { ahead: true },
       );
       // BullMQ sends the completion a few microtasks after the processor returns.
       for (let i = 0; i < 3; i++) await Promise.resolve();
-      const completion = completions.zscore(engine.keys.leases, leased.lease.leaseId);
-      const corked = completions.stream.writableCorked;
+      const completion = jobConnection.zscore(engine.keys.leases, leased.lease.leaseId);
+      const corked = jobConnection.stream.writableCorked;
       own.stop();
-      onCompletions.stop();
+      onJob.stop();
 
       expect(await completion).toBeNull();
       expect((await released).released).toBe(true);
-      expect(onCompletions.names).toEqual(['fcall', 'zscore']);
+      expect(onJob.names).toEqual(['fcall', 'zscore']);
       expect(own.names).toEqual([]);
       expect(corked).toBe(1);
       await new Promise((resolve) => setImmediate(resolve));
-      expect(completions.stream.writableCorked).toBe(0);
+      expect(jobConnection.stream.writableCorked).toBe(0);
     }
-    expect(await completions.xlen(stream)).toBe(20);
+    expect(await jobConnection.xlen(stream)).toBe(20);
   });
 
-  it('without the option, goes on the engine connection and is answered before the caller goes on', async () => {
+  it('leases go on the job connection too, admin operations on the engine connection', async () => {
+    const onJob = recordCommands(jobConnection);
+    const own = recordCommands(redis);
     const leased = await engine.lease({ provider: 'openai', estimatedTokens: 10 });
     if (!leased.ok) throw new Error(`no key: ${leased.reason}`);
-    const onCompletions = recordCommands(completions);
-    const own = recordCommands(redis);
     const released = await engine.release(leased.lease, { kind: 'request_error', status: 400 });
+    await engine.block(leased.lease.keyId, 1000);
     own.stop();
-    onCompletions.stop();
+    onJob.stop();
     expect(released.released).toBe(true);
+    expect(onJob.names).toEqual(['fcall', 'fcall']);
     expect(own.names).toEqual(['fcall']);
-    expect(onCompletions.names).toEqual([]);
+  });
+
+  it('cannot go ahead while every script call is under way', async () => {
+    // Nine requests in one tick fill both calls the engine keeps in flight.
+    const leases = Array.from({ length: 9 }, () => engine.lease({ provider: 'openai', estimatedTokens: 1 }));
+    await Promise.resolve();
+    expect(engine.canReleaseAhead()).toBe(false);
+    for (const answer of await Promise.all(leases))
+      if (answer.ok) await engine.release(answer.lease, { kind: 'request_error', status: 400 });
+    expect(engine.canReleaseAhead()).toBe(true);
   });
 });
