@@ -122,16 +122,8 @@ export async function callProvider(
       { id: jobId, run: job.attemptsStarted, attempt: call, callId, client: data.client },
       now(),
     );
-    // The job ends with this call unless another key is tried next: its release may then go ahead
-    // of the job's completion, in the same write (ReleaseOptions).
-    const last =
-      result.ok ||
-      replyError !== undefined ||
-      sink?.started === true ||
-      !isKeyCausedFailure(result.outcome) ||
-      call > settings.maxRetries;
     try {
-      await deps.leaser.release(key, outcomeOf(result, cost), record, { beforeCompletion: last });
+      await deps.leaser.release(key, outcomeOf(result, cost), record);
     } catch (error) {
       // The call happened; failing the job now would lose its answer. The lease expires by itself.
       deps.logger.error(

@@ -9,30 +9,12 @@ import type { ChatProvider } from '../providers/types.js';
 import type { TokenUsage } from './job-schema.js';
 import type { UsageRecord } from '../store/request-logs.js';
 
-export interface ReleaseOptions {
-  /**
-   * The job's last release: its completion (or failure) follows on the worker's BullMQ connection.
-   * When the release can be written there at once it goes ahead of the completion, in the same
-   * write, and `release` resolves without waiting for Redis's answer (Redis runs the two in order);
-   * otherwise it resolves with the answer, as any release does.
-   */
-  readonly beforeCompletion?: boolean;
-}
-
 export interface KeyLeaser {
   lease(request: LeaseRequest): Promise<LeaseAnswer>;
   /** Why no key of `provider` can serve (all exhausted, disabled, blocked, provider paused, ...), for the job's failure. */
   describeNoKey(provider: string, answer: NoKey): Promise<string>;
-  /**
-   * Returns the key with what happened; the usage record is written together with the release.
-   * Resolves when the job may go on (ReleaseOptions).
-   */
-  release(
-    key: LeasedKey,
-    outcome: ReleaseOutcome,
-    usage: UsageRecord,
-    options?: ReleaseOptions,
-  ): Promise<void>;
+  /** Returns the key with what happened; the usage record is written together with the release. */
+  release(key: LeasedKey, outcome: ReleaseOutcome, usage: UsageRecord): Promise<void>;
 }
 
 export interface ProviderLookup {

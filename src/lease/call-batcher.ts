@@ -3,9 +3,7 @@
  * in one call, sent at the end of that tick; up to `maxInFlight` calls are under way at once and the
  * requests made meanwhile wait for the next free one. One caller alone pays no delay; many callers
  * share round trips and script runs, and a few calls in flight keep Redis busy while this process
- * reads the answers of the previous ones. A request submitted with `now` must be written in this tick
- * (it is ordered before something its caller sends next on the same connection): it goes at the
- * end of the tick even when all calls are under way, taking every request waiting with it.
+ * reads the answers of the previous ones.
  */
 export type SendBatch<Item, Result> = (items: readonly Item[]) => Promise<readonly Result[]>;
 
@@ -22,7 +20,6 @@ export interface CallBatcherOptions {
 
 interface Waiting<Item, Result> {
   readonly item: Item;
-  readonly now: boolean;
   readonly resolve: (result: Result) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -33,8 +30,6 @@ export class CallBatcher<Item, Result> {
   readonly #maxInFlight: number;
   readonly #minShare: number;
   #waiting: Waiting<Item, Result>[] = [];
-  /** Requests waiting that were submitted with `now`. */
-  #waitingNow = 0;
   #inFlight = 0;
   #scheduled = false;
 
@@ -45,23 +40,15 @@ export class CallBatcher<Item, Result> {
     this.#minShare = options.minShare ?? 1;
   }
 
-  /** A call is free: a request submitted now is sent at the end of this tick. */
-  get hasFreeCall(): boolean {
-    return this.#inFlight < this.#maxInFlight;
-  }
-
-  submit(item: Item, options: { now?: boolean } = {}): Promise<Result> {
+  submit(item: Item): Promise<Result> {
     return new Promise<Result>((resolve, reject) => {
-      const now = options.now === true;
-      this.#waiting.push({ item, now, resolve, reject });
-      if (now) this.#waitingNow += 1;
+      this.#waiting.push({ item, resolve, reject });
       this.#schedule();
     });
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#waiting.length === 0) return;
-    if (this.#inFlight >= this.#maxInFlight && this.#waitingNow === 0) return;
+    if (this.#scheduled || this.#inFlight >= this.#maxInFlight || this.#waiting.length === 0) return;
     this.#scheduled = true;
     queueMicrotask(() => {
       this.#scheduled = false;
@@ -70,16 +57,9 @@ export class CallBatcher<Item, Result> {
       while (this.#inFlight < this.#maxInFlight && this.#waiting.length > 0) {
         const free = this.#maxInFlight - this.#inFlight;
         const share = Math.max(this.#minShare, Math.ceil(this.#waiting.length / free));
-        this.#dispatch(this.#waiting.splice(0, Math.min(this.#maxBatch, share)));
+        void this.#sendBatch(this.#waiting.splice(0, Math.min(this.#maxBatch, share)));
       }
-      // No call is free, but a request must leave in this tick: everything waiting goes now.
-      while (this.#waitingNow > 0) this.#dispatch(this.#waiting.splice(0, this.#maxBatch));
     });
-  }
-
-  #dispatch(batch: Waiting<Item, Result>[]): void {
-    for (const w of batch) if (w.now) this.#waitingNow -= 1;
-    void this.#sendBatch(batch);
   }
 
   async #sendBatch(batch: Waiting<Item, Result>[]): Promise<void> {

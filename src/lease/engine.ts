@@ -22,7 +22,6 @@ import {
 import { createHydrator, type CounterEdit, type HydrateResult, type Hydrator } from './hydrate.js';
 import { leaseKeys, type LeaseKeys } from './redis-keys.js';
 import { CallBatcher } from './call-batcher.js';
-import { gatherTurnWrites } from './turn-writes.js';
 import { capBlockMs } from '../core/block-limits.js';
 import { unwrittenKeys, type UnwrittenKeys } from './unwritten-keys.js';
 import { decodeKeyChange, decodeList, LeaseStateMissing } from './replies.js';
@@ -58,14 +57,6 @@ export interface LeaseEngineDeps {
   readonly loadSnapshot: () => Promise<KeyStateSnapshot>;
   /** These accounts and all their keys; default: the whole snapshot, filtered. */
   readonly loadAccounts?: (accountIds: readonly number[]) => Promise<KeyStateSnapshot>;
-  /**
-   * The worker's BullMQ connection. Leases and releases go on it (admin operations and hydration
-   * stay on `redis`), each turn's writes held into one (turn-writes.ts), so that a job's last
-   * release leaves ahead of the job's completion, in the same write. BullMQ's connection keeps
-   * commands while Redis is away instead of failing them: a release then waits there, not among
-   * the key pool's held releases. Default: `redis`.
-   */
-  readonly jobConnection?: Redis;
   /** A fixed clock (epoch ms) for tests and the model-based test; default: Redis TIME in each script. */
   readonly clock?: () => number;
   readonly logger?: Logger;
@@ -81,9 +72,8 @@ export class LeaseEngine {
   readonly #now: () => number;
   readonly #logger: Logger;
   readonly #redis: Redis;
-  /** Leases and releases, gathered into calls of lease-release-5.lua on the job connection. */
+  /** Leases and releases, gathered into calls of lease-release-5.lua. */
   readonly #moments: CallBatcher<MomentItem, MomentResult>;
-  readonly #jobConnection: Redis | undefined;
 
   constructor(deps: LeaseEngineDeps) {
     this.keys = leaseKeys(deps.prefix);
@@ -102,13 +92,7 @@ export class LeaseEngine {
       loadAccounts: deps.loadAccounts,
       now: this.#now,
     });
-    const jobConnection = deps.jobConnection;
-    this.#jobConnection = jobConnection;
-    const jobScripts = jobConnection ? createScriptCaller(jobConnection) : this.#scripts;
-    this.#moments = new CallBatcher((items) => {
-      if (jobConnection) gatherTurnWrites(jobConnection);
-      return this.#momentBatch(items, jobScripts);
-    }, BATCHING);
+    this.#moments = new CallBatcher((items) => this.#momentBatch(items), BATCHING);
   }
 
   get settings(): LeaseSettings {
@@ -136,9 +120,9 @@ export class LeaseEngine {
     args: readonly (string | number)[],
     decode: (r: ScriptReply) => T,
     keys: readonly string[] = this.keys.scriptKeys,
-    scripts: ScriptCaller = this.#scripts,
   ): Promise<T> {
-    const call = async () => decode(await scripts.call(op, keys, [this.keys.base, this.#now(), ...args]));
+    const call = async () =>
+      decode(await this.#scripts.call(op, keys, [this.keys.base, this.#now(), ...args]));
     try {
       return await call();
     } catch (error) {
@@ -157,15 +141,12 @@ export class LeaseEngine {
   /**
    * Ends the lease with what the call did. `append` (the call's usage record) is added to its stream
    * by the same script, also when the lease had expired: the call happened either way. Concurrent
-   * releases share one script call, with the leases asked for at the same moment. With `ahead`
-   * (when `canReleaseAhead`) it is written in this turn, ahead of what its caller sends next on the
-   * job connection.
+   * releases share one script call, with the leases asked for at the same moment.
    */
   release(
     lease: Pick<Lease, 'leaseId'>,
     outcome: ReleaseOutcome,
     append?: ReleaseAppend,
-    options: { ahead?: boolean } = {},
   ): Promise<ReleaseResult> {
     const release = {
       leaseId: lease.leaseId,
@@ -173,22 +154,10 @@ export class LeaseEngine {
       entry: append?.entry ?? '',
       stream: append?.stream ?? '',
     };
-    return this.#moments.submit(
-      { kind: 'release', release },
-      { now: options.ahead === true },
-    ) as Promise<ReleaseResult>;
+    return this.#moments.submit({ kind: 'release', release }) as Promise<ReleaseResult>;
   }
 
-  /**
-   * Whether a release asked for now would be written in this turn on the job connection: there is
-   * one, and a script call is free. When every call is under way the release waits for one like
-   * any other (a busy moment: it will share that call with many).
-   */
-  canReleaseAhead(): boolean {
-    return this.#jobConnection !== undefined && this.#moments.hasFreeCall;
-  }
-
-  async #momentBatch(items: readonly MomentItem[], scripts: ScriptCaller): Promise<MomentResult[]> {
+  async #momentBatch(items: readonly MomentItem[]): Promise<MomentResult[]> {
     const results: MomentResult[] = new Array(items.length);
     await Promise.all(
       momentCalls(items).map((call) =>
@@ -198,7 +167,6 @@ export class LeaseEngine {
           (reply) => decodeMoment(call, reply, results),
           // Without a stream the fifth key is never written; leases stands in for it (same hash tag).
           [...this.keys.scriptKeys, call.stream || this.keys.leases],
-          scripts,
         ),
       ),
     );

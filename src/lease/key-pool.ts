@@ -46,17 +46,6 @@ export interface KeyPool {
     outcome: ReleaseOutcome,
     append?: ReleaseAppend,
   ): Promise<ReleaseResult>;
-  /**
-   * A job's last release, written at once on the worker's BullMQ connection, ahead of the job's
-   * completion (LeaseEngine.canReleaseAhead): the job may complete without waiting for the
-   * answer, which the pool handles as `release` does. Null when it cannot be written ahead now
-   * (call `release` and wait). `close` waits for answers still under way.
-   */
-  releaseAhead(
-    lease: Pick<Lease, 'leaseId'>,
-    outcome: ReleaseOutcome,
-    append?: ReleaseAppend,
-  ): Promise<ReleaseResult> | null;
   block(keyId: number, seconds: number): Promise<KeyChange | null>;
   unblock(keyId: number): Promise<KeyChange | null>;
   disable(keyId: number, reason: string): Promise<KeyChange | null>;
@@ -97,14 +86,8 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
     ...(deps.heldReleasesRetryMs === undefined ? {} : { firstRetryMs: deps.heldReleasesRetryMs }),
   });
 
-  // Releases written ahead of their job's completion and not answered yet.
-  const underWay = new Set<Promise<unknown>>();
-
-  async function releaseNow(
-    { lease, outcome, append }: HeldRelease,
-    options?: { ahead?: boolean },
-  ): Promise<ReleaseResult> {
-    const result = await engine.release(lease, outcome, append, options);
+  async function releaseNow({ lease, outcome, append }: HeldRelease): Promise<ReleaseResult> {
+    const result = await engine.release(lease, outcome, append);
     if (!result.released) {
       if (result.reason === 'expired' && result.counted) {
         logger.warn(
@@ -182,18 +165,6 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
       }
     },
 
-    releaseAhead(lease, outcome, append) {
-      if (held.size > 0 || !engine.canReleaseAhead()) return null;
-      const answer = releaseNow({ lease, outcome, append }, { ahead: true }).catch((error: unknown) => {
-        if (!isConnectionError(error)) throw error;
-        return holdRelease({ lease, outcome, append });
-      });
-      underWay.add(answer);
-      const done = () => underWay.delete(answer);
-      answer.then(done, done);
-      return answer;
-    },
-
     get heldReleases() {
       return held.size;
     },
@@ -244,15 +215,7 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
     flush,
 
     async close() {
-      const exitMs = deps.heldReleasesExitMs ?? 5000;
-      // Sent on a connection that queues while Redis is away, a release may still be unanswered.
-      const unanswered = await settledWithin(underWay, exitMs);
-      if (unanswered > 0)
-        logger.error(
-          { unanswered },
-          'releases sent before exit were not answered by Redis: if it did not run them, their usage records are lost',
-        );
-      const undelivered = await held.deliver(exitMs);
+      const undelivered = await held.deliver(deps.heldReleasesExitMs ?? 5000);
       if (undelivered > 0) {
         logger.error(
           { undelivered },
@@ -262,16 +225,4 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPool {
       await writes.close();
     },
   };
-}
-
-/** Waits up to `timeoutMs` for these promises to settle; returns how many have not. */
-async function settledWithin(promises: ReadonlySet<Promise<unknown>>, timeoutMs: number): Promise<number> {
-  if (promises.size === 0) return 0;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    Promise.allSettled(promises),
-    new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-  ]);
-  clearTimeout(timer);
-  return promises.size;
 }

@@ -243,7 +243,7 @@ export function createJobObserver(deps: JobObserverDeps) {
         }
       },
 
-      async release(key, outcome, record, options) {
+      async release(key, outcome, record) {
         const call = calls.get(key.leaseId);
         calls.delete(key.leaseId);
         const labels = call?.labels ?? keyLabels(key);
@@ -279,7 +279,7 @@ export function createJobObserver(deps: JobObserverDeps) {
             )
           : UNTRACED;
         try {
-          await inner.release(key, outcome, record, options);
+          await inner.release(key, outcome, record);
         } catch (error) {
           span.setStatus({ code: SpanStatusCode.ERROR });
           throw error;

@@ -68,8 +68,6 @@ export async function buildContainer(config: AikeysConfig, logger: Logger): Prom
   const ring = keyRingOf(system);
   const engine = new LeaseEngine({
     redis: commandConnection,
-    // Leases and releases on the worker's BullMQ client: a job's last release leaves in one write with its completion.
-    jobConnection: bullConnection,
     prefix: services.prefix,
     settings: leaseSettingsFromConfig(config),
     loadSnapshot: () => loadKeyStateSnapshot(db, { timeZone: config.system.timeZone }),

@@ -5,7 +5,6 @@
 import type { Logger } from '../core/logger.js';
 import type { KeyLeaser } from '../jobs/ports.js';
 import type { KeyPool } from '../lease/key-pool.js';
-import type { ReleaseResult } from '../lease/types.js';
 import type { Db } from '../store/database.js';
 import { listKeys } from '../store/keys.js';
 import type { LeaseEvents } from '../observability/lease-events.js';
@@ -43,29 +42,14 @@ export function createKeyLeaser(deps: {
       return answer;
     },
     describeNoKey: (provider, answer) => describeNoKey(db, provider, answer.reason === 'provider_paused'),
-    async release(key, outcome, record, options) {
+    async release(key, outcome, record) {
       // One script: a worker killed mid-release leaves both the count and the record, or neither.
-      const lease = { leaseId: key.leaseId };
-      const entry = usage.entryFor(record);
-      const report = (released: ReleaseResult) => {
-        if (
-          released.released &&
-          (released.providerEvent === 'opened' || released.providerEvent === 'reopened')
-        )
-          events?.emit({ kind: 'breaker_opened', provider: key.provider });
-        // A release held for later delivery (Redis unreachable), or dropped, is logged by the pool.
-        if (!released.released && (released.reason === 'expired' || released.reason === 'unknown'))
-          logger.warn(
-            { keyName: key.keyName, reason: released.reason },
-            'lease was no longer held at release',
-          );
-      };
-      const ahead = options?.beforeCompletion === true ? pool.releaseAhead(lease, outcome, entry) : null;
-      if (ahead === null) return report(await pool.release(lease, outcome, entry));
-      // Written ahead of the job's completion: the job goes on, the answer is reported when it comes.
-      ahead.then(report, (error: unknown) =>
-        logger.error({ keyName: key.keyName, err: error }, 'could not release the key after its call'),
-      );
+      const released = await pool.release({ leaseId: key.leaseId }, outcome, usage.entryFor(record));
+      if (released.released && (released.providerEvent === 'opened' || released.providerEvent === 'reopened'))
+        events?.emit({ kind: 'breaker_opened', provider: key.provider });
+      // A release held for later delivery (Redis unreachable), or dropped, is logged by the pool.
+      if (!released.released && (released.reason === 'expired' || released.reason === 'unknown'))
+        logger.warn({ keyName: key.keyName, reason: released.reason }, 'lease was no longer held at release');
     },
   };
 }

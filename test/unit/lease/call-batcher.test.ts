@@ -89,22 +89,4 @@ describe('CallBatcher', () => {
     const outcomes = await Promise.allSettled(both);
     expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
   });
-
-  it('sends a request marked now in its own tick, with those waiting, though every call is under way', async () => {
-    const { batches, send, answerNext } = recordingSend();
-    const batcher = new CallBatcher(send);
-    const first = batcher.submit(1);
-    await Promise.resolve();
-    const waiting = batcher.submit(2);
-    const now = batcher.submit(3, { now: true });
-    await Promise.resolve();
-    expect(batches).toEqual([[1], [2, 3]]);
-    const after = batcher.submit(4);
-    await Promise.resolve();
-    // Back to the limit: the next request waits for a call to end.
-    expect(batches).toEqual([[1], [2, 3]]);
-    for (let i = 0; i < 3; i++) await answerNext();
-    expect(await Promise.all([first, waiting, now, after])).toEqual([10, 20, 30, 40]);
-    expect(batches).toEqual([[1], [2, 3], [4]]);
-  });
 });
