@@ -8,7 +8,8 @@
  * call is a `fetch` with the provider's headers; streamed calls keep the SDKs' event parsers.
  *
  * What comes back is bounded and checked here: a body larger than MAX_REPLY_BYTES is refused
- * without being held (a stream read counted as it goes), a 2xx that is not JSON is an unreadable
+ * without being held (a stream read counted as it goes; an error status is still classified by its
+ * status and headers), a 2xx that is not JSON is an unreadable
  * reply, an error status is classified with the provider's own words, and anything thrown (no
  * connection, reset, the deadline) is a no-response failure. Nothing thrown escapes.
  */
@@ -110,7 +111,25 @@ export async function callForJson(
       }
       return read(reply);
     }
-    const text = await boundedText(response, declared, limit);
+    let text: string;
+    try {
+      text = await boundedText(response, declared, limit);
+    } catch (error) {
+      if (!(error instanceof ReplyTooLarge)) throw error;
+      // An error status still says what happened to the key (429: blocked for its Retry-After,
+      // 401: disabled); only its body is left unread.
+      const why = `reply too large (${error.message}, limit ${limit})`;
+      if (response.ok) return unreadableReply(provider, response.status, why, secret);
+      return classifyHttpFailure({
+        provider,
+        status: response.status,
+        headers: response.headers,
+        body: undefined,
+        detail: why,
+        secret,
+        now: context.now(),
+      });
+    }
     const parsed = parseJson(text);
     if (!response.ok) {
       const body = parsed.ok ? parsed.value : text;
@@ -129,9 +148,6 @@ export async function callForJson(
     }
     return read(parsed.value);
   } catch (error) {
-    if (error instanceof ReplyTooLarge) {
-      return unreadableReply(provider, 200, `reply too large (${error.message}, limit ${limit})`, secret);
-    }
     return deadline.failureOf(error, `no response within ${context.callOptions.timeoutMs} ms`);
   } finally {
     deadline.clear();

@@ -41,6 +41,10 @@ beforeAll(async () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       for (let i = 0; i < 8; i++) res.write('y'.repeat(LIMIT / 2));
       res.end();
+    } else if (path.startsWith('/limited-huge')) {
+      res.writeHead(429, { 'content-type': 'text/html', 'retry-after': '7' });
+      for (let i = 0; i < 8; i++) res.write('<p>slow down</p>'.repeat(LIMIT / 16));
+      res.end();
     } else if (path.startsWith('/redirect')) {
       res.writeHead(307, { location: `${urlOf(elsewhere)}/v1/chat/completions` });
       res.end();
@@ -94,6 +98,17 @@ describe('a plain provider call', () => {
   it('refuses a reply with no declared length once it passes the limit', async () => {
     const result = await post('/chunked');
     expect(result).toMatchObject({ ok: false, status: 200, outcome: { kind: 'server_error' } });
+    expect(result.ok === false && result.message).toMatch(/reply too large \(more than 1024 bytes/);
+  });
+
+  it('classifies an oversized error reply by its status and headers, not as a 200', async () => {
+    const result = await post('/limited-huge');
+    expect(result).toMatchObject({
+      ok: false,
+      status: 429,
+      outcome: { kind: 'rate_limited', retryAfterMs: 7000 },
+      retryAfterMs: 7000,
+    });
     expect(result.ok === false && result.message).toMatch(/reply too large \(more than 1024 bytes/);
   });
 
