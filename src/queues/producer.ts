@@ -67,17 +67,32 @@ export function createProducer({
   // case, not a leak, so Node's warning past 10 listeners is turned off here.
   queue.setMaxListeners(0);
   let events: QueueEvents | undefined;
+  let opening: Promise<QueueEvents> | undefined;
   // QueueEvents blocks its connection, so it gets a duplicate; BullMQ leaves a connection it was
   // given open, so this one is ours to close.
   let eventsConnection: Redis | undefined;
 
-  async function queueEvents(): Promise<QueueEvents> {
-    if (!events) {
-      eventsConnection = connection.duplicate();
-      events = new QueueEvents(queueName, { connection: eventsConnection, prefix });
-      await events.waitUntilReady();
-    }
+  // QueueEvents is ready once its connection is, but reads from '$' only at its first XREAD, a
+  // round trip (CLIENT SETNAME) later: a job finishing in between would never be heard of and its
+  // `run` would wait out its timeout. So the reader starts from the last event there is now.
+  async function openQueueEvents(): Promise<QueueEvents> {
+    const [last] = await connection.xrevrange(queue.toKey('events'), '+', '-', 'COUNT', 1);
+    eventsConnection = connection.duplicate();
+    events = new QueueEvents(queueName, {
+      connection: eventsConnection,
+      prefix,
+      lastEventId: last?.[0] ?? '0-0',
+    });
+    await events.waitUntilReady();
     return events;
+  }
+
+  function queueEvents(): Promise<QueueEvents> {
+    opening ??= openQueueEvents().catch((error: unknown) => {
+      opening = undefined;
+      throw error;
+    });
+    return opening;
   }
 
   return {

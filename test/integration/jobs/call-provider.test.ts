@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import type { Command, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBullConnection } from '../../../src/queues/connections.js';
+import { createProducer } from '../../../src/queues/producer.js';
 import { startSimulatedProvider, type SimulatedProvider } from '../../../src/simulator/server.js';
 import { findKeyByName } from '../../../src/store/keys.js';
 import { isolate, type Isolated } from '../../setup/isolation.js';
@@ -82,6 +85,38 @@ describe('the AI job processor', () => {
       process.off('warning', onWarning);
     }
     expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
+  });
+
+  it("the producer hears of a job that finishes before its events reader's first read", async () => {
+    // The job takes 100 ms: it is still running when `run` first checks it.
+    await system([`KEY_1=${secret('sim-slow100')}`]);
+    const env = envs.at(-1)!;
+    // BullMQ's events reader is ready once connected, but sends its first XREAD a round trip later:
+    // that XREAD (on whichever copy of the connection reads) is held for 500 ms, while the job
+    // completes.
+    let held = false;
+    const holdingFirstXread = (redis: Redis): Redis => {
+      const send = redis.sendCommand.bind(redis);
+      redis.sendCommand = (command: Command, ...rest: unknown[]) => {
+        if (held || command.name.toLowerCase() !== 'xread') return send(command, ...(rest as []));
+        held = true;
+        setTimeout(() => void send(command, ...(rest as [])), 500);
+        return command.promise;
+      };
+      const duplicate = redis.duplicate.bind(redis);
+      redis.duplicate = (...args: Parameters<Redis['duplicate']>) => holdingFirstXread(duplicate(...args));
+      return redis;
+    };
+    const connection = holdingFirstXread(createBullConnection(env.redisUrl));
+    const producer = createProducer({ connection, prefix: env.prefix, queueName: env.queueName });
+    try {
+      const result = await producer.run(ask('before the first read'), { timeoutMs: 5000 });
+      expect(result.keyName).toBe('key_1');
+      expect(held).toBe(true);
+    } finally {
+      await producer.close();
+      connection.disconnect();
+    }
   });
 
   it('the producer refuses oversized job data before it reaches the queue', async () => {
