@@ -58,7 +58,14 @@ export async function startSystem(
   const connection = container.bullConnection;
   const producer = createProducer({ connection, prefix: env.prefix, queueName: env.queueName });
   const queue = new Queue(env.queueName, { connection, prefix: env.prefix });
-  const events = new QueueEvents(env.queueName, { connection: connection.duplicate(), prefix: env.prefix });
+  // From the last event there is now, not '$' at its first XREAD: a job a test runs at once must
+  // not finish unheard between the two (the producer does the same).
+  const [last] = await connection.xrevrange(queue.toKey('events'), '+', '-', 'COUNT', 1);
+  const events = new QueueEvents(env.queueName, {
+    connection: connection.duplicate(),
+    prefix: env.prefix,
+    lastEventId: last?.[0] ?? '0-0',
+  });
   await events.waitUntilReady();
   return {
     container,
