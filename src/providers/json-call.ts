@@ -9,9 +9,9 @@
  *
  * What comes back is bounded and checked here: a body larger than MAX_REPLY_BYTES is refused
  * without being held (a stream read counted as it goes; an error status is still classified by its
- * status and headers), a 2xx that is not JSON is an unreadable
- * reply, an error status is classified with the provider's own words, and anything thrown (no
- * connection, reset, the deadline) is a no-response failure. Nothing thrown escapes.
+ * status and headers), a 2xx that is not JSON is an unreadable reply, an error status is classified
+ * with the provider's own words, and anything thrown (no connection, reset, the deadline) is a
+ * no-response failure. Nothing thrown escapes.
  */
 import type { Secret } from '../core/secret.js';
 import { classifyHttpFailure, unreadableReply } from './classify.js';

@@ -72,9 +72,10 @@ export function createProducer({
   // given open, so this one is ours to close.
   let eventsConnection: Redis | undefined;
 
-  // QueueEvents is ready once its connection is, but reads from '$' only at its first XREAD, a
-  // round trip (CLIENT SETNAME) later: a job finishing in between would never be heard of and its
-  // `run` would wait out its timeout. So the reader starts from the last event there is now.
+  // QueueEvents is ready once its connection is, but reads from '$' only at its first XREAD, sent
+  // later (after naming the client, on a blocking connection of its own): a job finishing in
+  // between would never be heard of and its `run` would wait out its timeout. So the reader starts
+  // from the last event there is now.
   async function openQueueEvents(): Promise<QueueEvents> {
     const [last] = await connection.xrevrange(queue.toKey('events'), '+', '-', 'COUNT', 1);
     eventsConnection = connection.duplicate();

@@ -91,9 +91,8 @@ describe('the AI job processor', () => {
     // The job takes 100 ms: it is still running when `run` first checks it.
     await system([`KEY_1=${secret('sim-slow100')}`]);
     const env = envs.at(-1)!;
-    // BullMQ's events reader is ready once connected, but sends its first XREAD a round trip later:
-    // that XREAD (on whichever copy of the connection reads) is held for 500 ms, while the job
-    // completes.
+    // BullMQ's events reader is ready once connected, but sends its first XREAD later: that XREAD
+    // (on whichever copy of the connection reads) is held for 500 ms, while the job completes.
     let held = false;
     const holdingFirstXread = (redis: Redis): Redis => {
       const send = redis.sendCommand.bind(redis);
