@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Queue, QueueEvents } from 'bullmq';
+import { Queue } from 'bullmq';
+import { openQueueEvents } from '../src/queues/queue-events.js';
 import { keyRingOf } from '../src/config/encryption-key.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { silentLogger } from '../src/core/logger.js';
@@ -102,14 +103,12 @@ export async function soak(options: {
       prefix,
       defaultJobOptions: DEFAULT_JOB_OPTIONS,
     });
-    const eventsConnection = redis.duplicate();
-    const events = new QueueEvents(config.services.queueName, { connection: eventsConnection, prefix });
+    const reader = await openQueueEvents(redis, config.services.queueName, prefix);
+    const events = reader.events;
     closers.unshift(async () => {
-      await events.close();
+      await reader.close();
       await queue.close();
-      eventsConnection.disconnect();
     });
-    await events.waitUntilReady();
 
     const enqueuedAt = new Map<string, number>();
     const latencies: number[] = [];

@@ -2,12 +2,13 @@
  * The typed producer: enqueue AI jobs, enqueue many at once, or run one and wait for its result.
  * Any BullMQ producer in another language can do the same with the queue name and prefix.
  */
-import { Queue, QueueEvents, type JobsOptions } from 'bullmq';
+import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AikeysError } from '../core/errors.js';
 import { checkJobData, type AiJobData, type AiJobResult, type JobDataLimits } from '../jobs/job-schema.js';
 import { activeTraceparent } from '../observability/trace-context.js';
 import { AI_JOB_NAME } from './names.js';
+import { openQueueEvents, type QueueEventsFromNow } from './queue-events.js';
 
 export interface ProducerOptions {
   connection: Redis;
@@ -66,30 +67,10 @@ export function createProducer({
   // waitUntilFinished) until the job ends: a producer waiting on many jobs at once is the normal
   // case, not a leak, so Node's warning past 10 listeners is turned off here.
   queue.setMaxListeners(0);
-  let events: QueueEvents | undefined;
-  let opening: Promise<QueueEvents> | undefined;
-  // QueueEvents blocks its connection, so it gets a duplicate; BullMQ leaves a connection it was
-  // given open, so this one is ours to close.
-  let eventsConnection: Redis | undefined;
-
-  // QueueEvents is ready once its connection is, but reads from '$' only at its first XREAD, sent
-  // later (after naming the client, on a blocking connection of its own): a job finishing in
-  // between would never be heard of and its `run` would wait out its timeout. So the reader starts
-  // from the last event there is now.
-  async function openQueueEvents(): Promise<QueueEvents> {
-    const [last] = await connection.xrevrange(queue.toKey('events'), '+', '-', 'COUNT', 1);
-    eventsConnection = connection.duplicate();
-    events = new QueueEvents(queueName, {
-      connection: eventsConnection,
-      prefix,
-      lastEventId: last?.[0] ?? '0-0',
-    });
-    await events.waitUntilReady();
-    return events;
-  }
-
-  function queueEvents(): Promise<QueueEvents> {
-    opening ??= openQueueEvents().catch((error: unknown) => {
+  // Opened once, at the first `run`, from the last event there is then (queue-events.ts).
+  let opening: Promise<QueueEventsFromNow> | undefined;
+  function queueEvents(): Promise<QueueEventsFromNow> {
+    opening ??= openQueueEvents(connection, queueName, prefix).catch((error: unknown) => {
       opening = undefined;
       throw error;
     });
@@ -114,13 +95,12 @@ export function createProducer({
       const data = withTraceparent(given);
       assertValid(data, limits);
       const { timeoutMs, ...jobOptions } = options;
-      const ev = await queueEvents();
+      const { events } = await queueEvents();
       const job = await queue.add(AI_JOB_NAME, data, jobOptions);
-      return job.waitUntilFinished(ev, timeoutMs);
+      return job.waitUntilFinished(events, timeoutMs);
     },
     async close() {
-      await events?.close();
-      eventsConnection?.disconnect();
+      await (await opening?.catch(() => undefined))?.close();
       await queue.close();
     },
   };

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Queue, QueueEvents } from 'bullmq';
+import { Queue } from 'bullmq';
+import { openQueueEvents } from '../../src/queues/queue-events.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigManager } from '../../src/config/config-manager.js';
 import { silentLogger } from '../../src/core/logger.js';
@@ -79,15 +80,14 @@ describe('maintenance schedules', () => {
       createMaintenanceWorker({ connection, prefix, target, logger: silentLogger }),
     );
     const queue = new Queue(MAINTENANCE_QUEUE, { connection, prefix });
-    const events = new QueueEvents(MAINTENANCE_QUEUE, { connection: connection.duplicate(), prefix });
+    const reader = await openQueueEvents(connection, MAINTENANCE_QUEUE, prefix);
     try {
-      await events.waitUntilReady();
       const job = await queue.add('reset-daily', {});
-      expect(await job.waitUntilFinished(events, 10_000)).toEqual({ keysReset: 2 });
+      expect(await job.waitUntilFinished(reader.events, 10_000)).toEqual({ keysReset: 2 });
       expect(calls).toEqual(['reset-daily']);
     } finally {
       await Promise.all(workers.map((w) => w.close()));
-      await events.close();
+      await reader.close();
       await queue.close();
       connection.disconnect();
     }

@@ -6,12 +6,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Queue, QueueEvents } from 'bullmq';
+import { Queue, type QueueEvents } from 'bullmq';
 import { loadConfig } from '../../../src/config/load-config.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { generateMasterKey, KeyRing } from '../../../src/crypto/key-ring.js';
 import type { KeyLeaser } from '../../../src/jobs/ports.js';
 import { createProducer, type AiJobProducer } from '../../../src/queues/producer.js';
+import { openQueueEvents } from '../../../src/queues/queue-events.js';
 import { buildContainer, type Container } from '../../../src/runtime/container.js';
 import { closeInOrder } from '../../../src/runtime/shutdown.js';
 import { startWorkerReplica, type WorkerReplica } from '../../../src/runtime/worker-replica.js';
@@ -58,15 +59,8 @@ export async function startSystem(
   const connection = container.bullConnection;
   const producer = createProducer({ connection, prefix: env.prefix, queueName: env.queueName });
   const queue = new Queue(env.queueName, { connection, prefix: env.prefix });
-  // From the last event there is now, not '$' at its first XREAD: a job a test runs at once must
-  // not finish unheard between the two (the producer does the same).
-  const [last] = await connection.xrevrange(queue.toKey('events'), '+', '-', 'COUNT', 1);
-  const events = new QueueEvents(env.queueName, {
-    connection: connection.duplicate(),
-    prefix: env.prefix,
-    lastEventId: last?.[0] ?? '0-0',
-  });
-  await events.waitUntilReady();
+  const reader = await openQueueEvents(connection, env.queueName, env.prefix);
+  const events = reader.events;
   return {
     container,
     replica,
@@ -81,7 +75,7 @@ export async function startSystem(
     async close() {
       await closeInOrder(
         [
-          { name: 'events', close: () => events.close() },
+          { name: 'events', close: () => reader.close() },
           { name: 'queue', close: () => queue.close() },
           { name: 'producer', close: () => producer.close() },
           ...replica.workerSteps,
