@@ -15,6 +15,7 @@
  * next XREAD reads on from the last id and returns at once with whatever was written in between.
  */
 import type { Redis } from 'ioredis';
+import { lastEventId } from '../queues/queue-events.js';
 
 export type JobEvent =
   | { readonly kind: 'completed'; readonly jobId: string; readonly returnvalue: unknown }
@@ -65,8 +66,7 @@ export async function readJobEvents(
 ): Promise<JobEventsReader> {
   // XREAD BLOCK holds its connection: a duplicate that is ours to close.
   const blocking = connection.duplicate({ connectionName: jobEventsClientName(eventsKey) });
-  const [last] = (await connection.xrevrange(eventsKey, '+', '-', 'COUNT', 1)) as [string, string[]][];
-  let lastId = last?.[0] ?? '0-0';
+  let lastId = await lastEventId(connection, eventsKey);
   let closed = false;
 
   async function loop(): Promise<void> {

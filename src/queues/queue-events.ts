@@ -10,9 +10,14 @@ import type { Redis } from 'ioredis';
 
 export interface QueueEventsFromNow {
   readonly events: QueueEvents;
-  /** The duplicate connection the events block on: ours to close (BullMQ leaves it open). */
-  readonly connection: Redis;
+  /** Closes the reader and the duplicate connection it blocks on (BullMQ leaves that one open). */
   close(): Promise<void>;
+}
+
+/** Where a reader of an events stream starts so that it misses nothing written from now on. */
+export async function lastEventId(connection: Redis, eventsKey: string): Promise<string> {
+  const [last] = await connection.xrevrange(eventsKey, '+', '-', 'COUNT', 1);
+  return last?.[0] ?? '0-0';
 }
 
 /** Opens the reader and waits until it is ready. */
@@ -21,13 +26,13 @@ export async function openQueueEvents(
   queueName: string,
   prefix: string,
 ): Promise<QueueEventsFromNow> {
-  const [last] = await connection.xrevrange(`${prefix}:${queueName}:events`, '+', '-', 'COUNT', 1);
+  // BullMQ's key for a queue's events stream.
+  const from = await lastEventId(connection, `${prefix}:${queueName}:events`);
   const own = connection.duplicate();
-  const events = new QueueEvents(queueName, { connection: own, prefix, lastEventId: last?.[0] ?? '0-0' });
+  const events = new QueueEvents(queueName, { connection: own, prefix, lastEventId: from });
   await events.waitUntilReady();
   return {
     events,
-    connection: own,
     async close() {
       await events.close();
       own.disconnect();

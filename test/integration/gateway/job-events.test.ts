@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobEventsClientName, readJobEvents, type JobEvent } from '../../../src/gateway/job-events.js';
 import { isolate } from '../../setup/isolation.js';
+import { watchCommands } from '../../setup/watch-commands.js';
 
 const env = isolate('gwevents');
 let redis: Redis;
@@ -20,25 +21,13 @@ afterAll(async () => {
   await env.cleanup();
 });
 
-type SendCommand = (this: Redis, command: { name?: string }, ...rest: unknown[]) => unknown;
-
 /** Records each XREAD the reader of `eventsKey` sends (its connection carries the reader's name). */
 function watchXreads(eventsKey: string, order: string[]): () => void {
-  const proto = Redis.prototype as unknown as { sendCommand: SendCommand };
-  const original = proto.sendCommand;
   const name = jobEventsClientName(eventsKey);
-  // A command sent before the connection is ready passes here again when it is: counted once.
-  const seen = new WeakSet<object>();
-  proto.sendCommand = function (this: Redis, command, ...rest) {
-    if (command.name === 'xread' && this.options.connectionName === name && !seen.has(command)) {
-      seen.add(command);
-      order.push('xread');
-    }
-    return original.call(this, command, ...rest);
-  };
-  return () => {
-    proto.sendCommand = original;
-  };
+  return watchCommands(
+    (client, command) => command.name === 'xread' && client.options.connectionName === name,
+    () => order.push('xread'),
+  );
 }
 
 async function until(check: () => boolean): Promise<void> {

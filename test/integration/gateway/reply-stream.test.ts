@@ -12,6 +12,7 @@ import type { ReplyEntry } from '../../../src/jobs/reply-stream.js';
 import { REPLY_TTL_SECONDS } from '../../../src/jobs/reply-stream.js';
 import { replyStreamKey } from '../../../src/lease/redis-keys.js';
 import { isolate } from '../../setup/isolation.js';
+import { watchCommands } from '../../setup/watch-commands.js';
 
 const env = isolate('reply-stream');
 let redis: Redis;
@@ -144,22 +145,10 @@ describe('reply streams', () => {
   it("hands out a round's entries, and what they release, before it sends its next XREAD", async () => {
     const key = replyStreamKey(env.prefix, 'job-order');
     const order: string[] = [];
-    type SendCommand = (
-      this: Redis,
-      command: { name?: string; args?: unknown[] },
-      ...rest: unknown[]
-    ) => unknown;
-    const proto = Redis.prototype as unknown as { sendCommand: SendCommand };
-    const original = proto.sendCommand;
-    // A command sent before its connection is ready passes here again when it is: counted once.
-    const seen = new WeakSet<object>();
-    proto.sendCommand = function (this: Redis, command, ...rest) {
-      if (command.name === 'xread' && command.args?.includes(key) === true && !seen.has(command)) {
-        seen.add(command);
-        order.push('xread');
-      }
-      return original.call(this, command, ...rest);
-    };
+    const restore = watchCommands(
+      (_, command) => command.name === 'xread' && command.args?.includes(key) === true,
+      () => order.push('xread'),
+    );
     const sub = reader.follow('job-order');
     try {
       await expect.poll(() => order.length).toBe(1);
@@ -169,7 +158,7 @@ describe('reply streams', () => {
       await expect.poll(() => order.length).toBeGreaterThanOrEqual(3);
       expect(order.slice(0, 3)).toEqual(['xread', 'answered', 'xread']);
     } finally {
-      proto.sendCommand = original;
+      restore();
       sub.close();
     }
   });
